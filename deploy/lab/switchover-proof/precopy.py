@@ -111,15 +111,19 @@ def main():
     pm = struct.pack('<II', IMG_COMMON, PAGEMAP) + entry(field(1, 1))
     for a, n in runs:
         pm += entry(field(1, a) + field(2, n) + field(4, 4))  # flags = PE_PRESENT
+    # the source side first: the dump must follow the last round closely (CRIU dumps what was
+    # written since its clear_refs); the destination's pages are written after the dump starts
     for side in ('src', 'dst'):
         d = os.path.join(work, side, 'parent')
         os.makedirs(d, exist_ok=True)
         open(os.path.join(d, 'inventory.img'), 'wb').write(inv)
         open(os.path.join(d, f'pagemap-{nspid}.img'), 'wb').write(pm)
+    print(f'SRC-PARENT-READY pages={len(addrs)} runs={len(runs)} nspid={nspid} dump_uptime_us={uptime_us}', flush=True)
+    sys.stdin.readline()  # the driver says when the dump is over
     with open(os.path.join(work, 'dst', 'parent', 'pages-1.img'), 'wb') as f:
         for a in addrs:
             f.write(store[a])
-    print(f'parent pages={len(addrs)} runs={len(runs)} nspid={nspid} dump_uptime_us={uptime_us}', flush=True)
+    print('DST-PARENT-READY', flush=True)
 
 
 if __name__ == '__main__':
