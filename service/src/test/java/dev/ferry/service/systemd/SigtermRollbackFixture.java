@@ -1,0 +1,32 @@
+package dev.ferry.service.systemd;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * A daemon in miniature, run as its own JVM by {@link SigtermRollbackTest}: it starts a child
+ * process, freezes it (SIGSTOP, as a migration's switch-over does), registers the rollback that
+ * resumes it, says READY=1 with the child's pid, and waits to be stopped.
+ */
+public final class SigtermRollbackFixture {
+
+    private SigtermRollbackFixture() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Process frozen = new ProcessBuilder("sleep", "600").inheritIO().start();
+        signal("STOP", frozen.pid());
+        ServiceNotifier notifier = ServiceNotifier.fromEnvironment();
+        GracefulShutdown shutdown = new GracefulShutdown(notifier, Duration.ofSeconds(20)).installSignalHandler();
+        shutdown.register("migration-of-" + frozen.pid(), remaining -> signal("CONT", frozen.pid()));
+        notifier.ready("frozen " + frozen.pid());
+        new CountDownLatch(1).await(); // until SIGTERM
+    }
+
+    private static void signal(String name, long pid) throws Exception {
+        int exit = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start().waitFor();
+        if (exit != 0) {
+            throw new IllegalStateException("kill -" + name + " " + pid + " exited " + exit);
+        }
+    }
+}
