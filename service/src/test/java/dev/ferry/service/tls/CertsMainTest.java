@@ -58,7 +58,7 @@ class CertsMainTest {
         assertEquals(0, CertsMain.run("init", "--dir", dir.toString()));
         assertNotEquals(0, CertsMain.run("issue", "--dir", dir.toString(), "--role", "agent", "--name", "x", "--ip", "not-an-ip"));
         assertNotEquals(0, CertsMain.run("issue", "--dir", dir.toString(), "--role", "agent", "--name", "a,b"));
-        assertNotEquals(0, CertsMain.run());
+        assertNotEquals(0, CertsMain.run(new String[0]));
     }
 
     @Test
