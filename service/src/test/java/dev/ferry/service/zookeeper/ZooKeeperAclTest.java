@@ -38,6 +38,7 @@ class ZooKeeperAclTest {
 
     @BeforeAll
     static void start() throws Exception {
+        java.nio.file.Files.createDirectories(dir.resolve("zk"));
         zk = new EmbeddedZooKeeper(dir.resolve("zk"), new Properties());
         credentials = ZooKeeperCredentials.createSecretFile(dir.resolve("zk.secret"), ZooKeeperCredentials.DEFAULT_USER);
         ferry = ferryClient(ZooKeeperCredentials.fromSecretFile(dir.resolve("zk.secret")), true);
