@@ -31,7 +31,7 @@ final class TwoAgents implements AutoCloseable {
 
   TwoAgents(Path dir, SendOptions send, Path destinationDataDir) throws IOException {
     source = Agent.start(Agent.Config.of("host1", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host1"))
-        .withSessions(ProcMemSession::open).withSendDefaults(send));
+        .withSendDefaults(send)); // the engine's trackers (content hash on a host without soft-dirty)
     destination = Agent.start(Agent.Config.of("host2", new InetSocketAddress("127.0.0.1", 0), destinationDataDir));
     toSource = transport.channel(source.address());
     toDestination = transport.channel(destination.address());
