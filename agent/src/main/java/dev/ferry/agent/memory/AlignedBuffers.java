@@ -15,7 +15,9 @@ public final class AlignedBuffers {
 
   /** A direct buffer of {@code bytes} whose first byte is on a 4 KiB boundary, native order. */
   public static ByteBuffer allocate(int bytes) {
-    ByteBuffer raw = ByteBuffer.allocateDirect(bytes + PageSize.BYTES);
+    // alignedSlice also rounds the end down to the alignment: allocate whole pages plus one
+    int pages = (bytes + PageSize.BYTES - 1) / PageSize.BYTES;
+    ByteBuffer raw = ByteBuffer.allocateDirect((pages + 1) * PageSize.BYTES);
     ByteBuffer aligned = raw.alignedSlice(PageSize.BYTES);
     aligned.limit(bytes);
     return aligned.slice().order(ByteOrder.nativeOrder());

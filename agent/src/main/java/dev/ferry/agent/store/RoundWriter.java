@@ -198,20 +198,32 @@ public final class RoundWriter implements AutoCloseable {
     }
   }
 
+  /** Whether [start, end) is covered by the sorted areas (a run may span adjacent areas). */
   private static boolean inside(long[] pairs, long start, long end) {
+    long at = start;
+    while (Long.compareUnsigned(at, end) < 0) {
+      int i = areaContaining(pairs, at);
+      if (i < 0) {
+        return false;
+      }
+      at = pairs[2 * i + 1];
+    }
+    return true;
+  }
+
+  private static int areaContaining(long[] pairs, long address) {
     int lo = 0;
     int hi = pairs.length / 2 - 1;
     while (lo <= hi) {
       int mid = (lo + hi) >>> 1;
-      if (Long.compareUnsigned(pairs[2 * mid], start) <= 0) {
-        if (Long.compareUnsigned(end, pairs[2 * mid + 1]) <= 0) {
-          return true;
-        }
+      if (Long.compareUnsigned(pairs[2 * mid], address) > 0) {
+        hi = mid - 1;
+      } else if (Long.compareUnsigned(address, pairs[2 * mid + 1]) >= 0) {
         lo = mid + 1;
       } else {
-        hi = mid - 1;
+        return mid;
       }
     }
-    return false;
+    return -1;
   }
 }

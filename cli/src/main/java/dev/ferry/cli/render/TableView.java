@@ -88,7 +88,7 @@ public final class TableView implements EventView {
     }
 
     private void phase(long atMillis, PhaseEvent event) {
-        if (phase != Phase.PHASE_UNSPECIFIED && phase != event.getPhase()) {
+        if (phase != Phase.PHASE_UNSPECIFIED && phase != Phase.PENDING && phase != event.getPhase()) {
             long took = event.getPhaseMillis() > 0 ? event.getPhaseMillis() : atMillis - phaseStartMillis;
             closePhase(phase, took);
         }
