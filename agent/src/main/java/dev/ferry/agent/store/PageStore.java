@@ -1,0 +1,346 @@
+package dev.ferry.agent.store;
+
+import dev.ferry.agent.transfer.PageHashing;
+import dev.ferry.agent.transfer.PageTable;
+import dev.ferry.proto.ProcessAreas;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The destination's copy of one migration's memory, on disk under {@code <data-dir>/stores/<id>}.
+ *
+ * <p>Layout: one layer per round, {@code round-N.pages} (the round's non-zero pages, appended in
+ * arrival order) and {@code round-N.log} (where each page went, which areas were dropped; see
+ * {@link RoundLog}). The in-memory {@link PageTable} maps (pid, address) to the latest layer and
+ * page index holding it, so the latest version wins; all-zero pages are only an index entry.
+ * A round is atomic: its log is renamed into place at commit, after the data and the log are on
+ * disk; a failed, cancelled or crashed round leaves no trace but files that reopen deletes.
+ * Memory: the index only (16 bytes per held page); page data stays on disk.
+ *
+ * <p>Threading: one round writer at a time (enforced). The index changes only at commit, on the
+ * round's thread; readers ({@link #readPage}, {@link #forEachPage}) must not run during a round's
+ * commit (the switch-over reads after the last round). {@link #status()} is safe from any thread.
+ */
+public final class PageStore implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PageStore.class);
+  private static final Pattern LAYER = Pattern.compile("round-(\\d+)\\.(pages|log|log\\.tmp)");
+
+  /** What the store holds, published after every commit. */
+  public record Status(long pages, long bytesOnDisk, long digest, int lastRound) {
+    public String digestHex() {
+      return PageHashing.hex(digest);
+    }
+  }
+
+  private final String migrationId;
+  private final Path dir;
+  private final PageHashing hashing;
+  private final PageTable index = new PageTable(true);
+  private final Map<Integer, FileChannel> layers = new TreeMap<>();
+  private final AtomicReference<RoundWriter> active = new AtomicReference<>();
+  private volatile Status status = new Status(0, 0, 0, 0);
+  private volatile boolean closed;
+
+  private PageStore(String migrationId, Path dir, PageHashing hashing) {
+    this.migrationId = migrationId;
+    this.dir = dir;
+    this.hashing = hashing;
+  }
+
+  /** Creates an empty store in {@code dir} (which must not hold one). */
+  static PageStore create(String migrationId, Path dir, PageHashing hashing) throws StoreException {
+    try {
+      Files.createDirectories(dir);
+      Path probe = dir.resolve(".writable");
+      Files.deleteIfExists(probe);
+      Files.createFile(probe);
+      Files.delete(probe);
+    } catch (IOException e) {
+      throw StoreException.fromIo("creating the page store of " + migrationId + " in " + dir, e);
+    }
+    return new PageStore(migrationId, dir, hashing);
+  }
+
+  /**
+   * Reopens the store in {@code dir} after an agent restart: committed rounds are replayed,
+   * uncommitted ones deleted. A damaged store is deleted with a log line and null returned.
+   */
+  static PageStore reopen(String migrationId, Path dir, PageHashing hashing) throws StoreException {
+    PageStore store = new PageStore(migrationId, dir, hashing);
+    try {
+      store.replayAll();
+      return store;
+    } catch (StoreException e) {
+      log.warn("discarding the page store of migration {} in {}: {}", migrationId, dir, e.getMessage());
+      store.discard();
+      return null;
+    }
+  }
+
+  /** A handle on {@code dir} for deleting it, whatever its state. */
+  static PageStore forDeletion(String migrationId, Path dir, PageHashing hashing) {
+    return new PageStore(migrationId, dir, hashing);
+  }
+
+  private void replayAll() throws StoreException {
+    TreeMap<Integer, Set<String>> byRound = new TreeMap<>();
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        Matcher m = LAYER.matcher(f.getFileName().toString());
+        if (m.matches()) {
+          byRound.computeIfAbsent(Integer.parseInt(m.group(1)), r -> new java.util.HashSet<>()).add(m.group(2));
+        }
+      }
+    } catch (IOException e) {
+      throw StoreException.fromIo("listing " + dir, e);
+    }
+    int last = 0;
+    for (var e : byRound.entrySet()) {
+      int round = e.getKey();
+      if (!e.getValue().contains("log")) {
+        log.info("migration {}: deleting round {} of the page store, never committed", migrationId, round);
+        deleteRoundFiles(round);
+        continue;
+      }
+      if (round <= last) {
+        throw new StoreException(StoreException.Kind.CORRUPT, "round " + round + " out of order");
+      }
+      Path pages = dir.resolve(pagesName(round));
+      long[] maxIndex = {-1};
+      FileChannel channel = openLayer(round);
+      RoundLog.replay(dir.resolve(logName(round)), round, new RoundLog.Replay() {
+        @Override
+        public void removal(RoundLog.Removal r) {
+          index.removeRange(r.pid(), r.range().start(), r.range().end());
+        }
+
+        @Override
+        public void entry(RoundLog.Entry en) {
+          index.put(en.pid(), en.address(), en.hash(), en.location() == RoundLog.ZERO_LOCATION ? -1 : location(round, en.location()));
+          maxIndex[0] = Math.max(maxIndex[0], en.location());
+        }
+      });
+      try {
+        if (channel.size() < (maxIndex[0] + 1) * PageHashing.PAGE) {
+          throw new StoreException(StoreException.Kind.CORRUPT, pages + " is shorter than its log says");
+        }
+      } catch (IOException ex) {
+        throw StoreException.fromIo("reading " + pages, ex);
+      }
+      last = round;
+    }
+    publish(last);
+  }
+
+  public String migrationId() {
+    return migrationId;
+  }
+
+  public Path directory() {
+    return dir;
+  }
+
+  public Status status() {
+    return status;
+  }
+
+  /**
+   * Starts writing round {@code round}; {@code processes} are the round header's areas (pages
+   * outside them are rejected) and removed areas (dropped at commit).
+   */
+  public RoundWriter beginRound(int round, List<ProcessAreas> processes) throws StoreException {
+    if (closed) {
+      throw new StoreException(StoreException.Kind.NOT_FOUND, "the page store of " + migrationId + " was discarded");
+    }
+    if (round <= status.lastRound()) {
+      throw new StoreException(StoreException.Kind.REJECTED,
+          "round " + round + " of " + migrationId + " is not after the last stored round " + status.lastRound());
+    }
+    RoundWriter writer = new RoundWriter(this, round, processes);
+    if (!active.compareAndSet(null, writer)) {
+      throw new StoreException(StoreException.Kind.BUSY, "round " + active.get().round() + " of " + migrationId + " is still being received");
+    }
+    try {
+      writer.open();
+    } catch (StoreException e) {
+      active.set(null);
+      throw e;
+    }
+    return writer;
+  }
+
+  /**
+   * Copies the stored page into {@code dst} (4096 bytes at its position, position advanced).
+   * Returns false (dst untouched) when the store does not hold it.
+   */
+  public boolean readPage(int pid, long address, ByteBuffer dst) throws StoreException {
+    if (index.hash(pid, address) == 0) {
+      return false;
+    }
+    long loc = index.location(pid, address);
+    if (loc == -1) {
+      for (int i = 0; i < PageHashing.PAGE; i += 8) {
+        dst.putLong(0L);
+      }
+      return true;
+    }
+    int round = (int) (loc >>> 32);
+    long offset = (loc & 0xFFFF_FFFFL) * PageHashing.PAGE;
+    FileChannel channel = layers.get(round);
+    ByteBuffer view = dst.slice().limit(PageHashing.PAGE);
+    try {
+      while (view.hasRemaining()) {
+        if (channel.read(view, offset + view.position()) < 0) {
+          throw new StoreException(StoreException.Kind.CORRUPT, pagesName(round) + " ends before page " + Long.toHexString(address));
+        }
+      }
+    } catch (IOException e) {
+      throw StoreException.fromIo("reading " + dir.resolve(pagesName(round)), e);
+    }
+    dst.position(dst.position() + PageHashing.PAGE);
+    return true;
+  }
+
+  /** The pids with pages in the store, ascending. */
+  public Set<Integer> pids() {
+    return index.pids();
+  }
+
+  /** Visits the held pages of {@code pid} in address order (location -1: all-zero page). */
+  public void forEachPage(int pid, PageTable.PageVisitor visitor) {
+    index.forEach(pid, visitor);
+  }
+
+  /** Deletes the store from disk; any round in progress is aborted. Idempotent. */
+  public void discard() {
+    RoundWriter writer = active.get();
+    if (writer != null) {
+      writer.abort();
+    }
+    close();
+    try {
+      if (Files.exists(dir)) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+          for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            Files.deleteIfExists(p);
+          }
+        }
+      }
+    } catch (IOException e) {
+      log.warn("migration {}: could not delete all of {}: {}", migrationId, dir, e.toString());
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    for (FileChannel c : layers.values()) {
+      try {
+        c.close();
+      } catch (IOException e) {
+        log.debug("closing a layer of {}: {}", migrationId, e.toString());
+      }
+    }
+    layers.clear();
+  }
+
+  // ---- used by RoundWriter (same thread as the round) ----
+
+  PageHashing hashing() {
+    return hashing;
+  }
+
+  static String pagesName(int round) {
+    return String.format("round-%06d.pages", round);
+  }
+
+  static String logName(int round) {
+    return String.format("round-%06d.log", round);
+  }
+
+  static long location(int round, long pageIndex) {
+    return ((long) round << 32) | pageIndex;
+  }
+
+  void finishRound(RoundWriter writer, boolean committed) throws StoreException {
+    try {
+      if (committed) {
+        int round = writer.round();
+        layers.put(round, openLayer(round));
+        RoundLog.replay(dir.resolve(logName(round)), round, new RoundLog.Replay() {
+          @Override
+          public void removal(RoundLog.Removal r) {
+            index.removeRange(r.pid(), r.range().start(), r.range().end());
+          }
+
+          @Override
+          public void entry(RoundLog.Entry en) {
+            index.put(en.pid(), en.address(), en.hash(), en.location() == RoundLog.ZERO_LOCATION ? -1 : location(round, en.location()));
+          }
+        });
+        publish(round);
+      }
+    } finally {
+      active.compareAndSet(writer, null);
+    }
+  }
+
+  void deleteRoundFiles(int round) {
+    for (String name : List.of(pagesName(round), logName(round), logName(round) + ".tmp")) {
+      try {
+        Files.deleteIfExists(dir.resolve(name));
+      } catch (IOException e) {
+        log.warn("migration {}: could not delete {}: {}", migrationId, name, e.toString());
+      }
+    }
+  }
+
+  private FileChannel openLayer(int round) throws StoreException {
+    FileChannel existing = layers.get(round);
+    if (existing != null) {
+      return existing;
+    }
+    Path pages = dir.resolve(pagesName(round));
+    try {
+      if (!Files.exists(pages)) {
+        throw new StoreException(StoreException.Kind.CORRUPT, pages + " is missing although its round was committed");
+      }
+      FileChannel channel = FileChannel.open(pages, StandardOpenOption.READ);
+      layers.put(round, channel);
+      return channel;
+    } catch (IOException e) {
+      throw StoreException.fromIo("opening " + pages, e);
+    }
+  }
+
+  private void publish(int lastRound) {
+    long bytes = 0;
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        bytes += Files.size(f);
+      }
+    } catch (IOException e) {
+      log.debug("sizing {}: {}", dir, e.toString());
+    }
+    status = new Status(index.pages(), bytes, index.digest(), lastRound);
+  }
+
+  List<Integer> layerRounds() {
+    return new ArrayList<>(layers.keySet());
+  }
+}

@@ -1,0 +1,98 @@
+package dev.ferry.agent.store;
+
+import dev.ferry.agent.transfer.PageHashing;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.regex.Pattern;
+
+/**
+ * The page stores of this agent, one per migration, under {@code <data-dir>/stores/}. Stores left
+ * by a previous run of the agent are reopened on first use (or discarded if damaged).
+ *
+ * <p>Thread-safe.
+ */
+public final class PageStores implements AutoCloseable {
+  private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+  private final Path root;
+  private final PageHashing hashing;
+  private final ConcurrentMap<String, PageStore> open = new ConcurrentHashMap<>();
+
+  public PageStores(Path dataDir, PageHashing hashing) {
+    this.root = dataDir.resolve("stores");
+    this.hashing = hashing;
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /** The store's directory; the id must be a plain name (it becomes a directory name). */
+  public Path directoryOf(String migrationId) throws StoreException {
+    if (!SAFE_ID.matcher(migrationId).matches() || migrationId.contains("..")) {
+      throw new StoreException(StoreException.Kind.REJECTED,
+          "migration id '" + migrationId + "' is not a plain name (letters, digits, '.', '_', '-')");
+    }
+    return root.resolve(migrationId);
+  }
+
+  /** Result of {@link #openOrCreate}. */
+  public record Opened(PageStore store, boolean reopened) {}
+
+  /** The store of {@code migrationId}: the open one, one left on disk by an earlier run, or a new one. */
+  public synchronized Opened openOrCreate(String migrationId) throws StoreException {
+    PageStore existing = open.get(migrationId);
+    if (existing != null) {
+      return new Opened(existing, true);
+    }
+    Path dir = directoryOf(migrationId);
+    PageStore store = Files.isDirectory(dir) ? PageStore.reopen(migrationId, dir, hashing) : null;
+    boolean reopened = store != null;
+    if (store == null) {
+      store = PageStore.create(migrationId, dir, hashing);
+    }
+    open.put(migrationId, store);
+    return new Opened(store, reopened);
+  }
+
+  /** The open store of {@code migrationId}. */
+  public Optional<PageStore> get(String migrationId) {
+    return Optional.ofNullable(open.get(migrationId));
+  }
+
+  /** Deletes the store of {@code migrationId}, open or left on disk. Idempotent. */
+  public synchronized void discard(String migrationId) throws StoreException {
+    PageStore store = open.remove(migrationId);
+    if (store != null) {
+      store.discard();
+      return;
+    }
+    Path dir = directoryOf(migrationId);
+    if (Files.isDirectory(dir)) {
+      PageStore.forDeletion(migrationId, dir, hashing).discard();
+    }
+  }
+
+  /** Free bytes where the stores live (the data dir's file system). */
+  public long usableBytes() {
+    try {
+      Path probe = root;
+      while (probe != null && !Files.exists(probe)) {
+        probe = probe.getParent();
+      }
+      return probe == null ? 0 : Files.getFileStore(probe).getUsableSpace();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    open.values().forEach(PageStore::close);
+    open.clear();
+  }
+}

@@ -1,0 +1,44 @@
+package dev.ferry.agent.transfer;
+
+import dev.ferry.agent.store.PageStores;
+import dev.ferry.proto.ImageStreamMessage;
+import dev.ferry.proto.ImagesAck;
+import dev.ferry.proto.PageStreamGrpc;
+import dev.ferry.proto.PageStreamMessage;
+import dev.ferry.proto.RoundAck;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+
+/**
+ * The destination's PageStream service: rounds of pages into the page store, final CRIU images
+ * into the store's {@code final/} dir. Both streams use manual flow control (one message
+ * requested at a time, after the previous one is on disk).
+ */
+public final class PageStreamService extends PageStreamGrpc.PageStreamImplBase {
+  private final PageStores stores;
+  private final StreamTokens tokens;
+
+  public PageStreamService(PageStores stores, StreamTokens tokens) {
+    this.stores = stores;
+    this.tokens = tokens;
+  }
+
+  @Override
+  public StreamObserver<PageStreamMessage> pushRound(StreamObserver<RoundAck> responseObserver) {
+    ServerCallStreamObserver<RoundAck> call = (ServerCallStreamObserver<RoundAck>) responseObserver;
+    call.disableAutoRequest();
+    RoundReceiver receiver = new RoundReceiver(call, stores, tokens);
+    call.setOnCancelHandler(receiver::cancelled);
+    call.request(1);
+    return receiver;
+  }
+
+  @Override
+  public StreamObserver<ImageStreamMessage> pushImages(StreamObserver<ImagesAck> responseObserver) {
+    ServerCallStreamObserver<ImagesAck> call = (ServerCallStreamObserver<ImagesAck>) responseObserver;
+    call.disableAutoRequest();
+    ImageReceiver receiver = new ImageReceiver(call, stores, tokens);
+    call.request(1);
+    return receiver;
+  }
+}

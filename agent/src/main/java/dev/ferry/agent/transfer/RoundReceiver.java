@@ -1,0 +1,182 @@
+package dev.ferry.agent.transfer;
+
+import dev.ferry.agent.store.PageStore;
+import dev.ferry.agent.store.PageStores;
+import dev.ferry.agent.store.RoundWriter;
+import dev.ferry.agent.store.StoreException;
+import dev.ferry.proto.Compression;
+import dev.ferry.proto.PageBatch;
+import dev.ferry.proto.PageStreamMessage;
+import dev.ferry.proto.RoundAck;
+import dev.ferry.proto.RoundHeader;
+import dev.ferry.proto.RoundTrailer;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.nio.ByteBuffer;
+import net.jpountz.lz4.LZ4Exception;
+import net.jpountz.lz4.LZ4Factory;
+import net.jpountz.lz4.LZ4FastDecompressor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The destination's side of one PushRound stream. Requests one message at a time and only after
+ * the previous one reached the store (manual flow control), so what waits in memory is bounded
+ * by the HTTP/2 window. A batch whose CRC32C differs is refused with DATA_LOSS and the round
+ * aborted; so is any store failure (RESOURCE_EXHAUSTED for a full disk): the store keeps the
+ * previous round's state.
+ *
+ * <p>gRPC calls these callbacks serially on the server executor (not the Netty event loop), so
+ * the store I/O done here does not block the transport.
+ */
+final class RoundReceiver implements StreamObserver<PageStreamMessage> {
+  private static final Logger log = LoggerFactory.getLogger(RoundReceiver.class);
+  private static final LZ4FastDecompressor LZ4 = LZ4Factory.fastestInstance().fastDecompressor();
+
+  private final ServerCallStreamObserver<RoundAck> call;
+  private final PageStores stores;
+  private final StreamTokens tokens;
+  private RoundHeader header;
+  private RoundWriter writer;
+  private ByteBuffer scratch; // decompression target, allocated on the first compressed batch
+  private long nextSequence;
+  private boolean done;
+
+  RoundReceiver(ServerCallStreamObserver<RoundAck> call, PageStores stores, StreamTokens tokens) {
+    this.call = call;
+    this.stores = stores;
+    this.tokens = tokens;
+  }
+
+  @Override
+  public void onNext(PageStreamMessage message) {
+    if (done) {
+      return;
+    }
+    try {
+      switch (message.getKindCase()) {
+        case HEADER -> onHeader(message.getHeader());
+        case BATCH -> onBatch(message.getBatch());
+        case TRAILER -> onTrailer(message.getTrailer());
+        default -> throw Status.INVALID_ARGUMENT.withDescription("empty page stream message").asRuntimeException();
+      }
+      if (!done) {
+        call.request(1);
+      }
+    } catch (StoreException e) {
+      fail(StoreStatuses.of(e));
+    } catch (io.grpc.StatusRuntimeException e) {
+      fail(e.getStatus());
+    } catch (RuntimeException e) {
+      log.error("page stream failed unexpectedly", e);
+      fail(Status.INTERNAL.withDescription("destination failed: " + e).withCause(e));
+    }
+  }
+
+  private void onHeader(RoundHeader h) throws StoreException {
+    if (header != null) {
+      throw Status.INVALID_ARGUMENT.withDescription("a second round header in one stream").asRuntimeException();
+    }
+    if (!tokens.matches(h.getMigrationId(), h.getStreamToken())) {
+      throw Status.PERMISSION_DENIED.withDescription("migration " + h.getMigrationId()
+          + ": wrong or unarmed stream token (PrepareReceive first)").asRuntimeException();
+    }
+    if (h.getCompression() != Compression.COMPRESSION_NONE && h.getCompression() != Compression.COMPRESSION_LZ4) {
+      throw Status.UNIMPLEMENTED.withDescription("compression " + h.getCompression() + " is not supported; use NONE or LZ4").asRuntimeException();
+    }
+    PageStore store = stores.get(h.getMigrationId()).orElseThrow(() -> Status.FAILED_PRECONDITION
+        .withDescription("migration " + h.getMigrationId() + " has no open page store here (PrepareReceive first)").asRuntimeException());
+    header = h;
+    writer = store.beginRound(h.getRound(), h.getProcessesList());
+  }
+
+  private void onBatch(PageBatch batch) throws StoreException {
+    requireHeader();
+    if (batch.getSequence() != nextSequence) {
+      throw Status.DATA_LOSS.withDescription(String.format("round %d: batch %d arrived, %d expected",
+          header.getRound(), batch.getSequence(), nextSequence)).asRuntimeException();
+    }
+    nextSequence++;
+    ByteBuffer data = batch.getData().asReadOnlyByteBuffer();
+    int length = batch.getUncompressedLength();
+    if (data.remaining() != length) {
+      if (header.getCompression() != Compression.COMPRESSION_LZ4 || length > 16 * 1024 * 1024) {
+        throw Status.DATA_LOSS.withDescription(String.format("round %d batch %d: %d bytes for %d uncompressed",
+            header.getRound(), batch.getSequence(), data.remaining(), length)).asRuntimeException();
+      }
+      if (scratch == null || scratch.capacity() < length) {
+        scratch = AlignedBuffers.allocate(Math.max(length, RoundSender.BATCH_PAGES * PageHashing.PAGE));
+      }
+      try {
+        LZ4.decompress(data, data.position(), scratch, 0, length);
+      } catch (LZ4Exception e) {
+        throw Status.DATA_LOSS.withDescription(String.format("round %d batch %d: LZ4 data is damaged (%s)",
+            header.getRound(), batch.getSequence(), e.getMessage())).asRuntimeException();
+      }
+      data = scratch.duplicate().position(0).limit(length);
+    }
+    int crc = BatchChecksum.of(batch.getRunsList(), data);
+    if (crc != batch.getCrc32C()) {
+      throw Status.DATA_LOSS.withDescription(String.format(
+          "round %d batch %d of pid %d: CRC32C %08x expected, %08x computed; batch not applied, round aborted",
+          header.getRound(), batch.getSequence(), batch.getPid(), batch.getCrc32C(), crc)).asRuntimeException();
+    }
+    writer.apply(batch.getPid(), batch.getRunsList(), data);
+  }
+
+  private void onTrailer(RoundTrailer trailer) throws StoreException {
+    requireHeader();
+    RoundWriter.Commit commit = writer.commit(trailer.getBatches(), trailer.getPages());
+    done = true;
+    String digest = commit.status().digestHex();
+    if (!digest.equals(trailer.getSourceDigest())) {
+      log.error("migration {} round {}: destination digest {} differs from the source's {}",
+          header.getMigrationId(), header.getRound(), digest, trailer.getSourceDigest());
+    }
+    call.onNext(RoundAck.newBuilder().setRound(header.getRound()).setPagesApplied(commit.pagesApplied())
+        .setDigest(digest).setPagesHeld(commit.status().pages()).build());
+    call.onCompleted();
+  }
+
+  private void requireHeader() {
+    if (header == null) {
+      throw Status.INVALID_ARGUMENT.withDescription("the first page stream message must be a RoundHeader").asRuntimeException();
+    }
+  }
+
+  private void fail(Status status) {
+    abortRound();
+    done = true;
+    log.warn("page stream of migration {} round {} refused: {} {}", header == null ? "?" : header.getMigrationId(),
+        header == null ? 0 : header.getRound(), status.getCode(), status.getDescription());
+    call.onError(status.asRuntimeException());
+  }
+
+  /** The client cancelled or the transport failed: drop the round. */
+  void cancelled() {
+    abortRound();
+    done = true;
+  }
+
+  private void abortRound() {
+    if (writer != null) {
+      writer.abort();
+    }
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    if (!done) {
+      log.info("page stream of round {} ended by the source: {}", header == null ? 0 : header.getRound(), Status.fromThrowable(t));
+    }
+    cancelled();
+  }
+
+  @Override
+  public void onCompleted() {
+    if (!done) {
+      fail(Status.FAILED_PRECONDITION.withDescription("the page stream ended without a RoundTrailer; round aborted"));
+    }
+  }
+}

@@ -1,0 +1,308 @@
+package dev.ferry.agent.transfer;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import dev.ferry.agent.tracking.PageSink;
+import dev.ferry.proto.Compression;
+import dev.ferry.proto.PageBatch;
+import dev.ferry.proto.PageRun;
+import dev.ferry.proto.PageStreamGrpc;
+import dev.ferry.proto.PageStreamMessage;
+import dev.ferry.proto.RoundAck;
+import dev.ferry.proto.RoundHeader;
+import dev.ferry.proto.RoundTrailer;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Streams one round to the destination: the {@link PageSink} the engine's copy feeds. Pages are
+ * gathered into batches of at most {@link #BATCH_PAGES} pages of data, each with its CRC32C, and
+ * sent only when gRPC says the stream is ready, so at most the transport's bounded window is in
+ * flight and the copy thread blocks otherwise (that is the back-pressure on the reader).
+ *
+ * <p>Every page sent updates the source's {@link PageTable} ledger, from which the digest the
+ * destination must acknowledge is computed.
+ *
+ * <p>Confined to the copy thread, except the response callbacks, which only record the outcome
+ * and wake the copy thread. A failed or cancelled stream makes the next sink call throw, so the
+ * reader stops promptly.
+ */
+public final class RoundSender implements PageSink {
+  public static final int BATCH_PAGES = 256;
+  private static final int MAX_RUNS = 4096;
+
+  private final RoundHeader header;
+  private final PageTable ledger;
+  private final PageHashing hashing;
+  private final SenderBuffers buffers;
+  private final SendOptions options;
+  private final BandwidthLimiter limiter;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
+  private final Responses responses = new Responses();
+
+  private ClientCallStreamObserver<PageStreamMessage> requests;
+  private volatile Status failure;
+  private volatile RoundAck ack;
+  private volatile boolean completed;
+
+  // The batch being filled (copy thread only).
+  private int batchPid = -1;
+  private final List<PageRun.Builder> runs = new ArrayList<>();
+  private int batchDataPages;
+  private long sequence;
+  private long pagesSent;
+  private long zeroPagesSent;
+  private long bytesOnWire;
+
+  public RoundSender(RoundHeader header, PageTable ledger, PageHashing hashing, SenderBuffers buffers, SendOptions options) {
+    this.header = header;
+    this.ledger = ledger;
+    this.hashing = hashing;
+    this.buffers = buffers;
+    this.options = options;
+    this.limiter = new BandwidthLimiter(options.bandwidthLimitBytesPerSec());
+  }
+
+  /**
+   * Opens the stream on {@code stub} (which carries the deadline/cancellation context) and sends
+   * the header; applies the header's removed areas to the ledger.
+   */
+  public void start(PageStreamGrpc.PageStreamStub stub) throws IOException, InterruptedException {
+    stub.pushRound(responses);
+    for (var p : header.getProcessesList()) {
+      for (var r : p.getRemovedList()) {
+        ledger.removeRange(p.getPid(), r.getStart(), r.getEnd());
+      }
+    }
+    send(PageStreamMessage.newBuilder().setHeader(header).build());
+  }
+
+  @Override
+  public void pages(int pid, long address, int pages, ByteBuffer data) throws IOException, InterruptedException {
+    checkAlive();
+    int base = data.position();
+    for (int i = 0; i < pages; i++) {
+      long hash = hashing.contentHash(data, base + i * PageHashing.PAGE);
+      ledger.put(pid, address + (long) i * PageHashing.PAGE, PageHashing.pageHash(pid, address + (long) i * PageHashing.PAGE, hash), 0);
+    }
+    int done = 0;
+    while (done < pages) {
+      if (batchPid != pid || batchDataPages == BATCH_PAGES || runs.size() == MAX_RUNS) {
+        flush();
+        batchPid = pid;
+      }
+      int n = Math.min(pages - done, BATCH_PAGES - batchDataPages);
+      ByteBuffer src = data.duplicate();
+      src.position(base + done * PageHashing.PAGE).limit(base + (done + n) * PageHashing.PAGE);
+      long runAddress = address + (long) done * PageHashing.PAGE;
+      if (batchDataPages == 0 && runs.isEmpty() && n == BATCH_PAGES) {
+        // A whole batch straight from the engine's (aligned) buffer: no copy here; gRPC
+        // serializes it during onNext, before this call returns.
+        addRun(runAddress, n, false);
+        batchDataPages = n;
+        sendBatch(src);
+      } else {
+        buffers.batch().position(batchDataPages * PageHashing.PAGE);
+        buffers.batch().put(src);
+        addRun(runAddress, n, false);
+        batchDataPages += n;
+      }
+      done += n;
+    }
+    pagesSent += pages;
+  }
+
+  @Override
+  public void zeroPages(int pid, long address, int pages) throws IOException, InterruptedException {
+    checkAlive();
+    long zero = hashing.zeroContentHash();
+    for (int i = 0; i < pages; i++) {
+      long a = address + (long) i * PageHashing.PAGE;
+      ledger.put(pid, a, PageHashing.pageHash(pid, a, zero), 0);
+    }
+    if (batchPid != pid || runs.size() == MAX_RUNS) {
+      flush();
+      batchPid = pid;
+    }
+    addRun(address, pages, true);
+    pagesSent += pages;
+    zeroPagesSent += pages;
+  }
+
+  /**
+   * Sends what is left and the trailer, half-closes, and waits for the acknowledgement. Throws
+   * a StatusException with the destination's status (e.g. DATA_LOSS) or, when the acknowledged
+   * digest differs from the source's, DATA_LOSS naming both.
+   */
+  public RoundAck finish() throws IOException, InterruptedException, StatusException {
+    flush();
+    String digest = PageHashing.hex(ledger.digest());
+    send(PageStreamMessage.newBuilder().setTrailer(RoundTrailer.newBuilder()
+        .setBatches(sequence).setPages(pagesSent).setSourceDigest(digest)).build());
+    requests.onCompleted();
+    long deadline = System.nanoTime() + options.ackTimeout().toNanos();
+    lock.lock();
+    try {
+      while (!completed && failure == null) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          cancel("no acknowledgement within " + options.ackTimeout());
+          throw Status.DEADLINE_EXCEEDED.withDescription("round " + header.getRound()
+              + ": the destination did not acknowledge within " + options.ackTimeout()).asException();
+        }
+        changed.awaitNanos(left);
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (failure != null) {
+      throw failure.asException();
+    }
+    RoundAck result = ack;
+    if (result == null) {
+      throw Status.INTERNAL.withDescription("round " + header.getRound() + ": the destination closed the stream without an acknowledgement").asException();
+    }
+    if (!digest.equals(result.getDigest())) {
+      throw Status.DATA_LOSS.withDescription("round " + header.getRound() + ": the destination holds digest "
+          + result.getDigest() + " but the source sent " + digest).asException();
+    }
+    return result;
+  }
+
+  /** Cancels the stream (the destination aborts the round). Safe from any thread. */
+  public void cancel(String reason) {
+    ClientCallStreamObserver<PageStreamMessage> r = requests;
+    if (r != null && !completed) {
+      r.cancel(reason, null);
+    }
+  }
+
+  /** The stream's failure, if it failed (e.g. the destination's DATA_LOSS); null otherwise. */
+  public Status failure() {
+    return failure;
+  }
+
+  public long pagesSent() {
+    return pagesSent;
+  }
+
+  public long zeroPagesSent() {
+    return zeroPagesSent;
+  }
+
+  /** Payload bytes put on the wire (after compression). */
+  public long bytesOnWire() {
+    return bytesOnWire;
+  }
+
+  private void addRun(long address, int pages, boolean zero) {
+    if (!runs.isEmpty()) {
+      PageRun.Builder last = runs.get(runs.size() - 1);
+      if (last.getZero() == zero && last.getAddress() + (long) last.getPages() * PageHashing.PAGE == address
+          && (long) last.getPages() + pages <= Integer.MAX_VALUE) {
+        last.setPages(last.getPages() + pages);
+        return;
+      }
+    }
+    runs.add(PageRun.newBuilder().setAddress(address).setPages(pages).setZero(zero));
+  }
+
+  private void flush() throws IOException, InterruptedException {
+    if (runs.isEmpty()) {
+      return;
+    }
+    ByteBuffer data = buffers.batch().duplicate();
+    data.position(0).limit(batchDataPages * PageHashing.PAGE);
+    sendBatch(data);
+  }
+
+  private void sendBatch(ByteBuffer data) throws IOException, InterruptedException {
+    List<PageRun> built = new ArrayList<>(runs.size());
+    runs.forEach(r -> built.add(r.build()));
+    int crc = BatchChecksum.of(built, data);
+    int length = data.remaining();
+    ByteString payload = UnsafeByteOperations.unsafeWrap(data);
+    if (options.compression() == Compression.COMPRESSION_LZ4 && length > 0) {
+      ByteBuffer out = buffers.compressed();
+      out.clear();
+      int n = buffers.lz4().compress(data, data.position(), length, out, 0, out.capacity());
+      if (n < length) {
+        payload = UnsafeByteOperations.unsafeWrap(out.duplicate().position(0).limit(n));
+      }
+    }
+    PageBatch batch = options.batchHook().apply(PageBatch.newBuilder()
+        .setPid(batchPid).addAllRuns(built).setData(payload).setUncompressedLength(length)
+        .setCrc32C(crc).setSequence(sequence++).build());
+    limiter.acquire(payload.size());
+    send(PageStreamMessage.newBuilder().setBatch(batch).build());
+    bytesOnWire += payload.size();
+    runs.clear();
+    batchDataPages = 0;
+  }
+
+  /** Waits until gRPC can take a message, then hands it over (serialized before return). */
+  private void send(PageStreamMessage message) throws IOException, InterruptedException {
+    lock.lock();
+    try {
+      while (failure == null && !requests.isReady()) {
+        changed.await(100, TimeUnit.MILLISECONDS); // re-check: isReady() may change without a callback after cancel
+      }
+    } finally {
+      lock.unlock();
+    }
+    checkAlive();
+    requests.onNext(message);
+  }
+
+  private void checkAlive() throws IOException {
+    Status f = failure;
+    if (f != null) {
+      throw new IOException("page stream of round " + header.getRound() + " failed: " + f.getCode()
+          + (f.getDescription() == null ? "" : " " + f.getDescription()), f.asException());
+    }
+  }
+
+  private void signal() {
+    lock.lock();
+    try {
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private final class Responses implements ClientResponseObserver<PageStreamMessage, RoundAck> {
+    @Override
+    public void beforeStart(ClientCallStreamObserver<PageStreamMessage> stream) {
+      requests = stream;
+      stream.setOnReadyHandler(RoundSender.this::signal);
+    }
+
+    @Override
+    public void onNext(RoundAck value) {
+      ack = value;
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      failure = Status.fromThrowable(t);
+      signal();
+    }
+
+    @Override
+    public void onCompleted() {
+      completed = true;
+      signal();
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package dev.ferry.agent.transport;
+
+import io.grpc.BindableService;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.AbstractStub;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one place in the agent that builds gRPC servers and channels and applies deadlines. Transport
+ * security (mTLS) will be added here, so no call site builds a server or channel itself.
+ *
+ * <p>Flow control is fixed (not BDP-autotuned) so that the bytes in flight on a page stream are
+ * bounded: at most {@link #STREAM_WINDOW_BYTES} in the HTTP/2 window plus the sender's
+ * {@link #ON_READY_THRESHOLD_BYTES} queued in gRPC plus one batch in the receiver's hands.
+ */
+public final class AgentTransport {
+  /** Largest message an agent accepts: a page batch is at most 1 MiB of data plus its run list. */
+  public static final int MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+  /** HTTP/2 per-stream receive window: the destination buffers at most this much unrequested data. */
+  public static final int STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
+  /** The sender's isReady() turns false once this much is queued locally (in-flight window). */
+  public static final int ON_READY_THRESHOLD_BYTES = 2 * 1024 * 1024;
+
+  private final DeadlineScale deadlineScale;
+
+  public AgentTransport(DeadlineScale deadlineScale) {
+    this.deadlineScale = deadlineScale;
+  }
+
+  public DeadlineScale deadlineScale() {
+    return deadlineScale;
+  }
+
+  /**
+   * Starts a server on {@code listen} serving {@code services}; calls run on {@code executor}
+   * (never on Netty's event loop, since handlers may write to disk).
+   */
+  public Server startServer(InetSocketAddress listen, List<BindableService> services, Executor executor)
+      throws IOException {
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(listen)
+        .executor(executor)
+        .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+        .flowControlWindow(STREAM_WINDOW_BYTES)
+        .permitKeepAliveTime(10, TimeUnit.SECONDS);
+    services.forEach(builder::addService);
+    return builder.build().start();
+  }
+
+  /** A channel to another agent, {@code target} as "host:port". */
+  public ManagedChannel channel(String target) {
+    return NettyChannelBuilder.forTarget(target)
+        .usePlaintext()
+        .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+        .flowControlWindow(STREAM_WINDOW_BYTES)
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        // No retries: a retried stream would replay buffered messages, and page batches wrap
+        // buffers the sender reuses once onNext returned. Rounds are retried by the coordinator.
+        .disableRetry()
+        .build();
+  }
+
+  /** {@code stub} with a deadline of {@code base} times the deadline scale, from now. */
+  public <S extends AbstractStub<S>> S withDeadline(S stub, Duration base) {
+    return stub.withDeadlineAfter(deadlineScale.apply(base).toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** {@code base} times the deadline scale, for waits that are not gRPC deadlines. */
+  public Duration scaled(Duration base) {
+    return deadlineScale.apply(base);
+  }
+
+  /** A page-stream stub setting: how much a sender may queue before isReady() turns false. */
+  public <S extends AbstractStub<S>> S forPageStream(S stub) {
+    return stub.withOnReadyThreshold(ON_READY_THRESHOLD_BYTES);
+  }
+}

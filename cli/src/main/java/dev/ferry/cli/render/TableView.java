@@ -1,0 +1,189 @@
+package dev.ferry.cli.render;
+
+import dev.ferry.cli.units.ByteRate;
+import dev.ferry.cli.units.ByteSize;
+import dev.ferry.cli.units.Figures;
+import dev.ferry.proto.MigrationEvent;
+import dev.ferry.proto.MigrationInfo;
+import dev.ferry.proto.MigrationLimits;
+import dev.ferry.proto.MigrationSummary;
+import dev.ferry.proto.Phase;
+import dev.ferry.proto.PhaseEvent;
+import dev.ferry.proto.TrackerKind;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.function.LongSupplier;
+
+/**
+ * The attached view: a heading, one row per round as it completes, the switch-over phases with
+ * their times, then a summary. Each phase line is printed when the next phase starts (so it
+ * carries its own duration); the phase in progress shows on the live status line.
+ * Confined to the thread that reads the event stream; the status line is read by the ticker
+ * through {@link #status()}, which only reads volatile fields.
+ */
+public final class TableView implements EventView {
+    private final ConsoleLines lines;
+    private final LongSupplier clockMillis;
+    private boolean headerShown;
+    private boolean phasesShown;
+    private int rounds;
+    private MigrationInfo started;
+    private volatile Phase phase = Phase.PHASE_UNSPECIFIED;
+    private volatile long phaseStartMillis;
+    private volatile long lastEventMillis;
+    private String phaseDetail = "";
+
+    /** @param clockMillis wall clock in Unix millis (events carry Unix millis) */
+    public TableView(ConsoleLines lines, LongSupplier clockMillis) {
+        this.lines = lines;
+        this.clockMillis = clockMillis;
+        lines.startTicker(this::status, Duration.ofMillis(250));
+    }
+
+    @Override
+    public void show(MigrationEvent event) {
+        lastEventMillis = clockMillis.getAsLong();
+        switch (event.getKindCase()) {
+            case STARTED -> started(event.getStarted());
+            case ROUND -> round(event);
+            case PHASE -> phase(event.getAtUnixMillis(), event.getPhase());
+            case FINISHED -> finished(event.getAtUnixMillis(), event.getFinished());
+            case KIND_NOT_SET -> { }
+        }
+    }
+
+    @Override
+    public void note(String message) {
+        lines.line(message);
+    }
+
+    /** The transient status line: what is happening now and for how long. */
+    public String status() {
+        Phase p = phase;
+        if (p == Phase.PHASE_UNSPECIFIED || terminal(p)) {
+            return "";
+        }
+        double seconds = (clockMillis.getAsLong() - (p == Phase.PRECOPY ? lastEventMillis : phaseStartMillis)) / 1000.0;
+        String what = p == Phase.PRECOPY ? "round " + (rounds + 1) + " running" : p.name() + " in progress";
+        return String.format(Locale.ROOT, "... %s, %.1f s", what, Math.max(0, seconds));
+    }
+
+    private void started(MigrationInfo info) {
+        started = info;
+        lines.line(heading(info));
+        lines.line(limits(info.getLimits(), info.getTracker()));
+        if (phase == Phase.PHASE_UNSPECIFIED) {
+            phase = info.getPhase();
+            phaseStartMillis = info.getCreatedUnixMillis();
+        }
+    }
+
+    private void round(MigrationEvent event) {
+        if (!headerShown) {
+            lines.line(RoundRows.header());
+            headerShown = true;
+        }
+        rounds = Math.max(rounds, event.getRound().getFigures().getRound());
+        lines.line(RoundRows.row(event.getRound()));
+    }
+
+    private void phase(long atMillis, PhaseEvent event) {
+        if (phase != Phase.PHASE_UNSPECIFIED && phase != Phase.PENDING && phase != event.getPhase()) {
+            long took = event.getPhaseMillis() > 0 ? event.getPhaseMillis() : atMillis - phaseStartMillis;
+            closePhase(phase, took);
+        }
+        phase = event.getPhase();
+        phaseStartMillis = atMillis;
+        phaseDetail = event.getDetail();
+    }
+
+    private void closePhase(Phase p, long tookMillis) {
+        if (!phasesShown) {
+            lines.line("phases:");
+            phasesShown = true;
+        }
+        String detail = p == Phase.PRECOPY ? rounds + " rounds" : phaseDetail;
+        lines.line(String.format(Locale.ROOT, "  %-13s %9s  %s", p.name().toLowerCase(Locale.ROOT),
+                Figures.millis(Math.max(0, tookMillis)), detail).stripTrailing());
+    }
+
+    private void finished(long atMillis, MigrationInfo info) {
+        if (phase != Phase.PHASE_UNSPECIFIED && !terminal(phase)) {
+            closePhase(phase, atMillis - phaseStartMillis);
+        }
+        phase = info.getPhase();
+        lines.close();
+        for (String l : Summaries.of(info)) {
+            lines.line(l);
+        }
+    }
+
+    private static boolean terminal(Phase p) {
+        return p == Phase.DONE || p == Phase.FAILED || p == Phase.CANCELLED;
+    }
+
+    static String heading(MigrationInfo info) {
+        return String.format(Locale.ROOT, "migration %s: pid %d, %s -> %s%s", info.getId(), info.getPid(),
+                info.getSourceHost().isEmpty() ? "?" : info.getSourceHost(), info.getDestinationHost(),
+                info.getDryRun() ? " (dry run: the process is left untouched)" : "");
+    }
+
+    static String limits(MigrationLimits l, TrackerKind tracker) {
+        return String.format(Locale.ROOT, "limits: downtime <= %s, at most %d rounds, bandwidth %s, on stall %s; tracker %s",
+                Figures.millis(l.getDowntimeLimitMillis()), l.getMaxRounds(),
+                l.getBandwidthLimitBytesPerSec() == 0 ? "unlimited" : ByteRate.format(l.getBandwidthLimitBytesPerSec()),
+                switch (l.getOnStall()) {
+                    case STALL_FREEZE -> "freeze";
+                    case STALL_ABORT -> "abort";
+                    default -> "throttle";
+                },
+                switch (tracker) {
+                    case SOFT_DIRTY -> "soft-dirty";
+                    case CONTENT_HASH -> "content hash";
+                    default -> "not chosen yet";
+                });
+    }
+
+    /** For tests and the summary. */
+    MigrationInfo startedInfo() {
+        return started;
+    }
+
+    @Override
+    public void close() {
+        lines.close();
+    }
+
+    /** Summary lines of a finished migration. */
+    public static final class Summaries {
+        private Summaries() {
+        }
+
+        public static java.util.List<String> of(MigrationInfo info) {
+            MigrationSummary s = info.getSummary();
+            String figures = String.format(Locale.ROOT, "total %s, sent %s, %d rounds",
+                    Figures.millis(s.getTotalMillis()), ByteSize.format(s.getBytesSent()), s.getRounds());
+            String reason = info.getReason().isEmpty() ? "" : ": " + info.getReason();
+            String owner = info.getOwnerHost().isEmpty() ? info.getSourceHost() : info.getOwnerHost();
+            return switch (info.getPhase()) {
+                case DONE -> info.getDryRun()
+                        ? java.util.List.of(
+                                String.format(Locale.ROOT, "dry run: %s; predicted downtime %s (limit %s)",
+                                        s.getWouldConverge() ? "would converge" : "would NOT converge",
+                                        Figures.millis(s.getPredictedDowntimeMillis()),
+                                        Figures.millis(info.getLimits().getDowntimeLimitMillis())),
+                                figures + "; pid " + info.getPid() + " untouched on " + owner)
+                        : java.util.List.of(
+                                String.format(Locale.ROOT, "done: pid %d now runs on %s as pid %d%s",
+                                        info.getPid(), owner, s.getRestoredPid(),
+                                        s.getParentUsed() ? " (CRIU used the pre-copied pages)" : ""),
+                                "downtime " + Figures.millis(s.getDowntimeMillis()) + ", " + figures);
+                case FAILED -> java.util.List.of("failed, rolled back" + reason,
+                        figures + "; pid " + info.getPid() + " runs on " + owner);
+                case CANCELLED -> java.util.List.of("cancelled" + reason,
+                        figures + "; pid " + info.getPid() + " runs on " + owner);
+                default -> java.util.List.of("ended in phase " + info.getPhase() + reason);
+            };
+        }
+    }
+}
