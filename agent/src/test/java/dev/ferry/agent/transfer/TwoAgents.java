@@ -27,7 +27,7 @@ final class TwoAgents implements AutoCloseable {
   final AgentTransport transport = new AgentTransport(DeadlineScale.ONE);
   private final ManagedChannel toSource;
   private final ManagedChannel toDestination;
-  final ByteString token = ByteString.copyFromUtf8("test-token");
+  final ByteString token = ByteString.copyFromUtf8("test-token-of-32-bytes-000000000");
 
   TwoAgents(Path dir, SendOptions send, Path destinationDataDir) throws IOException {
     source = Agent.start(Agent.Config.of("host1", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host1"))
