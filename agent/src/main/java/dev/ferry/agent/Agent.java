@@ -2,7 +2,11 @@ package dev.ferry.agent;
 
 import dev.ferry.agent.destination.DestinationAgentService;
 import dev.ferry.agent.destination.RestoreHandler;
+import dev.ferry.agent.memory.SoftDirtyProbe;
+import dev.ferry.agent.memory.SoftDirtySupport;
 import dev.ferry.agent.source.CheckpointHandler;
+import dev.ferry.agent.source.EngineSessions;
+import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.agent.source.PrecopySessionFactory;
 import dev.ferry.agent.source.SourceAgentService;
 import dev.ferry.agent.store.PageStores;
@@ -46,8 +50,10 @@ public final class Agent implements AutoCloseable {
       DeadlineScale deadlineScale, PrecopySessionFactory sessions, CheckpointHandler checkpoints,
       RestoreHandler restores, SendOptions sendDefaults, TransportSecurity security) {
 
+    /** An agent with the engine's trackers; the switch-over seams answer UNIMPLEMENTED until wired. */
     public static Config of(String name, InetSocketAddress listen, Path dataDir) {
-      return new Config(name, listen, dataDir, null, "/ferry", DeadlineScale.ONE, PrecopySessionFactory.NONE,
+      return new Config(name, listen, dataDir, null, "/ferry", DeadlineScale.ONE,
+          new EngineSessions(SoftDirtyProbe.probe(), TrackerSettings.defaults()),
           CheckpointHandler.NONE, RestoreHandler.NONE, SendOptions.defaults(), null);
     }
 
@@ -88,7 +94,7 @@ public final class Agent implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final PageStores stores;
   private final SourceAgentService source;
-  private final HostProbes.Probe softDirty;
+  private final SoftDirtySupport softDirty;
   private final HostProbes.Criu criu;
   private Server server;
   private AgentRegistration registration;
@@ -103,7 +109,7 @@ public final class Agent implements AutoCloseable {
     this.scheduler = Executors.newSingleThreadScheduledExecutor(named(config.name() + "-timer"));
     PageHashing hashing = new PageHashing();
     this.stores = new PageStores(config.dataDir(), hashing);
-    this.softDirty = HostProbes.softDirty();
+    this.softDirty = SoftDirtyProbe.probe();
     this.criu = HostProbes.criu();
     SendOptions send = config.sendDefaults().withAckTimeout(transport.scaled(config.sendDefaults().ackTimeout()));
     this.source = new SourceAgentService(this::capabilities, config.sessions(), config.checkpoints(), transport, send,
@@ -127,7 +133,7 @@ public final class Agent implements AutoCloseable {
         agent.scheduler.scheduleWithFixedDelay(() -> agent.registration.update(agent.capabilities()), 30, 30, TimeUnit.SECONDS);
       }
       log.info("agent {} serving on {} (data dir {}, soft-dirty {}, criu {})", config.name(), agent.address(),
-          config.dataDir(), agent.softDirty.ok(), agent.criu.usable() ? agent.criu.version() : "unusable");
+          config.dataDir(), agent.softDirty.available(), agent.criu.usable() ? agent.criu.version() : "unusable");
       return agent;
     } catch (IOException e) {
       agent.close();
@@ -168,7 +174,7 @@ public final class Agent implements AutoCloseable {
     return AgentCapabilities.newBuilder()
         .setHost(config.name())
         .setAddress(server == null ? config.listen().getHostString() + ":" + config.listen().getPort() : address())
-        .setSoftDirty(softDirty.ok()).setSoftDirtyDetail(softDirty.detail())
+        .setSoftDirty(softDirty.available()).setSoftDirtyDetail(softDirty.available() ? "" : softDirty.detail())
         .setCriuVersion(criu.version()).setCriuUsable(criu.usable()).setCriuDetail(criu.detail())
         .setKernel(HostProbes.kernel())
         .setFreeDiskBytes(stores.usableBytes())

@@ -1,9 +1,6 @@
 package dev.ferry.agent;
 
-import com.sun.jna.Memory;
-import com.sun.jna.Pointer;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,9 +11,6 @@ import java.util.concurrent.TimeUnit;
  * "unsupported" is an answer, not an error.
  */
 final class HostProbes {
-  /** Outcome of a probe: ok, or why not. */
-  record Probe(boolean ok, String detail) {}
-
   private HostProbes() {}
 
   static String kernel() {
@@ -24,31 +18,6 @@ final class HostProbes {
       return Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
     } catch (IOException e) {
       return "unknown";
-    }
-  }
-
-  /**
-   * Soft-dirty: clear_refs 4 succeeds silently on kernels without it, so write a page, clear,
-   * write again and check pagemap bit 55 of that page.
-   */
-  static Probe softDirty() {
-    Memory block = new Memory(3 * 4096L);
-    Pointer page = block.align(4096);
-    long address = Pointer.nativeValue(page);
-    try {
-      page.setByte(0, (byte) 1);
-      Files.writeString(Path.of("/proc/self/clear_refs"), "4");
-      page.setByte(0, (byte) 2);
-      try (RandomAccessFile pagemap = new RandomAccessFile("/proc/self/pagemap", "r")) {
-        pagemap.seek((address / 4096) * 8);
-        long entry = Long.reverseBytes(pagemap.readLong());
-        boolean dirty = (entry & (1L << 55)) != 0;
-        return new Probe(dirty, dirty ? "" : "pagemap bit 55 stays clear after a write: the kernel lacks CONFIG_MEM_SOFT_DIRTY");
-      }
-    } catch (IOException | RuntimeException e) {
-      return new Probe(false, "soft-dirty probe failed: " + e.getMessage());
-    } finally {
-      block.close();
     }
   }
 

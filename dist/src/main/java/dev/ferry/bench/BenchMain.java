@@ -24,6 +24,7 @@ public final class BenchMain implements Callable<Integer> {
         cl.addSubcommand(new KernelProbeBench());
         cl.addSubcommand("policy", StaticMainBench.of(
                 "Convergence policy vs the P.Haul, LXD and QEMU stop rules on simulated workloads.", PolicyBench::main));
+        cl.addSubcommand(new EngineBench());
         cl.addSubcommand("downtime", StaticMainBench.of(
                 "Switch-over downtime, pre-copy vs stop-and-copy (root, soft-dirty, CRIU: run in the lab VM).", DowntimeBench::main));
         return cl;

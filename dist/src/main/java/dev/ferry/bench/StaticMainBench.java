@@ -3,7 +3,6 @@ package dev.ferry.bench;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -16,7 +15,13 @@ import picocli.CommandLine.Unmatched;
  */
 @Command(mixinStandardHelpOptions = false)
 final class StaticMainBench implements Callable<Integer> {
-    private final Consumer<String[]> main;
+    /** A benchmark's {@code static void main(String[]) throws Exception}. */
+    @FunctionalInterface
+    interface Main {
+        void run(String[] args) throws Exception;
+    }
+
+    private final Main main;
 
     @Unmatched
     private List<String> args = new ArrayList<>();
@@ -24,20 +29,20 @@ final class StaticMainBench implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    private StaticMainBench(Consumer<String[]> main) {
+    private StaticMainBench(Main main) {
         this.main = main;
     }
 
     /** A subcommand object whose usage shows {@code description}. */
-    static CommandLine of(String description, Consumer<String[]> main) {
+    static CommandLine of(String description, Main main) {
         CommandLine cl = new CommandLine(new StaticMainBench(main));
         cl.getCommandSpec().usageMessage().description(description);
         return cl;
     }
 
     @Override
-    public Integer call() {
-        main.accept(args.toArray(String[]::new));
+    public Integer call() throws Exception {
+        main.run(args.toArray(String[]::new));
         return 0;
     }
 }

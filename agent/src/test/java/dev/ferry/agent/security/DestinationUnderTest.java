@@ -2,6 +2,7 @@ package dev.ferry.agent.security;
 
 import com.google.protobuf.ByteString;
 import dev.ferry.agent.Agent;
+import dev.ferry.agent.source.PrecopySessionFactory;
 import dev.ferry.agent.transfer.BatchChecksum;
 import dev.ferry.agent.transport.AgentTransport;
 import dev.ferry.agent.transport.DeadlineScale;
@@ -56,7 +57,10 @@ final class DestinationUnderTest implements AutoCloseable {
   }
 
   DestinationUnderTest(Path dataDir) throws IOException {
-    agent = Agent.start(Agent.Config.of("host2", new InetSocketAddress("127.0.0.1", 0), dataDir));
+    // No trackers: the fuzzed StartTracking requests name random pids of this host, which must
+    // never be frozen or read; "not in this build" answers them before any /proc access.
+    agent = Agent.start(Agent.Config.of("host2", new InetSocketAddress("127.0.0.1", 0), dataDir)
+        .withSessions(PrecopySessionFactory.NONE));
     channel = transport.channel(agent.address());
     prepare(MIGRATION);
   }

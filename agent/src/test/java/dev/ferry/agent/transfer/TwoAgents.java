@@ -38,7 +38,7 @@ final class TwoAgents implements AutoCloseable {
   /** With {@code certs}: mutual TLS everywhere, agents as host1/host2, the test's stubs as the coordinator. */
   TwoAgents(Path dir, SendOptions send, Path destinationDataDir, DevCertificates certs) throws IOException {
     Agent.Config sourceConfig = Agent.Config.of("host1", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host1"))
-        .withSessions(ProcMemSession::open).withSendDefaults(send);
+        .withSendDefaults(send); // the engine's trackers (content hash on a host without soft-dirty)
     Agent.Config destinationConfig = Agent.Config.of("host2", new InetSocketAddress("127.0.0.1", 0), destinationDataDir);
     if (certs != null) {
       sourceConfig = sourceConfig.withSecurity(TransportSecurity.mutualTls(certs.agent("host1")));

@@ -125,7 +125,8 @@ public final class RecordedCoordinator extends CoordinatorGrpc.CoordinatorImplBa
 
     @Override
     public void startMigration(StartMigrationRequest request, StreamObserver<MigrationInfo> reply) {
-        begin();
+        // The recording starts playing when the CLI attaches (watch), not here: a slow JVM
+        // between the two calls would otherwise get everything as replay at once.
         reply.onNext(recording.get(0).getStarted());
         reply.onCompleted();
     }
@@ -137,6 +138,7 @@ public final class RecordedCoordinator extends CoordinatorGrpc.CoordinatorImplBa
             return;
         }
         ServerCallStreamObserver<MigrationEvent> w = (ServerCallStreamObserver<MigrationEvent>) reply;
+        begin();
         synchronized (this) {
             released.forEach(w::onNext);
             if (ended) {
