@@ -17,8 +17,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code migrate agents}: registered hosts, what they can do, and whether they answer. */
 @Command(name = "agents", mixinStandardHelpOptions = true,
-        description = {"Lists registered agents: soft-dirty tracking (needed for a real switch-over; a dry run works",
-            "without it), CRIU version and usability, kernel, load, free disk, and health (answered just now)."})
+        description = "Lists registered agents with their health (answered just now), soft-dirty tracking (needed for a"
+                + " real switch-over; a dry run works without it), CRIU version, kernel, load and free disk.")
 final class AgentsCommand implements Callable<Integer> {
     @ParentCommand
     MigrateCommand root;

@@ -14,8 +14,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code migrate cancel ID}: roll back a migration that has not committed. */
 @Command(name = "cancel", mixinStandardHelpOptions = true,
-        description = {"Cancels a migration before its commit: it rolls back and the process runs on (or resumes on)",
-            "the source. After the commit the coordinator refuses (exit 3): the process already runs on the destination."})
+        description = "Cancels a migration before its commit: it rolls back and the process runs on (or resumes on) the"
+                + " source. After the commit the coordinator refuses (exit 3): the process already runs on the destination.")
 final class CancelCommand implements Callable<Integer> {
     @ParentCommand
     MigrateCommand root;

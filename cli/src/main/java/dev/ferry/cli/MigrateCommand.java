@@ -33,19 +33,22 @@ import picocli.CommandLine.Spec;
 @Command(name = "migrate", mixinStandardHelpOptions = true, versionProvider = Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
         description = {
-            "Live-migrates a Linux process (with its children) to another host: copies its memory in",
-            "rounds while it runs, then freezes it briefly, copies the rest and restores it there.",
-            "Stays attached and shows one row per round, the switch-over phases and a summary.",
-            "Ctrl-C asks whether to cancel the migration or detach from it.",
+            "Live-migrates a Linux process (with its children) to another host: copies its memory in rounds"
+                    + " while it runs, then freezes it briefly, copies the rest and restores it there. Stays attached"
+                    + " and shows one row per round, the switch-over phases and a summary. Ctrl-C asks whether to"
+                    + " cancel the migration or detach from it.",
             ""},
         subcommands = {StatusCommand.class, ListCommand.class, WatchCommand.class, CancelCommand.class,
             AgentsCommand.class, ReportCommand.class},
         footerHeading = "%nUnits:%n",
         footer = {
-            "  durations: 500us, 300ms, 2s, 1.5s, 2m, 1h.  sizes: 4096, 64KiB, 500MiB, 2GiB (IEC, x1024)",
-            "  or 500MB, 2GB (SI, x1000).  rates: a size per second, e.g. 500MiB/s; 0 means unlimited.",
-            "Environment: FERRY_COORDINATOR (default coordinator), FERRY_DEADLINE_SCALE (multiplies every",
-            "  call deadline, e.g. 10 on slow or emulated hosts; default 1)."})
+            "  durations  500us, 300ms, 2s, 1.5s, 2m, 1h",
+            "  sizes      4096, 64KiB, 500MiB, 2GiB (IEC, x1024) or 500MB, 2GB (SI, x1000)",
+            "  rates      a size per second, e.g. 500MiB/s, 1GB/s; 0 means unlimited",
+            "  pages      4 KiB each; dirty rate in pages per second (p/s)",
+            "%nEnvironment:",
+            "  FERRY_COORDINATOR     default coordinator host:port (else 127.0.0.1:7000)",
+            "  FERRY_DEADLINE_SCALE  multiplies every call deadline, e.g. 10 on slow hosts (default 1)"})
 public final class MigrateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -23,9 +23,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code migrate report ID --svg FILE}: the convergence chart of a migration. */
 @Command(name = "report", mixinStandardHelpOptions = true,
-        description = {"Writes a chart of a migration's convergence: dirty pages (bars) and expected downtime (line)",
-            "per round, with the downtime limit as a dashed line. Opens in any browser. For a running",
-            "migration, the rounds so far."})
+        description = "Writes an SVG chart of a migration's convergence: dirty pages (bars) and expected downtime (line)"
+                + " per round, the downtime limit as a dashed line. Opens in any browser. For a running migration:"
+                + " the rounds so far.")
 final class ReportCommand implements Callable<Integer> {
     @ParentCommand
     MigrateCommand root;

@@ -11,8 +11,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code migrate watch ID}: attach to a migration, replaying its rounds so far. */
 @Command(name = "watch", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Attaches to a migration: replays its rounds so far, then follows it live to its end.",
-            "Exits like the migration ended (0 done, 4 failed, 5 cancelled). Ctrl-C asks to cancel or detach."})
+        description = "Attaches to a migration: replays its rounds so far, then follows it live to its end. Exits like"
+                + " the migration ended (0 done, 4 failed, 5 cancelled). Ctrl-C asks to cancel or detach.")
 final class WatchCommand implements Callable<Integer> {
     @ParentCommand
     MigrateCommand root;

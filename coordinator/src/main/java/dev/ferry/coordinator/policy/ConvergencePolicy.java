@@ -114,15 +114,24 @@ public final class ConvergencePolicy {
       return String.format(Locale.ROOT, "dirty rate %.1f MiB/s >= bandwidth %s", rateBytes / (1 << 20),
           est.bandwidth());
     }
-    double shrink = shrink(h, 1);
-    if (shrink < tuning.meaningfulShrink()) {
-      return "dirty set not shrinking (" + pct(shrink) + " last round)";
+    // Throttling reacts every round; freezing early or aborting is final, so those look at the
+    // whole stall window and only give up when the cap would come first.
+    boolean throttle = limits.onStall() == StallAction.THROTTLE;
+    int window = throttle ? 1 : limits.stallRounds();
+    if (h.back(window) == null || h.back(window).round() < (throttle ? 1 : 2)) {
+      return null;
     }
+    double shrink = 1 - Math.pow(1 - shrink(h, window), 1.0 / window);
+    String over = window == 1 ? "last round" : "a round over " + window + " rounds";
+    if (shrink < tuning.meaningfulShrink()) {
+      return "dirty set not shrinking (" + pct(shrink) + " " + over + ")";
+    }
+    int horizon = throttle ? limits.stallRounds() : limits.maxRounds() - last.round();
     long target = targetPages(est, limits);
     double rounds = Math.log((double) Math.max(1, target) / Math.max(1, last.dirtyPages())) / Math.log(1 - shrink);
-    if (target < last.dirtyPages() && rounds > limits.stallRounds()) {
-      return String.format(Locale.ROOT, "dirty set shrinking too slowly (%s last round, ~%.0f rounds to %s > %d)",
-          pct(shrink), Math.ceil(rounds), ByteSize.ofPages(target), limits.stallRounds());
+    if (target < last.dirtyPages() && rounds > horizon) {
+      return String.format(Locale.ROOT, "dirty set shrinking too slowly (%s %s, ~%.0f rounds to %s > %d)",
+          pct(shrink), over, Math.ceil(rounds), ByteSize.ofPages(target), horizon);
     }
     return null;
   }

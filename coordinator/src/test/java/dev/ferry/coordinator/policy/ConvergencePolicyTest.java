@@ -57,10 +57,13 @@ class ConvergencePolicyTest {
 
   @Test
   void onStallFreezeAndAbortDoWhatTheOperatorChose() {
-    ConvergenceHistory h = rounds(100_000, 60_000, 59_000);
+    ConvergenceHistory early = rounds(100_000, 60_000, 59_000);
+    assertEquals(Kind.CONTINUE, policy.decide(early, limits.withOnStall(StallAction.ABORT), Duration.ofSeconds(5)).kind(),
+        "abort waits for the whole stall window");
+    ConvergenceHistory h = rounds(100_000, 60_000, 59_000, 58_500, 58_000);
     Decision freeze = policy.decide(h, limits.withOnStall(StallAction.FREEZE), Duration.ofSeconds(5));
     assertEquals(Kind.FREEZE, freeze.kind());
-    assertTrue(freeze.reason().startsWith("dirty set not shrinking (-2 % last round), freezing anyway: expected downtime"),
+    assertTrue(freeze.reason().startsWith("dirty set not shrinking (-1 % a round over 3 rounds), freezing anyway: expected downtime"),
         freeze.reason());
     Decision abort = policy.decide(h, limits.withOnStall(StallAction.ABORT), Duration.ofSeconds(5));
     assertEquals(Kind.ABORT, abort.kind());
@@ -100,7 +103,7 @@ class ConvergencePolicyTest {
     DryRunVerdict v = DryRunVerdict.from(freeze, limits);
     assertTrue(v.wouldConverge());
     assertEquals(147, v.predictedDowntime().toMillis());
-    Decision abort = policy.decide(rounds(100_000, 60_000, 59_000), limits.withOnStall(StallAction.ABORT),
+    Decision abort = policy.decide(rounds(100_000, 60_000, 59_000, 58_500, 58_000), limits.withOnStall(StallAction.ABORT),
         Duration.ofSeconds(5));
     assertFalse(DryRunVerdict.from(abort, limits).wouldConverge());
   }

@@ -1,0 +1,211 @@
+package dev.ferry.agent;
+
+import dev.ferry.agent.destination.DestinationAgentService;
+import dev.ferry.agent.destination.RestoreHandler;
+import dev.ferry.agent.memory.SoftDirtyProbe;
+import dev.ferry.agent.memory.SoftDirtySupport;
+import dev.ferry.agent.source.CheckpointHandler;
+import dev.ferry.agent.source.EngineSessions;
+import dev.ferry.agent.tracking.TrackerSettings;
+import dev.ferry.agent.source.PrecopySessionFactory;
+import dev.ferry.agent.source.SourceAgentService;
+import dev.ferry.agent.store.PageStores;
+import dev.ferry.agent.transfer.PageHashing;
+import dev.ferry.agent.transfer.PageStreamService;
+import dev.ferry.agent.transfer.SendOptions;
+import dev.ferry.agent.transfer.StreamTokens;
+import dev.ferry.agent.transport.AgentTransport;
+import dev.ferry.agent.transport.DeadlineScale;
+import dev.ferry.proto.AgentCapabilities;
+import io.grpc.Server;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Ferry agent: the gRPC server with the SourceAgent, DestinationAgent and PageStream
+ * services, the page stores under the data dir and, if a ZooKeeper connect string is given, its
+ * registration. One start ({@link #start}) and one {@link #close}; no static state, so tests run
+ * several agents in one JVM.
+ */
+public final class Agent implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Agent.class);
+  public static final String VERSION = "0.1.0";
+
+  /** Everything an agent is built from. The seams default to "not in this build". */
+  public record Config(String name, InetSocketAddress listen, Path dataDir, String zookeeper, String zkRoot,
+      DeadlineScale deadlineScale, PrecopySessionFactory sessions, CheckpointHandler checkpoints,
+      RestoreHandler restores, SendOptions sendDefaults) {
+
+    /** An agent with the engine's trackers; the switch-over seams answer UNIMPLEMENTED until wired. */
+    public static Config of(String name, InetSocketAddress listen, Path dataDir) {
+      return new Config(name, listen, dataDir, null, "/ferry", DeadlineScale.ONE,
+          new EngineSessions(SoftDirtyProbe.probe(), TrackerSettings.defaults()),
+          CheckpointHandler.NONE, RestoreHandler.NONE, SendOptions.defaults());
+    }
+
+    public Config withZookeeper(String connect, String root) {
+      return new Config(name, listen, dataDir, connect, root, deadlineScale, sessions, checkpoints, restores, sendDefaults);
+    }
+
+    public Config withDeadlineScale(DeadlineScale scale) {
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, scale, sessions, checkpoints, restores, sendDefaults);
+    }
+
+    public Config withSessions(PrecopySessionFactory f) {
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, f, checkpoints, restores, sendDefaults);
+    }
+
+    public Config withCheckpoints(CheckpointHandler h) {
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, h, restores, sendDefaults);
+    }
+
+    public Config withRestores(RestoreHandler h) {
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, h, sendDefaults);
+    }
+
+    public Config withSendDefaults(SendOptions o) {
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, restores, o);
+    }
+  }
+
+  private final Config config;
+  private final AgentTransport transport;
+  private final ExecutorService grpcExecutor;
+  private final ExecutorService workers;
+  private final ScheduledExecutorService scheduler;
+  private final PageStores stores;
+  private final SourceAgentService source;
+  private final SoftDirtySupport softDirty;
+  private final HostProbes.Criu criu;
+  private Server server;
+  private AgentRegistration registration;
+
+  private Agent(Config config) {
+    this.config = config;
+    this.transport = new AgentTransport(config.deadlineScale());
+    this.grpcExecutor = Executors.newFixedThreadPool(8, named(config.name() + "-grpc"));
+    this.workers = Executors.newCachedThreadPool(named(config.name() + "-round"));
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(named(config.name() + "-timer"));
+    PageHashing hashing = new PageHashing();
+    this.stores = new PageStores(config.dataDir(), hashing);
+    this.softDirty = SoftDirtyProbe.probe();
+    this.criu = HostProbes.criu();
+    SendOptions send = config.sendDefaults().withAckTimeout(transport.scaled(config.sendDefaults().ackTimeout()));
+    this.source = new SourceAgentService(this::capabilities, config.sessions(), config.checkpoints(), transport, send,
+        hashing, workers, scheduler);
+  }
+
+  /** Starts the server (and registration); fails with a message naming the address or directory. */
+  public static Agent start(Config config) throws IOException {
+    Files.createDirectories(config.dataDir());
+    if (!Files.isWritable(config.dataDir())) {
+      throw new IOException("data dir " + config.dataDir() + " is not writable");
+    }
+    Agent agent = new Agent(config);
+    try {
+      StreamTokens tokens = new StreamTokens();
+      agent.server = agent.transport.startServer(config.listen(), List.of(agent.source,
+          new DestinationAgentService(agent.stores, tokens, config.restores(), agent.workers),
+          new PageStreamService(agent.stores, tokens)), agent.grpcExecutor);
+      if (config.zookeeper() != null) {
+        agent.registration = new AgentRegistration(config.zookeeper(), config.zkRoot(), config.name(), agent.capabilities());
+        agent.scheduler.scheduleWithFixedDelay(() -> agent.registration.update(agent.capabilities()), 30, 30, TimeUnit.SECONDS);
+      }
+      log.info("agent {} serving on {} (data dir {}, soft-dirty {}, criu {})", config.name(), agent.address(),
+          config.dataDir(), agent.softDirty.available(), agent.criu.usable() ? agent.criu.version() : "unusable");
+      return agent;
+    } catch (IOException e) {
+      agent.close();
+      throw new IOException("agent " + config.name() + " could not serve on " + config.listen() + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      agent.close();
+      throw e;
+    }
+  }
+
+  /** Waits for the first ZooKeeper registration (tests, startup logs). */
+  public boolean awaitRegistered(Duration timeout) throws InterruptedException {
+    return registration != null && registration.awaitRegistered(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  /** host:port others reach this agent at. */
+  public String address() {
+    return config.listen().getHostString() + ":" + port();
+  }
+
+  public String name() {
+    return config.name();
+  }
+
+  public AgentTransport transport() {
+    return transport;
+  }
+
+  public PageStores stores() {
+    return stores;
+  }
+
+  public AgentCapabilities capabilities() {
+    return AgentCapabilities.newBuilder()
+        .setHost(config.name())
+        .setAddress(server == null ? config.listen().getHostString() + ":" + config.listen().getPort() : address())
+        .setSoftDirty(softDirty.available()).setSoftDirtyDetail(softDirty.available() ? "" : softDirty.detail())
+        .setCriuVersion(criu.version()).setCriuUsable(criu.usable()).setCriuDetail(criu.detail())
+        .setKernel(HostProbes.kernel())
+        .setFreeDiskBytes(stores.usableBytes())
+        .setActiveMigrations(source.activeMigrations())
+        .setVersion(VERSION + " load " + String.format("%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()))
+        .build();
+  }
+
+  /** Stops serving (in-flight calls get a short grace), ends throttles, closes the stores. Idempotent. */
+  @Override
+  public void close() {
+    if (registration != null) {
+      registration.close();
+      registration = null;
+    }
+    if (server != null) {
+      server.shutdown();
+      try {
+        if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+          server.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        server.shutdownNow();
+        Thread.currentThread().interrupt();
+      }
+    }
+    source.close();
+    stores.close();
+    workers.shutdownNow();
+    scheduler.shutdownNow();
+    grpcExecutor.shutdownNow();
+  }
+
+  private static ThreadFactory named(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,67 @@
+package dev.ferry.agent;
+
+import dev.ferry.agent.transport.DeadlineScale;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The agent daemon: {@code ferry-agent --name host1 --listen 127.0.0.1:7001 --data-dir /var/lib/ferry}. */
+@Command(name = "ferry-agent", mixinStandardHelpOptions = true, version = "ferry-agent " + Agent.VERSION,
+    description = {
+        "Runs the Ferry agent of this host: it serves both migration roles over gRPC.",
+        "As the source it tracks a process's written pages round by round and streams them to the",
+        "destination agent; as the destination it keeps them in a page store under --data-dir and",
+        "restores the process with CRIU at switch-over. It registers itself in ZooKeeper as the",
+        "EPHEMERAL node <zk-root>/agents/<name> with its capabilities (soft-dirty, CRIU, kernel,",
+        "free disk, load), so coordinators can find it. Deadlines are multiplied by the environment",
+        "variable " + DeadlineScale.ENV + " (default 1; e.g. 10 in an emulated VM). Stops cleanly on SIGTERM."})
+public final class AgentMain implements Callable<Integer> {
+  @Option(names = "--name", required = true, description = "This agent's host name in Ferry, e.g. host1.")
+  String name;
+
+  @Option(names = "--listen", defaultValue = "127.0.0.1:7001", description = "host:port to serve gRPC on (default ${DEFAULT-VALUE}).")
+  String listen;
+
+  @Option(names = "--data-dir", required = true, description = "Directory for page stores and images; must be writable.")
+  Path dataDir;
+
+  @Option(names = "--zookeeper", description = "ZooKeeper connect string, e.g. 127.0.0.1:2181. Without it the agent does not register.")
+  String zookeeper;
+
+  @Option(names = "--zk-root", defaultValue = "/ferry", description = "ZooKeeper root of Ferry's nodes (default ${DEFAULT-VALUE}).")
+  String zkRoot;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new AgentMain()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    int colon = listen.lastIndexOf(':');
+    if (colon < 0) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--listen must be host:port, got '" + listen + "'");
+    }
+    InetSocketAddress address = new InetSocketAddress(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)));
+    Agent.Config config = Agent.Config.of(name, address, dataDir)
+        .withDeadlineScale(DeadlineScale.fromEnvironment(System.getenv()));
+    if (zookeeper != null) {
+      config = config.withZookeeper(zookeeper, zkRoot);
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Agent agent = Agent.start(config);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      agent.close();
+      stopped.countDown();
+    }, "ferry-agent-shutdown"));
+    if (zookeeper != null && !agent.awaitRegistered(config.deadlineScale().apply(Duration.ofSeconds(15)))) {
+      System.err.println("ferry-agent: not yet registered in ZooKeeper at " + zookeeper + "; will keep trying");
+    }
+    stopped.await();
+    return 0;
+  }
+}

@@ -1,0 +1,56 @@
+package dev.ferry.agent;
+
+import dev.ferry.proto.AgentCapabilities;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.nodes.PersistentNode;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.zookeeper.CreateMode;
+
+/**
+ * The agent's EPHEMERAL node {@code <root>/agents/<name>} holding its serialized
+ * AgentCapabilities. Curator's PersistentNode re-creates it after a session loss, so the agent
+ * reappears by itself once ZooKeeper is back; {@link #update} refreshes the figures.
+ */
+final class AgentRegistration implements AutoCloseable {
+  private final CuratorFramework client;
+  private final PersistentNode node;
+  private final String path;
+
+  AgentRegistration(String connect, String root, String name, AgentCapabilities capabilities) {
+    client = CuratorFrameworkFactory.builder().connectString(connect).sessionTimeoutMs(15_000)
+        .connectionTimeoutMs(10_000).retryPolicy(new ExponentialBackoffRetry(200, 10, 5_000)).build();
+    client.start();
+    path = root + "/agents/" + name;
+    node = new PersistentNode(client, CreateMode.EPHEMERAL, false, path, capabilities.toByteArray());
+    node.start();
+  }
+
+  String path() {
+    return path;
+  }
+
+  /** Waits until the node exists (the first registration); false on timeout. */
+  boolean awaitRegistered(long timeout, TimeUnit unit) throws InterruptedException {
+    return node.waitForInitialCreate(timeout, unit);
+  }
+
+  void update(AgentCapabilities capabilities) {
+    try {
+      node.setData(capabilities.toByteArray());
+    } catch (Exception e) {
+      // Not yet created or disconnected: PersistentNode writes the latest data when it (re)creates.
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      node.close();
+    } catch (java.io.IOException e) {
+      // the session ends next, which removes the ephemeral node anyway
+    }
+    client.close();
+  }
+}

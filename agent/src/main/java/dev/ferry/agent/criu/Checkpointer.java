@@ -1,0 +1,183 @@
+package dev.ferry.agent.criu;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Source side of the switch-over: writes the parent image dir for what the destination holds and
+ * runs {@code criu dump -t PID -D final --track-mem --prev-images-dir ../parent --leave-stopped}.
+ *
+ * <p>Must run right after the last pre-copy round's capture: CRIU dumps the pages soft-dirty since
+ * the agent's last clear_refs, so nothing else may clear soft-dirty in between, and every page
+ * written in the gap makes the final dump bigger.
+ *
+ * <p>Invariant: on any failure the process tree is resumed (SIGCONT) before the failure is
+ * reported; it is never left frozen. On success it stays stopped until {@link #resume} (rollback)
+ * or {@link #kill} (after the commit).
+ *
+ * <p>Note for the tracker: {@code --track-mem} makes CRIU clear soft-dirty itself after the dump.
+ * After a rollback the pages CRIU dumped are clean but the destination does not hold them, so
+ * tracking must restart with a full round.
+ */
+public final class Checkpointer {
+  private final CriuCommand criu;
+  private final ParentImages parentImages;
+  private final ProcessTree processes;
+  private final Duration deadline;
+  private final List<String> extraArgs;
+
+  /**
+   * @param deadline how long criu dump may take (scale it in the emulated lab)
+   * @param extraArgs site flags for criu dump (e.g. --ext-unix-sk); never --shell-job: a
+   *     migratable process has its own session
+   */
+  public Checkpointer(CriuCommand criu, ParentImages parentImages, ProcessTree processes, Duration deadline, List<String> extraArgs) {
+    this.criu = criu;
+    this.parentImages = parentImages;
+    this.processes = processes;
+    this.deadline = deadline;
+    this.extraArgs = List.copyOf(extraArgs);
+  }
+
+  /** What a successful checkpoint produced. {@code finalDir} holds the images to send. */
+  public record Result(
+      ProcessTree.Identity dumped,
+      Instant freezeStarted,
+      Duration dumpTime,
+      Path finalDir,
+      long finalImageBytes,
+      DumpStats stats,
+      String detail) {
+    public boolean parentUsed() {
+      return stats.parentUsed();
+    }
+  }
+
+  /**
+   * Checkpoints the tree rooted at {@code pid} into {@code workDir/final} with {@code
+   * workDir/parent} describing {@code held}. {@code workDir} must not hold an earlier attempt.
+   */
+  public Result checkpoint(int pid, Path workDir, ParentSnapshot held) throws CriuFailure, InterruptedException {
+    ProcessTree.Identity root = processes.identify(pid)
+        .orElseThrow(() -> new CriuFailure(CriuFailure.Reason.FAILED, "no process " + pid + " to checkpoint", ""));
+    Path parent = workDir.resolve("parent");
+    Path fin = workDir.resolve("final");
+    try {
+      Files.createDirectories(fin);
+      parentImages.writePagemaps(parent, held);
+      Map<Integer, Integer> pids = new LinkedHashMap<>();
+      held.processes().forEach(p -> pids.put(p.pid(), p.imagePid()));
+      new ImagePids(pids).write(fin);
+    } catch (IOException e) {
+      throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot write the parent images in " + parent + ": " + e.getMessage(), e);
+    }
+    List<String> args = new ArrayList<>(List.of("--track-mem", "--prev-images-dir", "../parent"));
+    return dump(root, fin, args);
+  }
+
+  /**
+   * A plain stop-and-copy dump of the whole tree into {@code workDir/final} (no parent, no
+   * soft-dirty): the fallback where soft-dirty is missing and the baseline of the downtime
+   * benchmark. Same failure contract as {@link #checkpoint}.
+   */
+  public Result dumpFull(int pid, Path workDir) throws CriuFailure, InterruptedException {
+    ProcessTree.Identity root = processes.identify(pid)
+        .orElseThrow(() -> new CriuFailure(CriuFailure.Reason.FAILED, "no process " + pid + " to checkpoint", ""));
+    Path fin = workDir.resolve("final");
+    try {
+      Files.createDirectories(fin);
+      int imagePid = ProcessTree.innermostPid(pid).orElse(pid);
+      new ImagePids(Map.of(pid, imagePid)).write(fin);
+    } catch (IOException e) {
+      throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot prepare " + fin + ": " + e.getMessage(), e);
+    }
+    return dump(root, fin, new ArrayList<>());
+  }
+
+  private Result dump(ProcessTree.Identity root, Path fin, List<String> modeArgs) throws CriuFailure, InterruptedException {
+    int pid = root.pid();
+    List<String> args = new ArrayList<>(List.of("dump", "-t", Integer.toString(pid), "-D", fin.toString()));
+    args.addAll(modeArgs);
+    args.addAll(List.of("--leave-stopped", "-v" + criu.logLevel(), "-o", "dump.log"));
+    args.addAll(extraArgs);
+    Instant freezeStarted = Instant.now();
+    CriuCommand.Run run;
+    try {
+      run = criu.run(args, fin, "dump", deadline);
+    } catch (CriuFailure e) {
+      processes.resume(root);
+      throw new CriuFailure(e.reason(), e.getMessage() + "; process " + pid + " resumed",
+          e.logTail().isEmpty() ? CriuCommand.tail(fin.resolve("dump.log")) : e.logTail());
+    } catch (InterruptedException e) {
+      processes.resume(root);
+      throw e;
+    }
+    if (run.exitCode() != 0) {
+      processes.resume(root);
+      throw new CriuFailure(CriuFailure.Reason.FAILED,
+          "criu dump of pid " + pid + " exited " + run.exitCode() + "; process resumed", CriuCommand.tail(fin.resolve("dump.log")));
+    }
+    DumpStats stats;
+    long bytes;
+    try {
+      stats = DumpStats.read(fin);
+      bytes = imageBytes(fin);
+    } catch (IOException e) {
+      processes.resume(root);
+      throw new CriuFailure(CriuFailure.Reason.BAD_OUTPUT, "criu dump of pid " + pid + " left unreadable images: " + e.getMessage()
+          + "; process resumed", CriuCommand.tail(fin.resolve("dump.log")));
+    }
+    String detail = stats.parentUsed()
+        ? "incremental dump: " + stats.pagesWritten() + " pages written, " + stats.pagesSkippedParent() + " taken from the parent"
+        : modeArgs.isEmpty()
+            ? "full dump: " + stats.pagesWritten() + " pages written"
+            : "CRIU fell back to a full dump (pages_skipped_parent=0, " + stats.pagesWritten() + " pages written)";
+    return new Result(root, freezeStarted, run.elapsed(), fin, bytes, stats, detail);
+  }
+
+  /** Rollback: resume the stopped tree. Idempotent; returns whether anything was stopped. */
+  public boolean resume(ProcessTree.Identity dumped) {
+    return processes.resume(dumped) > 0;
+  }
+
+  /** After the commit: kill the stopped source copy. Idempotent; false if it was already gone. */
+  public boolean kill(ProcessTree.Identity dumped) {
+    return processes.kill(dumped);
+  }
+
+  /** Bytes of the image files to send (not CRIU's logs, not the parent link). */
+  static long imageBytes(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      long total = 0;
+      for (Path f : (Iterable<Path>) files::iterator) {
+        if (Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS) && isImage(f)) {
+          total += Files.size(f);
+        }
+      }
+      return total;
+    }
+  }
+
+  /**
+   * Files that travel to the destination: CRIU's images and {@link ImagePids#FILE}; not logs,
+   * our command output, or the parent link (the destination makes its own).
+   */
+  public static boolean travels(Path f) {
+    String n = f.getFileName().toString();
+    return n.equals(ImagePids.FILE) || isImage(f);
+  }
+
+  /** CRIU's image files (what {@link Result#finalImageBytes} counts). */
+  public static boolean isImage(Path f) {
+    String n = f.getFileName().toString();
+    return !n.endsWith(".log") && !n.endsWith(".out") && !n.equals("parent") && !n.equals(ImagePids.FILE);
+  }
+}

@@ -1,0 +1,155 @@
+package dev.ferry.agent.criu;
+
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Destination side of the switch-over, in a migration's work dir:
+ * <pre>
+ *   workDir/parent/   pages-N.img (from the store, {@link #prepareParent}), pagemaps + inventory
+ *   workDir/final/    the source's final images, with parent -> ../parent
+ * </pre>
+ * then {@code criu restore -D final --restore-detached --leave-stopped --pidfile ...}. The
+ * restored tree stays stopped until {@link #resume} (after the commit) or {@link #discard}
+ * (rollback). In a pid namespace the restored init gets a new outer pid: the reported one.
+ */
+public final class Restorer {
+  private final CriuCommand criu;
+  private final ParentImages parentImages;
+  private final ProcessTree processes;
+  private final Duration deadline;
+  private final List<String> extraArgs;
+
+  public Restorer(CriuCommand criu, ParentImages parentImages, ProcessTree processes, Duration deadline, List<String> extraArgs) {
+    this.criu = criu;
+    this.parentImages = parentImages;
+    this.processes = processes;
+    this.deadline = deadline;
+    this.extraArgs = List.copyOf(extraArgs);
+  }
+
+  /** What a restore produced: the restored (stopped) root, by its pid on this host. */
+  public record Result(ProcessTree.Identity restored, Duration parentLayoutTime, Duration restoreTime) {}
+
+  /** Where the final images must be put before {@link #restore}. */
+  public static Path finalDir(Path workDir) {
+    return workDir.resolve("final");
+  }
+
+  /**
+   * Writes the page data of the parent from the store. The bulk of the destination's work: call it
+   * once the last pre-copy round is acknowledged, while the source dumps, not after.
+   */
+  public Duration prepareParent(Path workDir, ParentSnapshot held, ParentImages.PageSource store) throws CriuFailure {
+    long t0 = System.nanoTime();
+    try {
+      parentImages.writePages(workDir.resolve("parent"), held, store);
+    } catch (IOException e) {
+      throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot lay out the parent pages in " + workDir + ": " + e.getMessage(), e);
+    }
+    return Duration.ofNanos(System.nanoTime() - t0);
+  }
+
+  /**
+   * Completes parent/ (pagemaps named after the image pids the source sent in final/) and
+   * restores. {@code held} must list the processes in the order {@link #prepareParent} got them.
+   */
+  public Result restore(Path workDir, ParentSnapshot held) throws CriuFailure, InterruptedException {
+    Path parent = workDir.resolve("parent");
+    Path fin = finalDir(workDir);
+    Path pidFile = workDir.resolve("restored.pid");
+    long t0 = System.nanoTime();
+    try {
+      ImagePids pids = ImagePids.read(fin);
+      List<ParentSnapshot.Process> named = new ArrayList<>();
+      for (ParentSnapshot.Process p : held.processes()) {
+        named.add(new ParentSnapshot.Process(p.pid(), pids.imagePid(p.pid()), p.runs()));
+      }
+      parentImages.writePagemaps(parent, new ParentSnapshot(held.dumpUptime(), named));
+      Path link = fin.resolve("parent");
+      Files.deleteIfExists(link);
+      Files.createSymbolicLink(link, Path.of("..", "parent"));
+      Files.deleteIfExists(pidFile);
+    } catch (IOException e) {
+      throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot lay out " + workDir + " for the restore: " + e.getMessage(), e);
+    }
+    return run(fin, pidFile, Duration.ofNanos(System.nanoTime() - t0));
+  }
+
+  /** Restores a full dump (no parent) from {@code workDir/final}: see {@link Checkpointer#dumpFull}. */
+  public Result restoreFull(Path workDir) throws CriuFailure, InterruptedException {
+    Path fin = finalDir(workDir);
+    Path pidFile = workDir.resolve("restored.pid");
+    try {
+      Files.deleteIfExists(pidFile);
+    } catch (IOException e) {
+      throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot prepare " + workDir + " for the restore: " + e.getMessage(), e);
+    }
+    return run(fin, pidFile, Duration.ZERO);
+  }
+
+  private Result run(Path fin, Path pidFile, Duration layout) throws CriuFailure, InterruptedException {
+    List<String> args = new ArrayList<>(List.of(
+        "restore", "-D", fin.toString(), "--restore-detached", "--leave-stopped",
+        "--pidfile", pidFile.toAbsolutePath().toString(), "-v" + criu.logLevel(), "-o", "restore.log"));
+    args.addAll(extraArgs);
+    CriuCommand.Run run = criu.run(args, fin, "restore", deadline);
+    if (run.exitCode() != 0) {
+      throw new CriuFailure(CriuFailure.Reason.FAILED, "criu restore in " + fin + " exited " + run.exitCode(),
+          CriuCommand.tail(fin.resolve("restore.log")));
+    }
+    int pid;
+    try {
+      pid = Integer.parseInt(Files.readString(pidFile).strip());
+    } catch (IOException | NumberFormatException e) {
+      throw new CriuFailure(CriuFailure.Reason.BAD_OUTPUT, "criu restore succeeded but left no readable pid file " + pidFile, "");
+    }
+    Optional<ProcessTree.Identity> id = processes.identify(pid);
+    if (id.isEmpty()) {
+      throw new CriuFailure(CriuFailure.Reason.BAD_OUTPUT, "restored pid " + pid + " is gone right after the restore",
+          CriuCommand.tail(fin.resolve("restore.log")));
+    }
+    return new Result(id.get(), layout, run.elapsed());
+  }
+
+  /** After the commit: resume the restored tree. Idempotent. */
+  public boolean resume(ProcessTree.Identity restored) {
+    return processes.resume(restored) > 0;
+  }
+
+  /** Rollback: kill the restored (stopped) copy if any and delete the work dir. Idempotent. */
+  public void discard(Optional<ProcessTree.Identity> restored, Path workDir) throws IOException {
+    restored.ifPresent(processes::kill);
+    deleteTree(workDir);
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        Files.delete(file);
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+        if (e != null) {
+          throw e;
+        }
+        Files.delete(d);
+        return FileVisitResult.CONTINUE;
+      }
+    });
+  }
+}

@@ -1,0 +1,24 @@
+package dev.ferry.agent.source;
+
+import dev.ferry.proto.CheckpointReply;
+import dev.ferry.proto.CheckpointRequest;
+import io.grpc.Status;
+import io.grpc.StatusException;
+
+/**
+ * Seam for the switch-over (dev.ferry.agent.criu): stop the process, write the CRIU parent image
+ * dir from {@link SourceMigration#ledger()} (see ParentImages.writeFromLedger), run
+ * {@code criu dump --track-mem --prev-images-dir}, push the final images with
+ * {@link SourceMigration#pushImages}. Called on a round thread (may block), with the
+ * migration's round lock held so no pre-copy round runs at the same time.
+ */
+@FunctionalInterface
+public interface CheckpointHandler {
+  CheckpointReply checkpoint(SourceMigration migration, CheckpointRequest request) throws StatusException, InterruptedException;
+
+  /** Until the switch-over lands: a clear UNIMPLEMENTED. */
+  CheckpointHandler NONE = (migration, request) -> {
+    throw Status.UNIMPLEMENTED.withDescription("Checkpoint (CRIU switch-over) is not available in this agent build; "
+        + "pre-copy rounds and --dry-run work").asException();
+  };
+}

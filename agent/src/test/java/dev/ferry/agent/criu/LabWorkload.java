@@ -1,0 +1,100 @@
+package dev.ferry.agent.criu;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * ferry-memtouch started through {@link MigratableLauncher} (own pid namespace and session), for
+ * the lab tests of this package. Its OK lines carry a counter; a CORRUPT line fails any wait.
+ */
+final class LabWorkload implements AutoCloseable {
+  private final MigratableLauncher.Launched launched;
+  private final Path out;
+
+  private LabWorkload(MigratableLauncher.Launched launched, Path out) {
+    this.launched = launched;
+    this.out = out;
+  }
+
+  static Duration scaled(Duration d) {
+    String s = System.getenv("FERRY_DEADLINE_SCALE");
+    double f = s == null || s.isBlank() ? 1 : Double.parseDouble(s.strip());
+    return Duration.ofMillis((long) (d.toMillis() * f));
+  }
+
+  /** The memtouch binary: -Dferry.memtouch, else built from deploy/workload/ferry-memtouch.c. */
+  static Path binary(Path workDir) throws IOException, InterruptedException {
+    String given = System.getProperty("ferry.memtouch", System.getenv().getOrDefault("FERRY_MEMTOUCH", ""));
+    if (!given.isBlank()) {
+      return Path.of(given);
+    }
+    Path root = Path.of(System.getProperty("ferry.repo.root", "."));
+    Path src = root.resolve("deploy/workload/ferry-memtouch.c");
+    Path exe = workDir.resolve("ferry-memtouch");
+    Process gcc = new ProcessBuilder("gcc", "-O2", "-o", exe.toString(), src.toString()).inheritIO().start();
+    if (!gcc.waitFor(120, TimeUnit.SECONDS) || gcc.exitValue() != 0) {
+      throw new IOException("cannot build " + src);
+    }
+    return exe;
+  }
+
+  static LabWorkload start(Path workDir, int mib, int ratePagesPerSecond) throws IOException, InterruptedException {
+    Files.createDirectories(workDir);
+    Path out = workDir.resolve("memtouch.out");
+    MigratableLauncher.Launched l = new MigratableLauncher(scaled(Duration.ofSeconds(10))).launch(List.of(
+        binary(workDir).toString(), "--out", out.toString(), "--size-mib", Integer.toString(mib),
+        "--rate", Integer.toString(ratePagesPerSecond), "--verify-ms", "1000"), workDir.resolve("launcher.log"));
+    LabWorkload w = new LabWorkload(l, out);
+    w.awaitOkBeyond(0, scaled(Duration.ofSeconds(60)));
+    return w;
+  }
+
+  int pid() {
+    return launched.pid();
+  }
+
+  /** Counter of the last OK line (0 if none); throws on a CORRUPT line. */
+  long lastOkCounter() throws IOException {
+    long last = 0;
+    if (!Files.exists(out)) {
+      return 0;
+    }
+    for (String line : Files.readAllLines(out)) {
+      if (line.startsWith("CORRUPT")) {
+        throw new AssertionError("memtouch reported corruption: " + line);
+      }
+      if (line.startsWith("OK ")) {
+        for (String kv : line.split(" ")) {
+          if (kv.startsWith("counter=")) {
+            last = Long.parseLong(kv.substring(8));
+          }
+        }
+      }
+    }
+    return last;
+  }
+
+  /** Waits until an OK line's counter exceeds {@code counter}; returns that counter. */
+  long awaitOkBeyond(long counter, Duration deadline) throws IOException, InterruptedException {
+    long end = System.nanoTime() + deadline.toNanos();
+    while (true) {
+      long c = lastOkCounter();
+      if (c > counter) {
+        return c;
+      }
+      if (System.nanoTime() > end) {
+        throw new AssertionError("no OK line beyond counter " + counter + " within " + deadline + "; last " + c);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  @Override
+  public void close() {
+    launched.close();
+  }
+}

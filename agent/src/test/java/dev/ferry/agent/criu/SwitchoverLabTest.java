@@ -1,0 +1,170 @@
+package dev.ferry.agent.criu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ferry.agent.memory.SoftDirtyProbe;
+import dev.ferry.agent.store.PageStore;
+import dev.ferry.agent.store.PageStores;
+import dev.ferry.agent.tracking.PrecopySession;
+import dev.ferry.agent.tracking.PrecopySessions;
+import dev.ferry.agent.tracking.TrackerSettings;
+import dev.ferry.agent.transfer.PageHashing;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The switch-over through CRIU on a real kernel with soft-dirty (the lab VM), both "agents" in
+ * one JVM: the memtouch workload in its own pid namespace, soft-dirty pre-copy rounds into a
+ * store, parent images for what the store holds, criu dump --track-mem --prev-images-dir
+ * --leave-stopped, restore from the store while the source copy is still stopped, resume, kill
+ * the source; the workload goes on with intact memory. And the rollbacks.
+ */
+@Tag("lab")
+class SwitchoverLabTest {
+  @TempDir Path dir;
+  private final ProcessTree processes = new ProcessTree();
+  private final Checkpointer checkpointer =
+      new Checkpointer(CriuCommand.onPath(), new MinimalParentImages(), processes, LabWorkload.scaled(Duration.ofSeconds(60)), List.of());
+  private final Restorer restorer =
+      new Restorer(CriuCommand.onPath(), new MinimalParentImages(), processes, LabWorkload.scaled(Duration.ofSeconds(60)), List.of());
+  private LabWorkload workload;
+  private Optional<ProcessTree.Identity> restored = Optional.empty();
+
+  @BeforeAll
+  static void criuWorks() throws InterruptedException {
+    CriuStatus s = new CriuProbe(CriuCommand.onPath(), LabWorkload.scaled(Duration.ofSeconds(60))).probe();
+    assertTrue(s.usable(), "the lab needs a working CRIU: " + s.describe());
+  }
+
+  private PageStores stores;
+  private PrecopySession session;
+  private PageStore store;
+
+  /** The engine's soft-dirty session into a real page store (what the destination agent keeps). */
+  private LocalPrecopy precopy(int pid) throws Exception {
+    session = PrecopySessions.open(pid, SoftDirtyProbe.probe(), TrackerSettings.defaults().withChoice(TrackerSettings.Choice.SOFT_DIRTY));
+    stores = new PageStores(dir.resolve("stores"), new PageHashing());
+    store = stores.openOrCreate("m1").store();
+    return new LocalPrecopy(session, store);
+  }
+
+  @AfterEach
+  void cleanUp() {
+    if (session != null) {
+      session.close();
+    }
+    if (stores != null) {
+      stores.close();
+    }
+    restored.ifPresent(processes::kill);
+    if (workload != null) {
+      workload.close();
+    }
+  }
+
+  @Test
+  void switchOverAfterPrecopyKeepsMemoryIntactAndUsesTheParent() throws Exception {
+    workload = LabWorkload.start(dir.resolve("w"), 64, 2000);
+    int pid = workload.pid();
+    LocalPrecopy rounds = precopy(pid);
+    for (int i = 0; i < 3; i++) {
+      System.out.println("round " + rounds.round());
+    }
+    ParentSnapshot snapshot = rounds.held().snapshot(BootClock.uptime());
+    Checkpointer.Result cp = checkpointer.checkpoint(pid, dir.resolve("src"), snapshot);
+    System.out.println("checkpoint " + cp);
+    assertTrue(cp.parentUsed(), cp.detail());
+    assertTrue(cp.stats().pagesWritten() < snapshot.processes().get(0).pages(), "final dump smaller than the memory: " + cp.stats());
+    assertEquals("T", processes.state(pid).orElse("gone"), "source left stopped");
+
+    Path dst = dir.resolve("dst");
+    StoreParentPages fromStore = new StoreParentPages(store);
+    ParentSnapshot inStore = fromStore.snapshot(snapshot.dumpUptime());
+    assertEquals(snapshot.processes().get(0).runs(), inStore.processes().get(0).runs(), "the source's record = the store");
+    Duration prepare = restorer.prepareParent(dst, inStore, fromStore);
+    copyFinal(cp.finalDir(), Restorer.finalDir(dst));
+    long okBefore = workload.lastOkCounter();
+    Restorer.Result r = restorer.restore(dst, inStore);
+    restored = Optional.of(r.restored());
+    System.out.println("restore " + r + " parent pages written in " + prepare);
+    assertNotEquals(pid, r.restored().pid(), "a namespace init is restored under a new outer pid");
+    assertEquals("T", processes.state(r.restored().pid()).orElse("gone"), "restored copy left stopped");
+    assertEquals("T", processes.state(pid).orElse("gone"), "source still stopped: never two running copies");
+    assertEquals(okBefore, workload.lastOkCounter(), "nothing ran between the dump and the resume");
+
+    assertTrue(restorer.resume(r.restored()));
+    assertTrue(checkpointer.kill(cp.dumped()));
+    long after = workload.awaitOkBeyond(okBefore + 2, LabWorkload.scaled(Duration.ofSeconds(60)));
+    assertTrue(after > okBefore + 2);
+    assertFalse(processes.alive(cp.dumped()), "source copy gone");
+    assertTrue(processes.alive(r.restored()), "restored copy runs on");
+  }
+
+  @Test
+  void aDumpCriuRejectsResumesTheSourceWithCriusReason() throws Exception {
+    workload = LabWorkload.start(dir.resolve("w"), 16, 500);
+    int pid = workload.pid();
+    precopy(pid).round();
+    // A parent that holds nothing although the round cleared soft-dirty: CRIU refuses it.
+    ParentSnapshot empty = new ParentSnapshot(BootClock.uptime(),
+        List.of(new ParentSnapshot.Process(pid, ProcessTree.innermostPid(pid).orElseThrow(), List.of())));
+    long okBefore = workload.lastOkCounter();
+    CriuFailure f = assertThrows(CriuFailure.class, () -> checkpointer.checkpoint(pid, dir.resolve("src"), empty));
+    System.out.println("expected failure: " + f.describe());
+    assertEquals(CriuFailure.Reason.FAILED, f.reason());
+    assertTrue(f.logTail().contains("parent"), f.logTail());
+    workload.awaitOkBeyond(okBefore + 1, LabWorkload.scaled(Duration.ofSeconds(60)));
+    assertNotEquals("T", processes.state(pid).orElse("gone"));
+  }
+
+  @Test
+  void rollbackAfterRestoreDiscardsTheCopyAndResumesTheSource() throws Exception {
+    workload = LabWorkload.start(dir.resolve("w"), 16, 500);
+    int pid = workload.pid();
+    LocalPrecopy rounds = precopy(pid);
+    rounds.round();
+    rounds.round();
+    ParentSnapshot snapshot = rounds.held().snapshot(BootClock.uptime());
+    Checkpointer.Result cp = checkpointer.checkpoint(pid, dir.resolve("src"), snapshot);
+    Path dst = dir.resolve("dst");
+    restorer.prepareParent(dst, snapshot, new StoreParentPages(store));
+    copyFinal(cp.finalDir(), Restorer.finalDir(dst));
+    Restorer.Result r = restorer.restore(dst, snapshot);
+    restored = Optional.of(r.restored());
+    long okBefore = workload.lastOkCounter();
+
+    // no commit: roll back
+    restorer.discard(restored, dst);
+    assertTrue(checkpointer.resume(cp.dumped()));
+    assertFalse(Files.exists(dst));
+    workload.awaitOkBeyond(okBefore + 1, LabWorkload.scaled(Duration.ofSeconds(60)));
+    assertTrue(processes.alive(cp.dumped()), "source runs on");
+    assertFalse(processes.alive(r.restored()), "restored copy killed");
+    assertFalse(checkpointer.resume(cp.dumped()), "resuming again is a no-op");
+  }
+
+  /** What the PushImages stream does between the agents. */
+  static void copyFinal(Path from, Path to) throws java.io.IOException {
+    Files.createDirectories(to);
+    try (var files = Files.list(from)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        if (Checkpointer.travels(f)) {
+          Files.copy(f, to.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,132 @@
+package dev.ferry.agent.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ferry.agent.transfer.PageHashing;
+import dev.ferry.agent.transfer.PageTable;
+import dev.ferry.proto.AddressRange;
+import dev.ferry.proto.PageRun;
+import dev.ferry.proto.ProcessAreas;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The store on a real file system: latest version wins, removals, reopen after a restart or a crash. */
+class PageStoreTest {
+  static final int PID = 4242;
+  static final long BASE = 0x7f0000000000L;
+  final PageHashing hashing = new PageHashing();
+
+  static ProcessAreas areas(long pages, AddressRange... removed) {
+    return ProcessAreas.newBuilder().setPid(PID)
+        .addAreas(AddressRange.newBuilder().setStart(BASE).setEnd(BASE + pages * 4096))
+        .addAllRemoved(List.of(removed)).build();
+  }
+
+  static ByteBuffer pages(int n, int fill) {
+    ByteBuffer b = ByteBuffer.allocateDirect(n * 4096);
+    for (int i = 0; i < n * 4096; i++) {
+      b.put(i, (byte) (fill + i / 4096));
+    }
+    return b;
+  }
+
+  /** The digest a source would compute for the same operations. */
+  long expectedDigest(PageTable ledger) {
+    return ledger.digest();
+  }
+
+  @Test
+  void latestVersionWinsRemovalsDropAndReopenRestoresTheSameState(@TempDir Path dir) throws Exception {
+    PageStores stores = new PageStores(dir, hashing);
+    PageStore store = stores.openOrCreate("m1").store();
+    PageTable ledger = new PageTable(false);
+
+    RoundWriter r1 = store.beginRound(1, List.of(areas(16)));
+    r1.apply(PID, List.of(PageRun.newBuilder().setAddress(BASE).setPages(8).build(),
+        PageRun.newBuilder().setAddress(BASE + 8 * 4096).setPages(8).setZero(true).build()), pages(8, 1));
+    r1.commit(1, 16);
+    ByteBuffer first = pages(8, 1);
+    for (int i = 0; i < 8; i++) {
+      ledger.put(PID, BASE + i * 4096L, PageHashing.pageHash(PID, BASE + i * 4096L, hashing.contentHash(first, i * 4096)), 0);
+    }
+    for (int i = 8; i < 16; i++) {
+      ledger.put(PID, BASE + i * 4096L, PageHashing.pageHash(PID, BASE + i * 4096L, hashing.zeroContentHash()), 0);
+    }
+    assertEquals(ledger.digest(), store.status().digest());
+
+    // Round 2 rewrites page 2 and drops the last 4 pages.
+    AddressRange gone = AddressRange.newBuilder().setStart(BASE + 12 * 4096).setEnd(BASE + 16 * 4096).build();
+    RoundWriter r2 = store.beginRound(2, List.of(areas(12, gone)));
+    r2.apply(PID, List.of(PageRun.newBuilder().setAddress(BASE + 2 * 4096).setPages(1).build()), pages(1, 99));
+    r2.commit(1, 1);
+    ledger.removeRange(PID, BASE + 12 * 4096, BASE + 16 * 4096);
+    ledger.put(PID, BASE + 2 * 4096, PageHashing.pageHash(PID, BASE + 2 * 4096, hashing.contentHash(pages(1, 99), 0)), 0);
+    assertEquals(ledger.digest(), store.status().digest());
+    assertEquals(12, store.status().pages());
+
+    ByteBuffer page = ByteBuffer.allocateDirect(4096);
+    assertTrue(store.readPage(PID, BASE + 2 * 4096, page));
+    assertEquals(99, page.get(0), "round 2's version of page 2 wins");
+    assertFalse(store.readPage(PID, BASE + 13 * 4096, page.clear()), "removed area dropped");
+
+    // A round that was written but never committed (agent crashed mid-round) ...
+    RoundWriter r3 = store.beginRound(3, List.of(areas(12)));
+    r3.apply(PID, List.of(PageRun.newBuilder().setAddress(BASE).setPages(1).build()), pages(1, 7));
+    PageStore.Status committed = store.status();
+    stores.close(); // ... is left on disk as it was
+    Path storeDir = dir.resolve("stores/m1");
+    assertTrue(Files.exists(storeDir.resolve("round-000003.pages")));
+
+    PageStores restarted = new PageStores(dir, hashing);
+    PageStores.Opened reopened = restarted.openOrCreate("m1");
+    assertTrue(reopened.reopened());
+    assertEquals(committed, reopened.store().status(), "reopened at the last committed round");
+    assertFalse(Files.exists(storeDir.resolve("round-000003.pages")), "uncommitted round deleted");
+    assertTrue(reopened.store().readPage(PID, BASE + 2 * 4096, page.clear()));
+    assertEquals(99, page.get(0));
+    restarted.close();
+  }
+
+  @Test
+  void aDamagedStoreIsDiscardedOnReopen(@TempDir Path dir) throws Exception {
+    PageStores stores = new PageStores(dir, hashing);
+    PageStore store = stores.openOrCreate("m2").store();
+    RoundWriter r1 = store.beginRound(1, List.of(areas(4)));
+    r1.apply(PID, List.of(PageRun.newBuilder().setAddress(BASE).setPages(4).build()), pages(4, 3));
+    r1.commit(1, 4);
+    stores.close();
+    Path log = dir.resolve("stores/m2/round-000001.log");
+    byte[] bytes = Files.readAllBytes(log);
+    bytes[20] ^= 1;
+    Files.write(log, bytes, StandardOpenOption.TRUNCATE_EXISTING);
+
+    PageStores.Opened reopened = new PageStores(dir, hashing).openOrCreate("m2");
+    assertFalse(reopened.reopened(), "a damaged store is not reused");
+    assertEquals(0, reopened.store().status().pages());
+  }
+
+  @Test
+  void pagesOutsideTheAnnouncedAreasAreRejectedAndTheRoundAborted(@TempDir Path dir) throws Exception {
+    PageStore store = new PageStores(dir, hashing).openOrCreate("m3").store();
+    RoundWriter r1 = store.beginRound(1, List.of(areas(4)));
+    StoreException e = assertThrows(StoreException.class, () -> r1.apply(PID,
+        List.of(PageRun.newBuilder().setAddress(BASE + 3 * 4096).setPages(2).build()), pages(2, 1)));
+    assertEquals(StoreException.Kind.REJECTED, e.kind());
+    assertEquals(0, store.status().lastRound());
+    store.beginRound(1, List.of(areas(4))).abort(); // the aborted round freed the writer slot
+  }
+
+  @Test
+  void aMigrationIdThatIsNotAPlainNameIsRejected(@TempDir Path dir) {
+    StoreException e = assertThrows(StoreException.class, () -> new PageStores(dir, hashing).openOrCreate("../etc"));
+    assertEquals(StoreException.Kind.REJECTED, e.kind());
+  }
+}

@@ -1,0 +1,34 @@
+package dev.ferry.service.tls;
+
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** Calls any method with its default request (one message, then half-close) and returns how it closed. */
+final class Calls {
+
+    private Calls() {
+    }
+
+    static <Q, A> Status call(Channel channel, MethodDescriptor<Q, A> method) throws Exception {
+        @SuppressWarnings("unchecked")
+        Q request = (Q) ((MethodDescriptor.PrototypeMarshaller<?>) method.getRequestMarshaller()).getMessagePrototype();
+        CompletableFuture<Status> closed = new CompletableFuture<>();
+        ClientCall<Q, A> call = channel.newCall(method, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS));
+        call.start(new ClientCall.Listener<>() {
+            @Override
+            public void onClose(Status status, Metadata trailers) {
+                closed.complete(status);
+            }
+        }, new Metadata());
+        call.request(Integer.MAX_VALUE);
+        call.sendMessage(request);
+        call.halfClose();
+        return closed.get(20, TimeUnit.SECONDS);
+    }
+}
