@@ -6,9 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ferry.agent.memory.SoftDirtyProbe;
 import dev.ferry.agent.memory.SoftDirtySupport;
 import dev.ferry.proto.TrackerKind;
-import org.junit.jupiter.api.Assumptions;
+import dev.ferry.testkit.RequiresSoftDirty;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * lab VM). Same contract as the hash tracker, plus the unmap/re-map case (new VMAs are marked
  * soft-dirty as a whole, so the new contents must be copied).
  */
-@Tag("lab")
+@RequiresSoftDirty // tag "lab": skipped where soft-dirty is missing, fails in the lab (FERRY_LAB=1)
 class SoftDirtyTrackerLabTest extends TrackerContract {
   private static SoftDirtySupport probe;
 
@@ -24,10 +23,6 @@ class SoftDirtyTrackerLabTest extends TrackerContract {
   static void probe() {
     probe = SoftDirtyProbe.probe();
     System.out.println("soft-dirty probe: " + probe);
-    // In the lab (-Dferry.lab=true) a missing soft-dirty fails the tests; elsewhere they skip.
-    if (!Boolean.getBoolean("ferry.lab")) {
-      Assumptions.assumeTrue(probe.available(), "needs a kernel with soft-dirty (CONFIG_MEM_SOFT_DIRTY): " + probe.detail());
-    }
   }
 
   @Override
