@@ -28,6 +28,12 @@ public final class LinuxLibc {
   /** ssize_t process_vm_readv(pid, local_iov, liovcnt, remote_iov, riovcnt, flags). */
   public static native long process_vm_readv(int pid, long localIov, long localCount, long remoteIov, long remoteCount, long flags);
 
+  /** madvise advice: never back this range with transparent huge pages. */
+  public static final int MADV_NOHUGEPAGE = 15;
+
+  /** int madvise(addr, length, advice). */
+  public static native int madvise(long address, long length, int advice);
+
   /** int kill(pid, sig). */
   public static native int kill(int pid, int sig);
 
