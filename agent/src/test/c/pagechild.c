@@ -8,6 +8,8 @@
  *   stop          stop that thread                                    -> "stopped <writes>"
  *   fork          fork a child that writes its own pages and waits    -> "child <pid>"
  *   exit          exit 0
+ * With a second argument "thp" the region is 2 MiB aligned and advised MADV_HUGEPAGE instead of
+ * MADV_NOHUGEPAGE (transparent huge pages where the kernel grants them).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -48,9 +50,12 @@ static void *stress(void *arg) {
 
 int main(int argc, char **argv) {
   pages = argc > 1 ? atol(argv[1]) : 256;
-  region = mmap(NULL, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  int thp = argc > 2 && strcmp(argv[2], "thp") == 0;
+  size_t slack = thp ? (2UL << 20) : 0;
+  region = mmap(NULL, pages * 4096 + slack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (region == MAP_FAILED) { perror("mmap"); return 1; }
-  madvise(region, pages * 4096, MADV_NOHUGEPAGE);
+  if (thp) region = (uint8_t *)(((uintptr_t)region + slack - 1) & ~(uintptr_t)(slack - 1));
+  madvise(region, pages * 4096, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
   fill(1);
   printf("region %lx %ld\n", (unsigned long)region, pages);
   fflush(stdout);

@@ -17,6 +17,7 @@ import dev.ferry.agent.transfer.StreamTokens;
 import dev.ferry.agent.transport.AgentTransport;
 import dev.ferry.agent.transport.DeadlineScale;
 import dev.ferry.proto.AgentCapabilities;
+import dev.ferry.service.tls.TransportSecurity;
 import io.grpc.Server;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -47,37 +48,42 @@ public final class Agent implements AutoCloseable {
   /** Everything an agent is built from. The seams default to "not in this build". */
   public record Config(String name, InetSocketAddress listen, Path dataDir, String zookeeper, String zkRoot,
       DeadlineScale deadlineScale, PrecopySessionFactory sessions, CheckpointHandler checkpoints,
-      RestoreHandler restores, SendOptions sendDefaults) {
+      RestoreHandler restores, SendOptions sendDefaults, TransportSecurity security) {
 
     /** An agent with the engine's trackers; the switch-over seams answer UNIMPLEMENTED until wired. */
     public static Config of(String name, InetSocketAddress listen, Path dataDir) {
       return new Config(name, listen, dataDir, null, "/ferry", DeadlineScale.ONE,
           new EngineSessions(SoftDirtyProbe.probe(), TrackerSettings.defaults()),
-          CheckpointHandler.NONE, RestoreHandler.NONE, SendOptions.defaults());
+          CheckpointHandler.NONE, RestoreHandler.NONE, SendOptions.defaults(), null);
     }
 
     public Config withZookeeper(String connect, String root) {
-      return new Config(name, listen, dataDir, connect, root, deadlineScale, sessions, checkpoints, restores, sendDefaults);
+      return new Config(name, listen, dataDir, connect, root, deadlineScale, sessions, checkpoints, restores, sendDefaults, security);
     }
 
     public Config withDeadlineScale(DeadlineScale scale) {
-      return new Config(name, listen, dataDir, zookeeper, zkRoot, scale, sessions, checkpoints, restores, sendDefaults);
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, scale, sessions, checkpoints, restores, sendDefaults, security);
     }
 
     public Config withSessions(PrecopySessionFactory f) {
-      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, f, checkpoints, restores, sendDefaults);
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, f, checkpoints, restores, sendDefaults, security);
     }
 
     public Config withCheckpoints(CheckpointHandler h) {
-      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, h, restores, sendDefaults);
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, h, restores, sendDefaults, security);
     }
 
     public Config withRestores(RestoreHandler h) {
-      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, h, sendDefaults);
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, h, sendDefaults, security);
+    }
+
+    /** Mutual TLS (or explicit plaintext) for the agent's server and its channels to other agents. */
+    public Config withSecurity(TransportSecurity s) {
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, restores, sendDefaults, s);
     }
 
     public Config withSendDefaults(SendOptions o) {
-      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, restores, o);
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, restores, o, security);
     }
   }
 
@@ -95,7 +101,9 @@ public final class Agent implements AutoCloseable {
 
   private Agent(Config config) {
     this.config = config;
-    this.transport = new AgentTransport(config.deadlineScale());
+    // No security configured (tests built with Config.of): plaintext, and AgentTransport says so at WARN.
+    this.transport = config.security() == null ? new AgentTransport(config.deadlineScale())
+        : new AgentTransport(config.deadlineScale(), config.security());
     this.grpcExecutor = Executors.newFixedThreadPool(8, named(config.name() + "-grpc"));
     this.workers = Executors.newCachedThreadPool(named(config.name() + "-round"));
     this.scheduler = Executors.newSingleThreadScheduledExecutor(named(config.name() + "-timer"));

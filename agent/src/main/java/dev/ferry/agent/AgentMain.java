@@ -1,6 +1,7 @@
 package dev.ferry.agent;
 
 import dev.ferry.agent.transport.DeadlineScale;
+import dev.ferry.service.tls.TlsOptions;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,6 +37,10 @@ public final class AgentMain implements Callable<Integer> {
   @Option(names = "--zk-root", defaultValue = "/ferry", description = "ZooKeeper root of Ferry's nodes (default ${DEFAULT-VALUE}).")
   String zkRoot;
 
+  /** Mutual TLS: --certs DIR (NAME.crt/.key = --name, ca.crt) or --tls-cert/--tls-key/--tls-ca; or --insecure. */
+  @CommandLine.Mixin
+  TlsOptions tls = new TlsOptions();
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new AgentMain()).execute(args));
   }
@@ -48,7 +53,8 @@ public final class AgentMain implements Callable<Integer> {
     }
     InetSocketAddress address = new InetSocketAddress(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)));
     Agent.Config config = Agent.Config.of(name, address, dataDir)
-        .withDeadlineScale(DeadlineScale.fromEnvironment(System.getenv()));
+        .withDeadlineScale(DeadlineScale.fromEnvironment(System.getenv()))
+        .withSecurity(tls.toTransportSecurity(name, "ferry-agent " + name));
     if (zookeeper != null) {
       config = config.withZookeeper(zookeeper, zkRoot);
     }

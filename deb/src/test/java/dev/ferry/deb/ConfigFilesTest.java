@@ -56,6 +56,9 @@ class ConfigFilesTest {
         for (String key : everything.keys()) {
             assertTrue(options.contains(key), name + ": '" + key + "' is not an option of " + daemon + " " + options);
         }
-        assertTrue(options.contains("config"), daemon + " has --config");
+        String wiring = " (wire it: @Command(defaultValueProvider = " + name.replace(".conf", "").replace("agent", "Agent").replace("coordinator", "Coordinator")
+                + "ConfigDefaults.class) and @Option(names = \"--config\") Path config; see deploy/systemd/README.md)";
+        assertTrue(options.contains("config"), daemon + " has no --config, which the units pass" + wiring);
+        assertTrue(spec.defaultValueProvider() instanceof ConfigFileDefaults, daemon + " does not read its configuration file" + wiring);
     }
 }

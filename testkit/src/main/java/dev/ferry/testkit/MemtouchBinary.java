@@ -82,6 +82,11 @@ public final class MemtouchBinary {
         }
     }
 
+    /** Builds (if needed) and prints the binary's path: {@code deploy/lab/run-lab-tests} and bin/ use it. */
+    public static void main(String[] args) {
+        System.out.println(locate().executable());
+    }
+
     public Path executable() {
         return executable;
     }

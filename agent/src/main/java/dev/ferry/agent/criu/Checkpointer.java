@@ -79,10 +79,34 @@ public final class Checkpointer {
     } catch (IOException e) {
       throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot write the parent images in " + parent + ": " + e.getMessage(), e);
     }
-    List<String> args = new ArrayList<>(List.of(
-        "dump", "-t", Integer.toString(pid), "-D", fin.toString(),
-        "--track-mem", "--prev-images-dir", "../parent", "--leave-stopped",
-        "-v" + criu.logLevel(), "-o", "dump.log"));
+    List<String> args = new ArrayList<>(List.of("--track-mem", "--prev-images-dir", "../parent"));
+    return dump(root, fin, args);
+  }
+
+  /**
+   * A plain stop-and-copy dump of the whole tree into {@code workDir/final} (no parent, no
+   * soft-dirty): the fallback where soft-dirty is missing and the baseline of the downtime
+   * benchmark. Same failure contract as {@link #checkpoint}.
+   */
+  public Result dumpFull(int pid, Path workDir) throws CriuFailure, InterruptedException {
+    ProcessTree.Identity root = processes.identify(pid)
+        .orElseThrow(() -> new CriuFailure(CriuFailure.Reason.FAILED, "no process " + pid + " to checkpoint", ""));
+    Path fin = workDir.resolve("final");
+    try {
+      Files.createDirectories(fin);
+      int imagePid = ProcessTree.innermostPid(pid).orElse(pid);
+      new ImagePids(Map.of(pid, imagePid)).write(fin);
+    } catch (IOException e) {
+      throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot prepare " + fin + ": " + e.getMessage(), e);
+    }
+    return dump(root, fin, new ArrayList<>());
+  }
+
+  private Result dump(ProcessTree.Identity root, Path fin, List<String> modeArgs) throws CriuFailure, InterruptedException {
+    int pid = root.pid();
+    List<String> args = new ArrayList<>(List.of("dump", "-t", Integer.toString(pid), "-D", fin.toString()));
+    args.addAll(modeArgs);
+    args.addAll(List.of("--leave-stopped", "-v" + criu.logLevel(), "-o", "dump.log"));
     args.addAll(extraArgs);
     Instant freezeStarted = Instant.now();
     CriuCommand.Run run;
@@ -113,7 +137,9 @@ public final class Checkpointer {
     }
     String detail = stats.parentUsed()
         ? "incremental dump: " + stats.pagesWritten() + " pages written, " + stats.pagesSkippedParent() + " taken from the parent"
-        : "CRIU fell back to a full dump (pages_skipped_parent=0, " + stats.pagesWritten() + " pages written)";
+        : modeArgs.isEmpty()
+            ? "full dump: " + stats.pagesWritten() + " pages written"
+            : "CRIU fell back to a full dump (pages_skipped_parent=0, " + stats.pagesWritten() + " pages written)";
     return new Result(root, freezeStarted, run.elapsed(), fin, bytes, stats, detail);
   }
 

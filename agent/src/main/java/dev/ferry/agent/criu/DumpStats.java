@@ -1,7 +1,9 @@
 package dev.ferry.agent.criu;
 
 import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.WireFormat;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.ferry.proto.criu.DumpStatsEntry;
+import dev.ferry.proto.criu.StatsEntry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -39,39 +41,25 @@ public record DumpStats(
     if (magic != CriuImageFormat.MAGIC_STATS) {
       throw new IOException("not a CRIU stats image (magic " + Integer.toHexString(magic) + ")");
     }
-    CodedInputStream stats = CriuImageFormat.nextEntry(image);
-    if (stats == null) {
+    CodedInputStream entry = CriuImageFormat.nextEntry(image);
+    if (entry == null) {
       throw new IOException("stats image has no entry");
     }
-    while (true) {
-      int tag = stats.readTag();
-      if (tag == 0) {
-        throw new IOException("stats entry has no dump statistics (a restore stats image?)");
-      }
-      if (WireFormat.getTagFieldNumber(tag) == CriuImageFormat.STATS_DUMP) {
-        return parseDump(CodedInputStream.newInstance(stats.readByteBuffer()));
-      }
-      stats.skipField(tag);
+    StatsEntry stats;
+    try {
+      stats = StatsEntry.parseFrom(entry);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IOException("malformed stats entry: " + e.getMessage(), e);
     }
+    if (!stats.hasDump()) {
+      throw new IOException("stats entry has no dump statistics (a restore stats image?)");
+    }
+    DumpStatsEntry d = stats.getDump();
+    return new DumpStats(micros(d.getFreezingTime()), micros(d.getFrozenTime()), micros(d.getMemdumpTime()),
+        micros(d.getMemwriteTime()), d.getPagesScanned(), d.getPagesSkippedParent(), d.getPagesWritten());
   }
 
-  private static DumpStats parseDump(CodedInputStream in) throws IOException {
-    long[] f = new long[8];
-    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
-      int n = WireFormat.getTagFieldNumber(tag);
-      if (n >= 1 && n <= 7 && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_VARINT) {
-        f[n] = in.readUInt64();
-      } else {
-        in.skipField(tag);
-      }
-    }
-    return new DumpStats(
-        Duration.ofNanos(f[CriuImageFormat.DUMP_FREEZING_TIME] * 1000),
-        Duration.ofNanos(f[CriuImageFormat.DUMP_FROZEN_TIME] * 1000),
-        Duration.ofNanos(f[CriuImageFormat.DUMP_MEMDUMP_TIME] * 1000),
-        Duration.ofNanos(f[CriuImageFormat.DUMP_MEMWRITE_TIME] * 1000),
-        f[CriuImageFormat.DUMP_PAGES_SCANNED],
-        f[CriuImageFormat.DUMP_PAGES_SKIPPED_PARENT],
-        f[CriuImageFormat.DUMP_PAGES_WRITTEN]);
+  private static Duration micros(int unsigned) {
+    return Duration.ofNanos(Integer.toUnsignedLong(unsigned) * 1000);
   }
 }

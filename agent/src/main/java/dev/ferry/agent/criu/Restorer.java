@@ -81,7 +81,22 @@ public final class Restorer {
     } catch (IOException e) {
       throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot lay out " + workDir + " for the restore: " + e.getMessage(), e);
     }
-    Duration layout = Duration.ofNanos(System.nanoTime() - t0);
+    return run(fin, pidFile, Duration.ofNanos(System.nanoTime() - t0));
+  }
+
+  /** Restores a full dump (no parent) from {@code workDir/final}: see {@link Checkpointer#dumpFull}. */
+  public Result restoreFull(Path workDir) throws CriuFailure, InterruptedException {
+    Path fin = finalDir(workDir);
+    Path pidFile = workDir.resolve("restored.pid");
+    try {
+      Files.deleteIfExists(pidFile);
+    } catch (IOException e) {
+      throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot prepare " + workDir + " for the restore: " + e.getMessage(), e);
+    }
+    return run(fin, pidFile, Duration.ZERO);
+  }
+
+  private Result run(Path fin, Path pidFile, Duration layout) throws CriuFailure, InterruptedException {
     List<String> args = new ArrayList<>(List.of(
         "restore", "-D", fin.toString(), "--restore-detached", "--leave-stopped",
         "--pidfile", pidFile.toAbsolutePath().toString(), "-v" + criu.logLevel(), "-o", "restore.log"));

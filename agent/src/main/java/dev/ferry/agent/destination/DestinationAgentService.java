@@ -26,6 +26,9 @@ public final class DestinationAgentService extends DestinationAgentGrpc.Destinat
   private static final Logger log = LoggerFactory.getLogger(DestinationAgentService.class);
 
   private final PageStores stores;
+  /** Shortest stream token PrepareReceive arms (dev.ferry.service.auth.StreamToken.generate() makes 32 bytes). */
+  public static final int MIN_TOKEN_BYTES = 16;
+
   private final StreamTokens tokens;
   private final RestoreHandler restores;
   private final ExecutorService workers;
@@ -41,8 +44,10 @@ public final class DestinationAgentService extends DestinationAgentGrpc.Destinat
   public void prepareReceive(PrepareReceiveRequest request, StreamObserver<PrepareReceiveReply> response) {
     String id = request.getMigrationId();
     try {
-      if (request.getStreamToken().isEmpty()) {
-        throw Status.INVALID_ARGUMENT.withDescription("stream_token is required").asException();
+      if (request.getStreamToken().size() < MIN_TOKEN_BYTES) {
+        // A short token is guessable by any agent certificate holder; the coordinator issues 32 random bytes.
+        throw Status.INVALID_ARGUMENT.withDescription("stream_token must be at least " + MIN_TOKEN_BYTES
+            + " random bytes, got " + request.getStreamToken().size()).asException();
       }
       long free = stores.usableBytes();
       if (request.getExpectedBytes() > 0 && request.getExpectedBytes() > free) {
@@ -94,6 +99,9 @@ public final class DestinationAgentService extends DestinationAgentGrpc.Destinat
 
   @Override
   public void restore(MigrationRef request, StreamObserver<RestoreReply> response) {
+    // From the switch-over on, no page or image stream may change the store: a replayed or late
+    // stream after restore (and the commit that follows) is refused as an unarmed token.
+    tokens.disarm(request.getMigrationId());
     PageStore store = stores.get(request.getMigrationId()).orElse(null);
     if (store == null) {
       response.onError(Status.NOT_FOUND.withDescription("no page store for migration " + request.getMigrationId()).asException());

@@ -24,6 +24,13 @@ import java.util.Map;
  * <p>Confined to the thread that receives the round's stream (gRPC serializes a call's callbacks).
  */
 public final class RoundWriter implements AutoCloseable {
+  /**
+   * Most pages (zero or not) one batch may name. Bounds the work and memory one batch costs the
+   * receiver (a log entry per page): without it a single zero run of 2^31 pages inside a large
+   * announced area would exhaust the heap. The sender splits its runs accordingly.
+   */
+  public static final int MAX_BATCH_PAGES = 1 << 16;
+
   private final PageStore store;
   private final int round;
   private final Map<Integer, long[]> areasByPid = new HashMap<>(); // sorted [start, end) pairs
@@ -78,8 +85,27 @@ public final class RoundWriter implements AutoCloseable {
     checkOpen();
     long[] areas = areasByPid.get(pid);
     long dataPages = 0;
+    long batchPages = 0;
+    long[] spans = new long[runs.size() * 2];
+    int n = 0;
     for (PageRun run : runs) {
-      if (areas == null || !inside(areas, run.getAddress(), run.getAddress() + (long) run.getPages() * PageHashing.PAGE)) {
+      long pages = Integer.toUnsignedLong(run.getPages()); // uint32 on the wire
+      long start = run.getAddress();
+      batchPages += pages;
+      if (pages == 0 || (start & (PageHashing.PAGE - 1)) != 0 || batchPages > MAX_BATCH_PAGES) {
+        throw fail(new StoreException(StoreException.Kind.REJECTED, String.format(
+            "round %d of %s: run %x+%d of pid %d is empty, not page aligned, or the batch names more than %d pages",
+            round, store.migrationId(), start, pages, pid, MAX_BATCH_PAGES)));
+      }
+      long end = start + pages * PageHashing.PAGE;
+      if (Long.compareUnsigned(end, start) <= 0 && end != 0) {
+        throw fail(new StoreException(StoreException.Kind.REJECTED, String.format(
+            "round %d of %s: run %x+%d of pid %d wraps past the top of the address space",
+            round, store.migrationId(), start, pages, pid)));
+      }
+      spans[n++] = start;
+      spans[n++] = end;
+      if (areas == null || end == 0 || !inside(areas, start, end)) {
         throw fail(new StoreException(StoreException.Kind.REJECTED, String.format(
             "round %d of %s: pages %x+%d of pid %d lie outside the areas the round header announced",
             round, store.migrationId(), run.getAddress(), run.getPages(), pid)));
@@ -88,6 +114,7 @@ public final class RoundWriter implements AutoCloseable {
         dataPages += run.getPages();
       }
     }
+    requireDisjoint(spans, pid);
     if (data.remaining() != dataPages * PageHashing.PAGE) {
       throw fail(new StoreException(StoreException.Kind.REJECTED, "round " + round + ": batch carries "
           + data.remaining() + " bytes for " + dataPages + " non-zero pages"));
@@ -199,6 +226,31 @@ public final class RoundWriter implements AutoCloseable {
   }
 
   /** Whether [start, end) is covered by the sorted areas (a run may span adjacent areas). */
+  /**
+   * Runs of one batch must not overlap: the same page twice would be stored twice and counted
+   * twice. (Across batches a later copy of a page replaces the earlier one, as on the source.)
+   */
+  private void requireDisjoint(long[] spans, int pid) throws StoreException {
+    int runs = spans.length / 2;
+    if (runs < 2) {
+      return;
+    }
+    Integer[] order = new Integer[runs];
+    for (int i = 0; i < runs; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, (a, b) -> Long.compareUnsigned(spans[2 * a], spans[2 * b]));
+    for (int i = 1; i < runs; i++) {
+      long previousEnd = spans[2 * order[i - 1] + 1];
+      long start = spans[2 * order[i]];
+      if (Long.compareUnsigned(start, previousEnd) < 0) {
+        throw fail(new StoreException(StoreException.Kind.REJECTED, String.format(
+            "round %d of %s: runs at %x and %x of pid %d overlap", round, store.migrationId(),
+            spans[2 * order[i - 1]], start, pid)));
+      }
+    }
+  }
+
   private static boolean inside(long[] pairs, long start, long end) {
     long at = start;
     while (Long.compareUnsigned(at, end) < 0) {

@@ -19,9 +19,14 @@ public final class PageRuns {
   private long pages;
 
   public void add(long address, boolean zero) {
-    if (size > 0 && zeroFill[size - 1] == zero && counts[size - 1] < Integer.MAX_VALUE
+    addRun(address, 1, zero);
+  }
+
+  /** Appends {@code n} consecutive pages from {@code address}. */
+  public void addRun(long address, int n, boolean zero) {
+    if (size > 0 && zeroFill[size - 1] == zero && counts[size - 1] <= Integer.MAX_VALUE - n
         && starts[size - 1] + ((long) counts[size - 1] << PageSize.SHIFT) == address) {
-      counts[size - 1]++;
+      counts[size - 1] += n;
     } else {
       if (size == starts.length) {
         starts = Arrays.copyOf(starts, size * 2);
@@ -29,11 +34,11 @@ public final class PageRuns {
         zeroFill = Arrays.copyOf(zeroFill, size * 2);
       }
       starts[size] = address;
-      counts[size] = 1;
+      counts[size] = n;
       zeroFill[size] = zero;
       size++;
     }
-    pages++;
+    pages += n;
   }
 
   public int size() {

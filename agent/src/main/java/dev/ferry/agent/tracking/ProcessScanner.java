@@ -33,14 +33,15 @@ final class ProcessScanner {
    * @param previous the copyable areas of the previous round, or null when the process is new
    *     to the session (then everything is new)
    */
-  static ProcessScan scan(int pid, List<AddressRange> previous, Mode mode) throws TrackingException {
+  static ProcessScan scan(int pid, List<AddressRange> previous, Mode mode, java.nio.ByteBuffer pagemapBuffer)
+      throws TrackingException {
     List<MappedArea> maps = MapsReader.read(pid);
     List<AddressRange> areas = new ArrayList<>();
     List<AddressRange> vdso = new ArrayList<>();
     PageRuns runs = new PageRuns();
     long[] copyable = {0};
     List<AddressRange> prev = previous == null ? List.of() : previous;
-    try (PagemapReader pagemap = new PagemapReader(pid)) {
+    try (PagemapReader pagemap = new PagemapReader(pid, pagemapBuffer)) {
       for (MappedArea area : maps) {
         AreaKind kind = AreaKind.of(area);
         if (!kind.copied()) {
@@ -63,6 +64,24 @@ final class ProcessScanner {
 
   private static void select(AreaKind kind, long address, LongBuffer entries, int count,
       List<AddressRange> fresh, boolean everything, PageRuns runs, long[] copyable) {
+    if (everything) {
+      // tight loop: whole runs of copyable pages at once (round 1 of 1 GiB is 262,144 entries)
+      int i = 0;
+      while (i < count) {
+        if (!kind.copies(entries.get(i))) {
+          i++;
+          continue;
+        }
+        int j = i + 1;
+        while (j < count && kind.copies(entries.get(j))) {
+          j++;
+        }
+        runs.addRun(address + ((long) i << PageSize.SHIFT), j - i, false);
+        copyable[0] += j - i;
+        i = j;
+      }
+      return;
+    }
     int f = 0;
     for (int i = 0; i < count; i++, address += PageSize.BYTES) {
       long e = entries.get(i);

@@ -19,6 +19,23 @@ import java.util.List;
  */
 public final class SoftDirtySession extends TreeSession {
   private boolean fullNext = true;
+  private FreezeBreakdown lastBreakdown;
+
+  /**
+   * Where the last freeze window went: stopping every thread, maps + pagemap, clear_refs, thaw.
+   */
+  public record FreezeBreakdown(String freezer, Duration stop, Duration scan, Duration clear, Duration thaw) {
+    @Override
+    public String toString() {
+      return String.format(java.util.Locale.ROOT, "%s: stop %.2f ms, maps+pagemap %.2f ms, clear_refs %.2f ms, thaw %.2f ms",
+          freezer, stop.toNanos() / 1e6, scan.toNanos() / 1e6, clear.toNanos() / 1e6, thaw.toNanos() / 1e6);
+    }
+  }
+
+  /** The breakdown of the last capture's freeze window; null before the first capture. */
+  public FreezeBreakdown lastBreakdown() {
+    return lastBreakdown;
+  }
 
   /**
    * Use {@link PrecopySessions#open} normally; this constructor skips the probe (for the
@@ -37,13 +54,22 @@ public final class SoftDirtySession extends TreeSession {
     Instant at = Instant.now();
     long t0 = System.nanoTime();
     List<ProcessScan> scans;
+    long stopped;
+    long scanned;
+    long cleared;
     try (FrozenTree frozen = freezer.freeze(pids, settings.freezeTimeout())) {
+      stopped = System.nanoTime();
       scans = scan(frozen.pids(), mode);
+      scanned = System.nanoTime();
       for (ProcessScan s : scans) {
         SoftDirtyBits.clear(s.pid());
       }
+      cleared = System.nanoTime();
     }
-    Duration freeze = Duration.ofNanos(System.nanoTime() - t0);
+    long thawed = System.nanoTime();
+    Duration freeze = Duration.ofNanos(thawed - t0);
+    lastBreakdown = new FreezeBreakdown(freezer.describe(), Duration.ofNanos(stopped - t0), Duration.ofNanos(scanned - stopped),
+        Duration.ofNanos(cleared - scanned), Duration.ofNanos(thawed - cleared));
     fullNext = false;
     return round(number, at, freeze, scans, layouts(scans), PageFilter.ALL);
   }

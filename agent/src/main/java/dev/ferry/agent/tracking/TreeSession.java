@@ -26,6 +26,9 @@ abstract class TreeSession implements PrecopySession {
   private final TrackerKind kind;
   private final String reason;
   private final PageCopier copier;
+  /** Reused by every scan: 2 MiB of pagemap entries = 1 GiB of address space per read. */
+  private final java.nio.ByteBuffer pagemapBuffer =
+      dev.ferry.agent.memory.AlignedBuffers.allocate(dev.ferry.agent.memory.PagemapReader.DEFAULT_CHUNK_ENTRIES * 8);
   /** Copyable areas per pid as the last capture saw them; what the destination may hold. */
   private final Map<Integer, List<AddressRange>> previous = new LinkedHashMap<>();
   private int round;
@@ -78,7 +81,7 @@ abstract class TreeSession implements PrecopySession {
     List<ProcessScan> scans = new ArrayList<>();
     for (int pid : pids) {
       try {
-        scans.add(ProcessScanner.scan(pid, previous.get(pid), mode));
+        scans.add(ProcessScanner.scan(pid, previous.get(pid), mode, pagemapBuffer));
       } catch (TrackingException e) {
         if (pid == root || e.reason() != TrackingException.Reason.PROCESS_EXITED) {
           throw e;

@@ -2,6 +2,7 @@ package dev.ferry.agent.transfer;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
+import dev.ferry.agent.store.RoundWriter;
 import dev.ferry.agent.tracking.PageSink;
 import dev.ferry.proto.Compression;
 import dev.ferry.proto.PageBatch;
@@ -59,6 +60,7 @@ public final class RoundSender implements PageSink {
   private int batchPid = -1;
   private final List<PageRun.Builder> runs = new ArrayList<>();
   private int batchDataPages;
+  private int batchPages; // zero and non-zero pages named by the batch, at most RoundWriter.MAX_BATCH_PAGES
   private long sequence;
   private long pagesSent;
   private long zeroPagesSent;
@@ -97,11 +99,12 @@ public final class RoundSender implements PageSink {
     }
     int done = 0;
     while (done < pages) {
-      if (batchPid != pid || batchDataPages == BATCH_PAGES || runs.size() == MAX_RUNS) {
+      if (batchPid != pid || batchDataPages == BATCH_PAGES || runs.size() == MAX_RUNS || batchPages == RoundWriter.MAX_BATCH_PAGES) {
         flush();
         batchPid = pid;
       }
-      int n = Math.min(pages - done, BATCH_PAGES - batchDataPages);
+      int n = Math.min(Math.min(pages - done, BATCH_PAGES - batchDataPages), RoundWriter.MAX_BATCH_PAGES - batchPages);
+      batchPages += n;
       ByteBuffer src = data.duplicate();
       src.position(base + done * PageHashing.PAGE).limit(base + (done + n) * PageHashing.PAGE);
       long runAddress = address + (long) done * PageHashing.PAGE;
@@ -130,11 +133,18 @@ public final class RoundSender implements PageSink {
       long a = address + (long) i * PageHashing.PAGE;
       ledger.put(pid, a, PageHashing.pageHash(pid, a, zero), 0);
     }
-    if (batchPid != pid || runs.size() == MAX_RUNS) {
-      flush();
-      batchPid = pid;
+    // Split so that no batch names more than the receiver accepts (RoundWriter.MAX_BATCH_PAGES).
+    int done = 0;
+    while (done < pages) {
+      if (batchPid != pid || runs.size() == MAX_RUNS || batchPages == RoundWriter.MAX_BATCH_PAGES) {
+        flush();
+        batchPid = pid;
+      }
+      int n = Math.min(pages - done, RoundWriter.MAX_BATCH_PAGES - batchPages);
+      addRun(address + (long) done * PageHashing.PAGE, n, true);
+      batchPages += n;
+      done += n;
     }
-    addRun(address, pages, true);
     pagesSent += pages;
     zeroPagesSent += pages;
   }
@@ -248,6 +258,7 @@ public final class RoundSender implements PageSink {
     bytesOnWire += payload.size();
     runs.clear();
     batchDataPages = 0;
+    batchPages = 0;
   }
 
   /** Waits until gRPC can take a message, then hands it over (serialized before return). */

@@ -1,5 +1,7 @@
 package dev.ferry.agent.transport;
 
+import dev.ferry.service.auth.AccessPolicy;
+import dev.ferry.service.tls.TransportSecurity;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -14,8 +16,10 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The one place in the agent that builds gRPC servers and channels and applies deadlines. Transport
- * security (mTLS) will be added here, so no call site builds a server or channel itself.
+ * The one place in the agent that builds gRPC servers and channels and applies deadlines. Every
+ * server and channel gets the agent's {@link TransportSecurity}: mutual TLS with client
+ * certificates required, and every call authorized by role ({@link AccessPolicy#ferry()}: only
+ * coordinators drive the agent, only agents push pages); plaintext only when it was asked for.
  *
  * <p>Flow control is fixed (not BDP-autotuned) so that the bytes in flight on a page stream are
  * bounded: at most {@link #STREAM_WINDOW_BYTES} in the HTTP/2 window plus the sender's
@@ -30,9 +34,20 @@ public final class AgentTransport {
   public static final int ON_READY_THRESHOLD_BYTES = 2 * 1024 * 1024;
 
   private final DeadlineScale deadlineScale;
+  private final TransportSecurity security;
 
-  public AgentTransport(DeadlineScale deadlineScale) {
+  public AgentTransport(DeadlineScale deadlineScale, TransportSecurity security) {
     this.deadlineScale = deadlineScale;
+    this.security = security;
+  }
+
+  /** Plaintext (tests and --insecure only): logs the insecure-mode warning. */
+  public AgentTransport(DeadlineScale deadlineScale) {
+    this(deadlineScale, TransportSecurity.insecure("agent transport"));
+  }
+
+  public TransportSecurity security() {
+    return security;
   }
 
   public DeadlineScale deadlineScale() {
@@ -45,7 +60,8 @@ public final class AgentTransport {
    */
   public Server startServer(InetSocketAddress listen, List<BindableService> services, Executor executor)
       throws IOException {
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(listen)
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(listen, security.serverCredentials())
+        .intercept(security.authorization(AccessPolicy.ferry()))
         .executor(executor)
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         .flowControlWindow(STREAM_WINDOW_BYTES)
@@ -56,8 +72,7 @@ public final class AgentTransport {
 
   /** A channel to another agent, {@code target} as "host:port". */
   public ManagedChannel channel(String target) {
-    return NettyChannelBuilder.forTarget(target)
-        .usePlaintext()
+    return NettyChannelBuilder.forTarget(target, security.channelCredentials())
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         .flowControlWindow(STREAM_WINDOW_BYTES)
         .keepAliveTime(30, TimeUnit.SECONDS)

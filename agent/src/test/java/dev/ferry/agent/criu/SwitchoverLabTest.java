@@ -6,6 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ferry.agent.memory.SoftDirtyProbe;
+import dev.ferry.agent.store.PageStore;
+import dev.ferry.agent.store.PageStores;
+import dev.ferry.agent.tracking.PrecopySession;
+import dev.ferry.agent.tracking.PrecopySessions;
+import dev.ferry.agent.tracking.TrackerSettings;
+import dev.ferry.agent.transfer.PageHashing;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -42,8 +49,26 @@ class SwitchoverLabTest {
     assertTrue(s.usable(), "the lab needs a working CRIU: " + s.describe());
   }
 
+  private PageStores stores;
+  private PrecopySession session;
+  private PageStore store;
+
+  /** The engine's soft-dirty session into a real page store (what the destination agent keeps). */
+  private LocalPrecopy precopy(int pid) throws Exception {
+    session = PrecopySessions.open(pid, SoftDirtyProbe.probe(), TrackerSettings.defaults().withChoice(TrackerSettings.Choice.SOFT_DIRTY));
+    stores = new PageStores(dir.resolve("stores"), new PageHashing());
+    store = stores.openOrCreate("m1").store();
+    return new LocalPrecopy(session, store);
+  }
+
   @AfterEach
   void cleanUp() {
+    if (session != null) {
+      session.close();
+    }
+    if (stores != null) {
+      stores.close();
+    }
     restored.ifPresent(processes::kill);
     if (workload != null) {
       workload.close();
@@ -54,13 +79,11 @@ class SwitchoverLabTest {
   void switchOverAfterPrecopyKeepsMemoryIntactAndUsesTheParent() throws Exception {
     workload = LabWorkload.start(dir.resolve("w"), 64, 2000);
     int pid = workload.pid();
-    MemoryPageStore store = new MemoryPageStore();
-    HeldPages held = new HeldPages();
-    LabSoftDirtyRounds rounds = new LabSoftDirtyRounds(pid);
+    LocalPrecopy rounds = precopy(pid);
     for (int i = 0; i < 3; i++) {
-      System.out.println("round " + rounds.round(store, held));
+      System.out.println("round " + rounds.round());
     }
-    ParentSnapshot snapshot = held.snapshot(BootClock.uptime());
+    ParentSnapshot snapshot = rounds.held().snapshot(BootClock.uptime());
     Checkpointer.Result cp = checkpointer.checkpoint(pid, dir.resolve("src"), snapshot);
     System.out.println("checkpoint " + cp);
     assertTrue(cp.parentUsed(), cp.detail());
@@ -68,10 +91,13 @@ class SwitchoverLabTest {
     assertEquals("T", processes.state(pid).orElse("gone"), "source left stopped");
 
     Path dst = dir.resolve("dst");
-    Duration prepare = restorer.prepareParent(dst, snapshot, store);
+    StoreParentPages fromStore = new StoreParentPages(store);
+    ParentSnapshot inStore = fromStore.snapshot(snapshot.dumpUptime());
+    assertEquals(snapshot.processes().get(0).runs(), inStore.processes().get(0).runs(), "the source's record = the store");
+    Duration prepare = restorer.prepareParent(dst, inStore, fromStore);
     copyFinal(cp.finalDir(), Restorer.finalDir(dst));
     long okBefore = workload.lastOkCounter();
-    Restorer.Result r = restorer.restore(dst, snapshot);
+    Restorer.Result r = restorer.restore(dst, inStore);
     restored = Optional.of(r.restored());
     System.out.println("restore " + r + " parent pages written in " + prepare);
     assertNotEquals(pid, r.restored().pid(), "a namespace init is restored under a new outer pid");
@@ -91,8 +117,7 @@ class SwitchoverLabTest {
   void aDumpCriuRejectsResumesTheSourceWithCriusReason() throws Exception {
     workload = LabWorkload.start(dir.resolve("w"), 16, 500);
     int pid = workload.pid();
-    HeldPages held = new HeldPages();
-    new LabSoftDirtyRounds(pid).round(new MemoryPageStore(), held);
+    precopy(pid).round();
     // A parent that holds nothing although the round cleared soft-dirty: CRIU refuses it.
     ParentSnapshot empty = new ParentSnapshot(BootClock.uptime(),
         List.of(new ParentSnapshot.Process(pid, ProcessTree.innermostPid(pid).orElseThrow(), List.of())));
@@ -109,15 +134,13 @@ class SwitchoverLabTest {
   void rollbackAfterRestoreDiscardsTheCopyAndResumesTheSource() throws Exception {
     workload = LabWorkload.start(dir.resolve("w"), 16, 500);
     int pid = workload.pid();
-    MemoryPageStore store = new MemoryPageStore();
-    HeldPages held = new HeldPages();
-    LabSoftDirtyRounds rounds = new LabSoftDirtyRounds(pid);
-    rounds.round(store, held);
-    rounds.round(store, held);
-    ParentSnapshot snapshot = held.snapshot(BootClock.uptime());
+    LocalPrecopy rounds = precopy(pid);
+    rounds.round();
+    rounds.round();
+    ParentSnapshot snapshot = rounds.held().snapshot(BootClock.uptime());
     Checkpointer.Result cp = checkpointer.checkpoint(pid, dir.resolve("src"), snapshot);
     Path dst = dir.resolve("dst");
-    restorer.prepareParent(dst, snapshot, store);
+    restorer.prepareParent(dst, snapshot, new StoreParentPages(store));
     copyFinal(cp.finalDir(), Restorer.finalDir(dst));
     Restorer.Result r = restorer.restore(dst, snapshot);
     restored = Optional.of(r.restored());

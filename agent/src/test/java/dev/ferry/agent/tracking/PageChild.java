@@ -40,7 +40,14 @@ public final class PageChild implements AutoCloseable {
 
   /** Compiles (once per JVM) and starts a child with a region of {@code pages} pages. */
   public static PageChild start(int pages) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(binary().toString(), Integer.toString(pages));
+    return start(pages, false);
+  }
+
+  /** With {@code hugePages} the region is 2 MiB aligned and advised MADV_HUGEPAGE. */
+  public static PageChild start(int pages, boolean hugePages) throws IOException, InterruptedException {
+    ProcessBuilder pb = hugePages
+        ? new ProcessBuilder(binary().toString(), Integer.toString(pages), "thp")
+        : new ProcessBuilder(binary().toString(), Integer.toString(pages));
     pb.redirectError(ProcessBuilder.Redirect.INHERIT);
     return new PageChild(pb.start(), pages);
   }

@@ -75,7 +75,7 @@ abstract class TrackerContract {
         dirty.add(round(s, image).dirtyPages());
       }
       long compared;
-      try (FrozenTree frozen = new SignalFreezer().freeze(List.of(child.pid(), grandchild), Duration.ofSeconds(5))) {
+      try (FrozenTree frozen = new SignalFreezer().freeze(List.of(child.pid(), grandchild), Duration.ofSeconds(60))) {
         CapturedRound last = s.capture();
         assertTrue(last.processes().stream().anyMatch(p -> p.pid() == grandchild), "the tree includes the forked child");
         image.beginRound(last);
@@ -100,7 +100,7 @@ abstract class TrackerContract {
       for (int i = 0; i < child.pages(); i++) {
         assertTrue(dirty.contains(child.pageAddress(i)), "remapped page " + i + " copied again");
       }
-      try (FrozenTree frozen = new SignalFreezer().freeze(List.of(child.pid()), Duration.ofSeconds(5))) {
+      try (FrozenTree frozen = new SignalFreezer().freeze(List.of(child.pid()), Duration.ofSeconds(60))) {
         CapturedRound last = s.capture();
         image.beginRound(last);
         last.copy(image);

@@ -14,6 +14,8 @@ import dev.ferry.proto.SourceAgentGrpc;
 import dev.ferry.proto.StartTrackingReply;
 import dev.ferry.proto.StartTrackingRequest;
 import dev.ferry.proto.StoreStatusReply;
+import dev.ferry.service.tls.DevCertificates;
+import dev.ferry.service.tls.TransportSecurity;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -24,15 +26,29 @@ import java.time.Duration;
 final class TwoAgents implements AutoCloseable {
   final Agent source;
   final Agent destination;
-  final AgentTransport transport = new AgentTransport(DeadlineScale.ONE);
+  final AgentTransport transport;
   private final ManagedChannel toSource;
   private final ManagedChannel toDestination;
-  final ByteString token = ByteString.copyFromUtf8("test-token");
+  final ByteString token = ByteString.copyFromUtf8("test-token-of-32-bytes-000000000");
 
   TwoAgents(Path dir, SendOptions send, Path destinationDataDir) throws IOException {
-    source = Agent.start(Agent.Config.of("host1", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host1"))
-        .withSendDefaults(send)); // the engine's trackers (content hash on a host without soft-dirty)
-    destination = Agent.start(Agent.Config.of("host2", new InetSocketAddress("127.0.0.1", 0), destinationDataDir));
+    this(dir, send, destinationDataDir, null);
+  }
+
+  /** With {@code certs}: mutual TLS everywhere, agents as host1/host2, the test's stubs as the coordinator. */
+  TwoAgents(Path dir, SendOptions send, Path destinationDataDir, DevCertificates certs) throws IOException {
+    Agent.Config sourceConfig = Agent.Config.of("host1", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host1"))
+        .withSendDefaults(send); // the engine's trackers (content hash on a host without soft-dirty)
+    Agent.Config destinationConfig = Agent.Config.of("host2", new InetSocketAddress("127.0.0.1", 0), destinationDataDir);
+    if (certs != null) {
+      sourceConfig = sourceConfig.withSecurity(TransportSecurity.mutualTls(certs.agent("host1")));
+      destinationConfig = destinationConfig.withSecurity(TransportSecurity.mutualTls(certs.agent("host2")));
+      transport = new AgentTransport(DeadlineScale.ONE, TransportSecurity.mutualTls(certs.coordinator()));
+    } else {
+      transport = new AgentTransport(DeadlineScale.ONE);
+    }
+    source = Agent.start(sourceConfig);
+    destination = Agent.start(destinationConfig);
     toSource = transport.channel(source.address());
     toDestination = transport.channel(destination.address());
   }

@@ -73,7 +73,9 @@ public final class Follower {
                     return new Outcome.Detached();
                 }
                 Status.Code code = e.getStatus().getCode();
-                if (code != Status.Code.UNAVAILABLE && code != Status.Code.INTERNAL) {
+                // CANCELLED here was not ours (detach is checked above): a server shutting down
+                // cancels its streams, as a coordinator that restarts or loses leadership does.
+                if (code != Status.Code.UNAVAILABLE && code != Status.Code.INTERNAL && code != Status.Code.CANCELLED) {
                     throw client.failure("watch migration " + migrationId, e);
                 }
                 reconnects = pauseBeforeReconnect(reconnects, "lost the coordinator ("

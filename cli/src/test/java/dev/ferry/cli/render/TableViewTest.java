@@ -66,7 +66,7 @@ class TableViewTest {
                 .setSummary(dev.ferry.proto.MigrationSummary.newBuilder().setPredictedDowntimeMillis(480)
                         .setWouldConverge(false).setRounds(30).setTotalMillis(9_000).setBytesSent(1 << 30))
                 .build();
-        List<String> lines = TableView.Summaries.of(info);
+        List<String> lines = Summaries.of(info);
         assertEquals("dry run: would NOT converge; predicted downtime 480 ms (limit 300 ms)", lines.get(0));
         assertEquals("total 9.00 s, sent 1.00 GiB, 30 rounds; pid 4242 untouched on host1", lines.get(1));
     }

@@ -51,6 +51,8 @@ public final class GracefulShutdown implements AutoCloseable {
     /** Guarded by lock; set once. */
     private CompletableFuture<ShutdownOutcome> outcome;
     private Thread signalHook;
+    /** Completed when a shutdown has run to its end (rollbacks and closes). */
+    private final CompletableFuture<ShutdownOutcome> finished = new CompletableFuture<>();
 
     private record Pending(String name, RollbackHook hook) {
     }
@@ -115,6 +117,18 @@ public final class GracefulShutdown implements AutoCloseable {
         }
     }
 
+    /**
+     * Blocks until a shutdown (signal or {@link #shutdown}) has finished: what a daemon's main
+     * thread does after READY=1.
+     */
+    public ShutdownOutcome awaitShutdown() throws InterruptedException {
+        try {
+            return finished.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("shutdown failed", e.getCause());
+        }
+    }
+
     public boolean stopping() {
         synchronized (lock) {
             return outcome != null;
@@ -151,9 +165,11 @@ public final class GracefulShutdown implements AutoCloseable {
         try {
             ShutdownOutcome result = run(reason, hooks, toClose);
             mine.complete(result);
+            finished.complete(result);
             return result;
         } catch (RuntimeException | Error e) {
             mine.completeExceptionally(e);
+            finished.completeExceptionally(e);
             throw e;
         }
     }

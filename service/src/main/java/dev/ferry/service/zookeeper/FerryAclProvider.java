@@ -25,17 +25,21 @@ public final class FerryAclProvider implements ACLProvider {
         this.acl = List.copyOf(list);
     }
 
+    /**
+     * A fresh mutable copy each time: ZooKeeper's client asks {@code acl.contains(null)}, which
+     * an immutable {@code List.of} answers with a NullPointerException.
+     */
     public List<ACL> acl() {
-        return acl;
+        return new ArrayList<>(acl);
     }
 
     @Override
     public List<ACL> getDefaultAcl() {
-        return acl;
+        return acl();
     }
 
     @Override
     public List<ACL> getAclForPath(String path) {
-        return acl;
+        return acl();
     }
 }

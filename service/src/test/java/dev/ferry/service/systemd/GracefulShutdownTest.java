@@ -1,12 +1,14 @@
 package dev.ferry.service.systemd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -71,7 +73,17 @@ class GracefulShutdownTest {
             committed.close();
             assertEquals(1, shutdown.pendingCount());
 
+            CompletableFuture<ShutdownOutcome> mainThread = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return shutdown.awaitShutdown();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertFalse(mainThread.isDone());
+
             ShutdownOutcome first = shutdown.shutdown("test");
+            assertSame(first, mainThread.join(), "the main thread wakes with the outcome");
 
             assertEquals(List.of("open"), ran);
             assertTrue(shutdown.stopping());

@@ -1,7 +1,6 @@
 package dev.ferry.service.systemd;
 
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * A daemon in miniature, run as its own JVM by {@link SigtermRollbackTest}: it starts a child
@@ -20,7 +19,7 @@ public final class SigtermRollbackFixture {
         GracefulShutdown shutdown = new GracefulShutdown(notifier, Duration.ofSeconds(20)).installSignalHandler();
         shutdown.register("migration-of-" + frozen.pid(), remaining -> signal("CONT", frozen.pid()));
         notifier.ready("frozen " + frozen.pid());
-        new CountDownLatch(1).await(); // until SIGTERM
+        shutdown.awaitShutdown(); // until SIGTERM has rolled back
     }
 
     private static void signal(String name, long pid) throws Exception {

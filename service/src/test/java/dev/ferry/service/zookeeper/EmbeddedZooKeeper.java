@@ -8,13 +8,14 @@ import java.util.Properties;
 import org.apache.zookeeper.server.embedded.ExitHandler;
 import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
 
-/** A real single-node ZooKeeper on 127.0.0.1 for these tests (testkit's will replace it once on main). */
+/** A real single-node ZooKeeper on 127.0.0.1 with extra server properties (testkit's takes none). */
 final class EmbeddedZooKeeper implements AutoCloseable {
 
     private final ZooKeeperServerEmbedded server;
     final String connectString;
 
     EmbeddedZooKeeper(Path baseDir, Properties extra) throws Exception {
+        java.nio.file.Files.createDirectories(baseDir);
         int port = freePort();
         Properties p = new Properties();
         p.setProperty("clientPort", Integer.toString(port));

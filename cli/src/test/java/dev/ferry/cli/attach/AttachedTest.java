@@ -1,0 +1,156 @@
+package dev.ferry.cli.attach;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.util.JsonFormat;
+import dev.ferry.cli.ExitCode;
+import dev.ferry.cli.MigrateCommand;
+import dev.ferry.proto.MigrationEvent;
+import java.io.ByteArrayInputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The CLI over real gRPC against a recorded migration: attached start, watch with replay and
+ * re-attach after the coordinator restarts, JSON, report, cancel, and the exit codes.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class AttachedTest {
+    private static final Pattern ROW = Pattern.compile("^\\s+(\\d+)\\s+[\\d,]+\\s+.*");
+
+    record Run(int code, String out, String err) {
+        List<String> rows() {
+            return out.lines().filter(l -> ROW.matcher(l).matches()).toList();
+        }
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = MigrateCommand.run(args, new PrintWriter(out, true), new PrintWriter(err, true),
+                new ByteArrayInputStream(new byte[0]));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    static void await(BooleanSupplier condition, Duration within) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within " + within);
+            }
+            Thread.sleep(20); // polling a condition, not waiting for time to pass
+        }
+    }
+
+    @Test
+    void attachedStartShowsOneRowPerRoundThenPhasesAndSummary() throws Exception {
+        try (RecordedCoordinator c = new RecordedCoordinator(5)) {
+            Run r = run("4242", "--to", "host2", "--coordinator", "127.0.0.1:" + c.port());
+            assertEquals(ExitCode.DONE, r.code(), r.toString());
+            assertTrue(r.out().startsWith("starting migration of pid 4242 to host2 via coordinator 127.0.0.1:"), r.out());
+            List<String> rows = r.rows();
+            assertEquals(5, rows.size(), r.out());
+            for (int i = 0; i < 5; i++) {
+                var m = ROW.matcher(rows.get(i));
+                assertTrue(m.matches());
+                assertEquals(i + 1, Integer.parseInt(m.group(1)));
+            }
+            assertTrue(r.out().contains("phases:\n  precopy"), r.out());
+            assertTrue(r.out().contains("done: pid 4242 now runs on host2"), r.out());
+            assertEquals("", r.err());
+        }
+    }
+
+    @Test
+    void jsonIsOneParseableEventPerLine() throws Exception {
+        try (RecordedCoordinator c = new RecordedCoordinator(2)) {
+            Run r = run("4242", "--to", "host2", "--output", "json", "--coordinator", "127.0.0.1:" + c.port());
+            assertEquals(ExitCode.DONE, r.code(), r.toString());
+            List<String> lines = r.out().lines().toList();
+            assertEquals(12, lines.size(), r.out());
+            for (int i = 0; i < lines.size(); i++) {
+                MigrationEvent.Builder e = MigrationEvent.newBuilder();
+                JsonFormat.parser().merge(lines.get(i), e);
+                assertEquals(i, e.getSequence());
+            }
+        }
+    }
+
+    @Test
+    void watchReplaysAndReattachesAfterTheCoordinatorRestarts() throws Exception {
+        try (RecordedCoordinator c = new RecordedCoordinator(150)) {
+            c.begin();
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            CompletableFuture<Integer> code = CompletableFuture.supplyAsync(() -> MigrateCommand.run(
+                    new String[] {"watch", "m-0001", "--coordinator", "127.0.0.1:" + c.port()},
+                    new PrintWriter(out, true), new PrintWriter(err, true), new ByteArrayInputStream(new byte[0])));
+            await(() -> out.toString().contains("\n    2 "), Duration.ofSeconds(30)); // round 2 shown
+            c.restart();
+            assertEquals(ExitCode.DONE, code.get(60, TimeUnit.SECONDS), out + "\n" + err);
+            Run r = new Run(0, out.toString(), err.toString());
+            assertEquals(5, r.rows().size(), "each round exactly once across the re-attach:\n" + r.out());
+            assertTrue(r.out().contains("re-attaching..."), r.out());
+        }
+    }
+
+    @Test
+    void cancelWhileAttachedEndsCancelledWithExitCode5() throws Exception {
+        try (RecordedCoordinator c = new RecordedCoordinator(200)) {
+            StringWriter out = new StringWriter();
+            CompletableFuture<Integer> code = CompletableFuture.supplyAsync(() -> MigrateCommand.run(
+                    new String[] {"4242", "--to", "host2", "--coordinator", "127.0.0.1:" + c.port()},
+                    new PrintWriter(out, true), new PrintWriter(new StringWriter(), true), new ByteArrayInputStream(new byte[0])));
+            await(() -> out.toString().contains("\n    1 "), Duration.ofSeconds(30));
+            Run cancel = run("cancel", "m-0001", "--coordinator", "127.0.0.1:" + c.port());
+            assertEquals(ExitCode.DONE, cancel.code(), cancel.toString());
+            assertTrue(cancel.out().startsWith("cancel requested: migration m-0001 is cancelled; pid 4242 runs on host1"), cancel.out());
+            assertEquals(ExitCode.CANCELLED, code.get(30, TimeUnit.SECONDS), out.toString());
+            assertTrue(out.toString().contains("cancelled: cancelled by the operator"), out.toString());
+            Run again = run("cancel", "m-0001", "--coordinator", "127.0.0.1:" + c.port());
+            assertEquals(ExitCode.REFUSED, again.code());
+            assertEquals("migrate: cannot cancel migration m-0001: migration m-0001 already ended\n", again.err());
+        }
+    }
+
+    @Test
+    void reportStatusListAgentsAndUnknownIds(@TempDir Path dir) throws Exception {
+        try (RecordedCoordinator c = new RecordedCoordinator(1)) {
+            String at = "127.0.0.1:" + c.port();
+            c.begin();
+            assertEquals(ExitCode.DONE, run("watch", "m-0001", "--coordinator", at).code());
+            Path svg = dir.resolve("m.svg");
+            Run report = run("report", "m-0001", "--svg", svg.toString(), "--coordinator", at);
+            assertEquals(ExitCode.DONE, report.code(), report.toString());
+            assertEquals("wrote " + svg + " (5 rounds)\n", report.out());
+            assertEquals(5, Files.readString(svg).split("class=\"dirty\"", -1).length - 1);
+
+            Run status = run("status", "m-0001", "--coordinator", at);
+            assertTrue(status.out().contains("phase      done, round 5"), status.out());
+            assertTrue(status.out().contains("runs on    host2"), status.out());
+            Run list = run("list", "--coordinator", at);
+            assertTrue(list.out().lines().anyMatch(l -> l.matches("m-0001\\s+4242\\s+host1\\s+host2\\s+done\\s+5\\s.*105 ms.*")), list.out());
+            Run agents = run("agents", "--coordinator", at);
+            assertTrue(agents.out().lines().anyMatch(l -> l.matches("host1\\s+127.0.0.1:7101\\s+ok\\s+yes\\s+3.17.1\\s+6.1.0\\s+0\\s+50.0 GiB.*")),
+                    agents.out());
+            Run json = run("status", "m-0001", "--output", "json", "--coordinator", at);
+            assertTrue(json.out().startsWith("{\"id\":\"m-0001\""), json.out());
+
+            Run unknown = run("watch", "m-9", "--coordinator", at);
+            assertEquals(ExitCode.REFUSED, unknown.code());
+            assertEquals("migrate: cannot get migration m-9: no migration m-9\n", unknown.err());
+        }
+    }
+}

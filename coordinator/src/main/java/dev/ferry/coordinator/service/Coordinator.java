@@ -1,0 +1,186 @@
+package dev.ferry.coordinator.service;
+
+import dev.ferry.coordinator.policy.ConvergencePolicy;
+import dev.ferry.coordinator.zk.AgentDirectory;
+import dev.ferry.coordinator.zk.Leadership;
+import dev.ferry.coordinator.zk.MigrationStore;
+import dev.ferry.coordinator.zk.ZkLayout;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.protobuf.services.HealthStatusManager;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One coordinator: a ZooKeeper client, the agent directory, leader election, the migration
+ * drivers, and the gRPC server. {@link #start} once, {@link #close} once (idempotent).
+ */
+public final class Coordinator implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
+
+  /**
+   * @param listen where to serve gRPC (port 0: any free port)
+   * @param zookeeper connect string
+   * @param sessionTimeout ZooKeeper session; a coordinator that is silent longer loses leadership
+   */
+  public record Config(InetSocketAddress listen, String zookeeper, ZkLayout layout, Duration sessionTimeout,
+      GrpcEndpoints endpoints) {}
+
+  private final Config config;
+  private CuratorFramework zk;
+  private AgentDirectory agents;
+  private AgentClients clients;
+  private ScheduledThreadPoolExecutor executor;
+  private Conductor conductor;
+  private Leadership leadership;
+  private Server server;
+  private boolean closed;
+
+  public Coordinator(Config config) {
+    this.config = config;
+  }
+
+  public synchronized Coordinator start() throws Exception {
+    AtomicInteger n = new AtomicInteger();
+    executor = new ScheduledThreadPoolExecutor(4, r -> {
+      Thread t = new Thread(r, "coordinator-worker-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    executor.setRemoveOnCancelPolicy(true);
+    int session = (int) config.endpoints().deadline(config.sessionTimeout()).toMillis();
+    zk = CuratorFrameworkFactory.builder().connectString(config.zookeeper())
+        .sessionTimeoutMs(session).connectionTimeoutMs(Math.min(session, 15_000))
+        .retryPolicy(new ExponentialBackoffRetry(200, 10, 5_000))
+        .connectionStateErrorPolicy(new SessionConnectionStateErrorPolicy())
+        .build();
+    zk.start();
+    if (!zk.blockUntilConnected((int) config.endpoints().deadline(Duration.ofSeconds(30)).toSeconds(), TimeUnit.SECONDS)) {
+      throw new IOException("cannot reach ZooKeeper at " + config.zookeeper());
+    }
+    MigrationStore store = new MigrationStore(zk, config.layout());
+    store.ensureLayout();
+    agents = new AgentDirectory(zk, config.layout());
+    agents.start();
+    clients = new AgentClients(config.endpoints());
+    HealthStatusManager health = new HealthStatusManager();
+    // the id is the bound address (port 0 picks one): bind first, then wire and elect
+    ServiceHolder holder = new ServiceHolder();
+    server = config.endpoints().server(config.listen(), List.<BindableService>of(holder, health.getHealthService()),
+        executor).start();
+    String id = address();
+    Services services = new Services(store, agents, clients, executor, Clock.systemUTC(), id, config.endpoints());
+    conductor = new Conductor(services, new ConvergencePolicy());
+    leadership = new Leadership(zk, config.layout(), id, conductor, executor);
+    conductor.decideWhen(leadership::canDecide);
+    holder.delegate = new CoordinatorService(services, conductor, leadership, zk);
+    leadership.start();
+    log.info("coordinator {} serving; ZooKeeper {} under {}", id, config.zookeeper(), config.layout().root());
+    return this;
+  }
+
+  /** host:port the gRPC server listens on (the actual port when 0 was asked). */
+  public String address() {
+    return config.listen().getHostString() + ":" + server.getPort();
+  }
+
+  public boolean isLeader() {
+    return leadership != null && leadership.isLeader();
+  }
+
+  public CuratorFramework zooKeeper() {
+    return zk;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (server != null) {
+      server.shutdownNow();
+    }
+    if (conductor != null) {
+      conductor.close();
+    }
+    if (leadership != null) {
+      leadership.close();
+    }
+    if (agents != null) {
+      agents.close();
+    }
+    if (clients != null) {
+      clients.close();
+    }
+    if (zk != null) {
+      zk.close();
+    }
+    if (executor != null) {
+      executor.shutdownNow();
+    }
+  }
+
+  /**
+   * The server is built before the service exists (the id is the bound address); calls that come
+   * in before wiring answer UNAVAILABLE.
+   */
+  private static final class ServiceHolder extends dev.ferry.proto.CoordinatorGrpc.CoordinatorImplBase {
+    volatile CoordinatorService delegate;
+
+    private CoordinatorService d() {
+      CoordinatorService s = delegate;
+      if (s == null) {
+        throw io.grpc.Status.UNAVAILABLE.withDescription("coordinator is starting").asRuntimeException();
+      }
+      return s;
+    }
+
+    @Override
+    public void startMigration(dev.ferry.proto.StartMigrationRequest r,
+        io.grpc.stub.StreamObserver<dev.ferry.proto.MigrationInfo> o) {
+      d().startMigration(r, o);
+    }
+
+    @Override
+    public void watchMigration(dev.ferry.proto.WatchMigrationRequest r,
+        io.grpc.stub.StreamObserver<dev.ferry.proto.MigrationEvent> o) {
+      d().watchMigration(r, o);
+    }
+
+    @Override
+    public void getMigration(dev.ferry.proto.MigrationRef r, io.grpc.stub.StreamObserver<dev.ferry.proto.MigrationInfo> o) {
+      d().getMigration(r, o);
+    }
+
+    @Override
+    public void listMigrations(dev.ferry.proto.ListMigrationsRequest r,
+        io.grpc.stub.StreamObserver<dev.ferry.proto.ListMigrationsReply> o) {
+      d().listMigrations(r, o);
+    }
+
+    @Override
+    public void cancelMigration(dev.ferry.proto.MigrationRef r,
+        io.grpc.stub.StreamObserver<dev.ferry.proto.MigrationInfo> o) {
+      d().cancelMigration(r, o);
+    }
+
+    @Override
+    public void listAgents(dev.ferry.proto.ListAgentsRequest r,
+        io.grpc.stub.StreamObserver<dev.ferry.proto.ListAgentsReply> o) {
+      d().listAgents(r, o);
+    }
+  }
+}

@@ -1,0 +1,297 @@
+package dev.ferry.coordinator.service;
+
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.protobuf.ByteString;
+import dev.ferry.coordinator.policy.ConvergenceLimits;
+import dev.ferry.coordinator.state.MigrationMachine;
+import dev.ferry.coordinator.zk.AgentDirectory.RegisteredAgent;
+import dev.ferry.coordinator.zk.Leadership;
+import dev.ferry.coordinator.zk.RecordCodec;
+import dev.ferry.coordinator.zk.StoreException;
+import dev.ferry.proto.AgentCapabilities;
+import dev.ferry.proto.AgentStatus;
+import dev.ferry.proto.CoordinatorGrpc;
+import dev.ferry.proto.DescribeRequest;
+import dev.ferry.proto.InspectProcessRequest;
+import dev.ferry.proto.ListAgentsReply;
+import dev.ferry.proto.ListAgentsRequest;
+import dev.ferry.proto.ListMigrationsReply;
+import dev.ferry.proto.ListMigrationsRequest;
+import dev.ferry.proto.MigrationEvent;
+import dev.ferry.proto.MigrationInfo;
+import dev.ferry.proto.MigrationPlanRecord;
+import dev.ferry.proto.MigrationRef;
+import dev.ferry.proto.MigrationStateRecord;
+import dev.ferry.proto.Phase;
+import dev.ferry.proto.ProcessInfo;
+import dev.ferry.proto.StartMigrationRequest;
+import dev.ferry.proto.WatchMigrationRequest;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.curator.framework.CuratorFramework;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Coordinator gRPC service. Handlers only hand work to the worker executor (ZooKeeper reads
+ * and writes block) or chain on agent-call futures; no gRPC or ZooKeeper thread ever waits.
+ * Calls that change a migration are served by the leader; others answer UNAVAILABLE naming it.
+ */
+public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
+  private static final Logger log = LoggerFactory.getLogger(CoordinatorService.class);
+  private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+
+  private final Services services;
+  private final Conductor conductor;
+  private final Leadership leadership;
+  private final CuratorFramework zk;
+  private final SecureRandom random = new SecureRandom();
+
+  CoordinatorService(Services services, Conductor conductor, Leadership leadership, CuratorFramework zk) {
+    this.services = services;
+    this.conductor = conductor;
+    this.leadership = leadership;
+    this.zk = zk;
+  }
+
+  // ---- StartMigration ----
+
+  @Override
+  public void startMigration(StartMigrationRequest req, StreamObserver<MigrationInfo> out) {
+    services.executor().execute(() -> {
+      try {
+        requireLeader();
+        StartValidation.Checked c = StartValidation.check(req, services.agents(), services.store()
+            .switchoverCost(req.getDestinationHost(), ConvergenceLimits.DEFAULT_SWITCHOVER_COST));
+        String host = c.source().capabilities().getHost();
+        services.store().activeMigration(host, req.getPid()).ifPresent(id -> {
+          throw Status.ALREADY_EXISTS.withDescription("pid " + req.getPid() + " on " + host
+              + " is already being migrated by " + id).asRuntimeException();
+        });
+        inspectThenCreate(req, c, out);
+      } catch (StatusException e) {
+        out.onError(e);
+      } catch (StatusRuntimeException e) {
+        out.onError(e);
+      }
+    });
+  }
+
+  private void inspectThenCreate(StartMigrationRequest req, StartValidation.Checked c, StreamObserver<MigrationInfo> out) {
+    AgentCapabilities src = c.source().capabilities();
+    ListenableFuture<ProcessInfo> inspect = services.clients().source(src.getAddress(), Deadlines.QUICK)
+        .inspectProcess(InspectProcessRequest.newBuilder().setPid(req.getPid()).build());
+    Futures.addCallback(inspect, new FutureCallback<ProcessInfo>() {
+      @Override
+      public void onSuccess(ProcessInfo info) {
+        services.executor().execute(() -> create(req, c, out));
+      }
+
+      @Override
+      public void onFailure(Throwable t) {
+        Status s = Status.fromThrowable(t);
+        String what = s.getDescription() == null ? s.getCode().toString() : s.getDescription();
+        Status mapped = s.getCode() == Status.Code.DEADLINE_EXCEEDED || s.getCode() == Status.Code.UNAVAILABLE
+            ? Status.UNAVAILABLE.withDescription("source agent " + src.getHost() + " did not answer: " + what)
+            : s.withDescription("pid " + req.getPid() + " on " + src.getHost() + ": " + what);
+        out.onError(mapped.asRuntimeException());
+      }
+    }, services.executor());
+  }
+
+  private void create(StartMigrationRequest req, StartValidation.Checked c, StreamObserver<MigrationInfo> out) {
+    long now = services.clock().millis();
+    String id = "m-" + ID_TIME.format(Instant.ofEpochMilli(now)) + "-" + HexFormat.of().toHexDigits((short) random.nextInt());
+    byte[] token = new byte[16];
+    random.nextBytes(token);
+    MigrationPlanRecord plan = MigrationPlanRecord.newBuilder()
+        .setId(id).setPid(req.getPid())
+        .setSourceHost(c.source().capabilities().getHost())
+        .setDestinationHost(c.destination().capabilities().getHost())
+        .setLimits(RecordCodec.limits(c.limits()))
+        .setDryRun(req.getDryRun())
+        .setCreatedUnixMillis(now)
+        .setStreamToken(ByteString.copyFrom(token))
+        .build();
+    MigrationStateRecord state = RecordCodec.record(MigrationMachine.initial())
+        .setDriver(services.coordinatorId()).setUpdatedUnixMillis(now).setOwnerHost(plan.getSourceHost())
+        .setNextSequence(1).build();
+    MigrationInfo info = Journal.info(plan, state);
+    try {
+      services.store().create(plan, state, List.of(Journal.started(info, now)));
+    } catch (StoreException e) {
+      out.onError(status(e).asRuntimeException());
+      return;
+    }
+    log.info("{}: pid {} {} -> {}{}", id, plan.getPid(), plan.getSourceHost(), plan.getDestinationHost(),
+        plan.getDryRun() ? " (dry run)" : "");
+    conductor.begin(plan, state);
+    out.onNext(info);
+    out.onCompleted();
+  }
+
+  // ---- WatchMigration ----
+
+  @Override
+  public void watchMigration(WatchMigrationRequest req, StreamObserver<MigrationEvent> out) {
+    ServerCallStreamObserver<MigrationEvent> call = (ServerCallStreamObserver<MigrationEvent>) out;
+    services.executor().execute(() -> {
+      try {
+        MigrationStateRecord s = services.store().state(req.getMigrationId()).value();
+        long cursor = req.getReplay() ? 0 : Math.max(0, s.getNextSequence() - (Journal.terminal(s) ? 1 : 0));
+        new JournalStream(services.store(), zk, req.getMigrationId(), cursor, call, services.executor()).start();
+      } catch (StoreException e) {
+        call.onError(status(e).asRuntimeException());
+      }
+    });
+  }
+
+  // ---- GetMigration, ListMigrations ----
+
+  @Override
+  public void getMigration(MigrationRef req, StreamObserver<MigrationInfo> out) {
+    services.executor().execute(() -> {
+      try {
+        out.onNext(info(req.getMigrationId()));
+        out.onCompleted();
+      } catch (StoreException e) {
+        out.onError(status(e).asRuntimeException());
+      }
+    });
+  }
+
+  @Override
+  public void listMigrations(ListMigrationsRequest req, StreamObserver<ListMigrationsReply> out) {
+    services.executor().execute(() -> {
+      try {
+        int limit = req.getLimit() <= 0 ? 50 : req.getLimit();
+        ListMigrationsReply.Builder reply = ListMigrationsReply.newBuilder();
+        for (String id : services.store().ids()) {
+          if (reply.getMigrationsCount() >= limit) {
+            break;
+          }
+          try {
+            MigrationInfo i = info(id);
+            if (req.getIncludeFinished() || !RecordCodec.terminal(i.getPhase())) {
+              reply.addMigrations(i);
+            }
+          } catch (StoreException e) {
+            if (e.kind() != StoreException.Kind.NOT_FOUND) {
+              throw e;
+            }
+          }
+        }
+        out.onNext(reply.build());
+        out.onCompleted();
+      } catch (StoreException e) {
+        out.onError(status(e).asRuntimeException());
+      }
+    });
+  }
+
+  private MigrationInfo info(String id) throws StoreException {
+    return Journal.info(services.store().plan(id), services.store().state(id).value());
+  }
+
+  // ---- CancelMigration ----
+
+  @Override
+  public void cancelMigration(MigrationRef req, StreamObserver<MigrationInfo> out) {
+    services.executor().execute(() -> {
+      try {
+        requireLeader();
+        MigrationInfo i = info(req.getMigrationId());
+        if (RecordCodec.terminal(i.getPhase())) {
+          throw new StatusException(Status.FAILED_PRECONDITION.withDescription("migration " + i.getId()
+              + " already ended " + i.getPhase()));
+        }
+        if (i.getPhase() == Phase.COMMITTED) {
+          throw new StatusException(Status.FAILED_PRECONDITION.withDescription("migration " + i.getId()
+              + " is committed: the process runs on " + i.getDestinationHost() + " and it rolls forward"));
+        }
+        CompletableFuture<MigrationInfo> f = conductor.cancel(req.getMigrationId(), "cancelled by the operator");
+        f.whenComplete((info, err) -> {
+          if (err != null) {
+            out.onError(Status.fromThrowable(err).asRuntimeException());
+          } else if (info.getPhase() == Phase.COMMITTED || info.getPhase() == Phase.DONE) {
+            out.onError(Status.FAILED_PRECONDITION.withDescription("migration " + info.getId()
+                + " committed before the cancel: it rolls forward").asRuntimeException());
+          } else {
+            out.onNext(info);
+            out.onCompleted();
+          }
+        });
+      } catch (StatusException e) {
+        out.onError(e);
+      } catch (StoreException e) {
+        out.onError(status(e).asRuntimeException());
+      }
+    });
+  }
+
+  // ---- ListAgents ----
+
+  @Override
+  public void listAgents(ListAgentsRequest req, StreamObserver<ListAgentsReply> out) {
+    List<RegisteredAgent> agents = services.agents().agents();
+    List<CompletableFuture<AgentStatus>> health = new ArrayList<>();
+    for (RegisteredAgent a : agents) {
+      CompletableFuture<AgentStatus> f = new CompletableFuture<>();
+      AgentStatus.Builder b = AgentStatus.newBuilder().setCapabilities(a.capabilities())
+          .setRegisteredUnixMillis(a.registeredUnixMillis());
+      Futures.addCallback(services.clients().source(a.capabilities().getAddress(), Deadlines.HEALTH)
+          .describe(DescribeRequest.getDefaultInstance()), new FutureCallback<AgentCapabilities>() {
+            @Override
+            public void onSuccess(AgentCapabilities live) {
+              f.complete(b.setCapabilities(live).setHealthy(true).setHealthDetail("answered Describe").build());
+            }
+
+            @Override
+            public void onFailure(Throwable t) {
+              Status s = Status.fromThrowable(t);
+              f.complete(b.setHealthy(false).setHealthDetail("Describe failed: " + s.getCode()
+                  + (s.getDescription() == null ? "" : " " + s.getDescription())).build());
+            }
+          }, services.executor());
+      health.add(f);
+    }
+    CompletableFuture.allOf(health.toArray(CompletableFuture[]::new)).whenComplete((v, err) -> {
+      ListAgentsReply.Builder reply = ListAgentsReply.newBuilder();
+      health.forEach(h -> reply.addAgents(h.join()));
+      out.onNext(reply.build());
+      out.onCompleted();
+    });
+  }
+
+  // ---- helpers ----
+
+  private void requireLeader() throws StatusException {
+    if (!conductor.leading() || !leadership.canDecide()) {
+      String leader = leadership.leaderId().filter(l -> !l.equals(leadership.id())).orElse("unknown (election or "
+          + "ZooKeeper connection in progress)");
+      throw new StatusException(Status.UNAVAILABLE.withDescription("this coordinator (" + leadership.id()
+          + ") is not the leader; the leader is " + leader));
+    }
+  }
+
+  static Status status(StoreException e) {
+    return switch (e.kind()) {
+      case NOT_FOUND -> Status.NOT_FOUND.withDescription(e.getMessage());
+      case PID_BUSY -> Status.ALREADY_EXISTS.withDescription(e.getMessage());
+      default -> Status.UNAVAILABLE.withDescription(e.getMessage());
+    };
+  }
+}

@@ -1,0 +1,280 @@
+package dev.ferry.bench;
+
+import dev.ferry.agent.criu.BootClock;
+import dev.ferry.agent.criu.Checkpointer;
+import dev.ferry.agent.criu.CriuCommand;
+import dev.ferry.agent.criu.CriuFailure;
+import dev.ferry.agent.criu.CriuProbe;
+import dev.ferry.agent.criu.CriuStatus;
+import dev.ferry.agent.criu.LocalPrecopy;
+import dev.ferry.agent.criu.MigratableLauncher;
+import dev.ferry.agent.criu.MinimalParentImages;
+import dev.ferry.agent.criu.ParentSnapshot;
+import dev.ferry.agent.criu.ProcessTree;
+import dev.ferry.agent.criu.Restorer;
+import dev.ferry.agent.criu.StoreParentPages;
+import dev.ferry.agent.memory.SoftDirtyProbe;
+import dev.ferry.agent.store.PageStore;
+import dev.ferry.agent.store.PageStores;
+import dev.ferry.agent.tracking.PrecopySession;
+import dev.ferry.agent.tracking.PrecopySessions;
+import dev.ferry.agent.tracking.TrackerSettings;
+import dev.ferry.agent.transfer.PageHashing;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * {@code ferry-bench downtime}: the switch-over's downtime (freeze start to the process running
+ * again on the "destination") with soft-dirty pre-copy versus a stop-and-copy baseline (plain
+ * criu dump, copy of the images, criu restore) of the same workload, on one kernel (the lab VM:
+ * root, soft-dirty, CRIU). Both "agents" live in this JVM; the pre-copy goes through the engine's
+ * session into the destination's page store, and the final images are copied as files (the
+ * agents' gRPC channel is not measured here). The destination lays out its parent pages while the
+ * source dumps, as a destination host would. Each run checks that the workload continues on the
+ * restored copy with intact memory.
+ *
+ * <p>usage: DowntimeBench [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N]
+ * [--memtouch PATH] [--work DIR]. Last line: key=value figures, comma lists per size.
+ */
+public final class DowntimeBench {
+  private final int rate;
+  private final int maxRounds;
+  private final Path memtouch;
+  private final Path work;
+  private final Duration deadline;
+  private final ProcessTree processes = new ProcessTree();
+
+  DowntimeBench(int rate, int maxRounds, Path memtouch, Path work, Duration deadline) {
+    this.rate = rate;
+    this.maxRounds = maxRounds;
+    this.memtouch = memtouch;
+    this.work = work;
+    this.deadline = deadline;
+  }
+
+  record PrecopyRun(long downtimeMs, int rounds, long lastRoundPages, long dumpMs, long restoreMs, long pagesWritten,
+      long pagesSkippedParent, long finalBytes) {}
+
+  record BaselineRun(long downtimeMs, long dumpMs, long copyMs, long restoreMs, long imageBytes) {}
+
+  public static void main(String[] args) throws Exception {
+    List<Integer> sizes = List.of(256, 1024);
+    int rate = 2000;
+    int maxRounds = 8;
+    Path memtouch = Path.of(System.getenv().getOrDefault("FERRY_MEMTOUCH", "deploy/workload/ferry-memtouch"));
+    Path work = Path.of("/tmp/ferry-downtime-bench");
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--sizes" -> sizes = parseSizes(args[++i]);
+        case "--rate" -> rate = Integer.parseInt(args[++i]);
+        case "--max-rounds" -> maxRounds = Integer.parseInt(args[++i]);
+        case "--memtouch" -> memtouch = Path.of(args[++i]);
+        case "--work" -> work = Path.of(args[++i]);
+        default -> {
+          System.err.println("usage: ferry-bench downtime [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N] [--memtouch PATH] [--work DIR]");
+          System.exit(64);
+        }
+      }
+    }
+    String scale = System.getenv().getOrDefault("FERRY_DEADLINE_SCALE", "1");
+    Duration deadline = Duration.ofMillis((long) (120_000 * Double.parseDouble(scale)));
+    CriuStatus criu = new CriuProbe(CriuCommand.onPath(), deadline).probe(); // also warms CRIU's kerndat cache
+    if (!criu.usable()) {
+      System.err.println("downtime bench needs CRIU and soft-dirty (run it in the lab VM): " + criu.describe());
+      System.exit(2);
+    }
+    DowntimeBench bench = new DowntimeBench(rate, maxRounds, memtouch, work, deadline);
+    List<String> table = new ArrayList<>();
+    StringBuilder s = new StringBuilder(), pre = new StringBuilder(), stop = new StringBuilder(), ratio = new StringBuilder(), rounds = new StringBuilder();
+    System.out.printf("%-9s %-10s %8s %8s %9s %10s %10s %8s%n", "size_mib", "mode", "rounds", "dump_ms", "restore_ms", "downtime_ms", "pages_out", "ratio");
+    for (int size : sizes) {
+      PrecopyRun p = bench.precopy(size);
+      BaselineRun b = bench.baseline(size);
+      double r = (double) p.downtimeMs() / b.downtimeMs();
+      System.out.printf("%-9d %-10s %8d %8d %9d %10d %10d %8s%n", size, "precopy", p.rounds(), p.dumpMs(), p.restoreMs(), p.downtimeMs(), p.pagesWritten(), "");
+      System.out.printf("%-9d %-10s %8s %8d %9d %10d %10d %8.2f%n", size, "stop-copy", "-", b.dumpMs(), b.restoreMs(), b.downtimeMs(), b.imageBytes() / 4096, r);
+      System.out.printf("          precopy: last round %d pages, final dump %d pages written / %d from the parent, %d image bytes%n",
+          p.lastRoundPages(), p.pagesWritten(), p.pagesSkippedParent(), p.finalBytes());
+      System.out.flush();
+      String sep = s.length() == 0 ? "" : ",";
+      s.append(sep).append(size);
+      pre.append(sep).append(p.downtimeMs());
+      stop.append(sep).append(b.downtimeMs());
+      ratio.append(sep).append(String.format(Locale.ROOT, "%.2f", r));
+      rounds.append(sep).append(p.rounds());
+    }
+    System.out.println("size_mib=" + s + " precopy_downtime_ms=" + pre + " stop_copy_downtime_ms=" + stop + " ratio=" + ratio + " rounds=" + rounds);
+  }
+
+  private static List<Integer> parseSizes(String s) {
+    List<Integer> out = new ArrayList<>();
+    for (String p : s.split(",")) {
+      out.add(Integer.parseInt(p.strip()));
+    }
+    return out;
+  }
+
+  private MigratableLauncher.Launched start(int sizeMib, Path dir) throws IOException, InterruptedException {
+    Files.createDirectories(dir);
+    Path out = dir.resolve("memtouch.out");
+    // verify rarely: a full verification of 1 GiB takes seconds under emulation and competes for the CPUs
+    MigratableLauncher.Launched l = new MigratableLauncher(deadline).launch(List.of(memtouch.toString(), "--out", out.toString(),
+        "--size-mib", Integer.toString(sizeMib), "--rate", Integer.toString(rate), "--verify-ms", "15000"), dir.resolve("launcher.log"));
+    awaitOkBeyond(out, 0);
+    return l;
+  }
+
+  PrecopyRun precopy(int sizeMib) throws Exception {
+    Path dir = work.resolve("precopy-" + sizeMib);
+    deleteTree(dir);
+    MigratableLauncher.Launched w = start(sizeMib, dir.resolve("w"));
+    ExecutorService destination = Executors.newSingleThreadExecutor();
+    try (w; PageStores stores = new PageStores(dir.resolve("stores"), new PageHashing());
+        PrecopySession session = PrecopySessions.open(w.pid(), SoftDirtyProbe.probe(),
+            TrackerSettings.defaults().withChoice(TrackerSettings.Choice.SOFT_DIRTY))) {
+      PageStore store = stores.openOrCreate("bench").store();
+      LocalPrecopy precopy = new LocalPrecopy(session, store);
+      long threshold = Math.max(256, sizeMib * 256L / 100); // 1 % of the memory
+      LocalPrecopy.Round round;
+      long previous = Long.MAX_VALUE;
+      int stalls = 0;
+      do {
+        round = precopy.round();
+        System.out.printf("          round %d: %d dirty pages, freeze %d ms, copy %d ms%n", round.round(), round.dirtyPages(),
+            round.freezeWindow().toMillis(), round.copyTime().toMillis());
+        stalls = round.dirtyPages() >= previous ? stalls + 1 : 0;
+        previous = round.dirtyPages();
+      } while (round.dirtyPages() > threshold && round.round() < maxRounds && stalls < 2);
+
+      ParentSnapshot held = precopy.held().snapshot(BootClock.uptime());
+      Checkpointer checkpointer = new Checkpointer(CriuCommand.onPath(), new MinimalParentImages(), processes, deadline, List.of());
+      Restorer restorer = new Restorer(CriuCommand.onPath(), new MinimalParentImages(), processes, deadline, List.of());
+      Path dst = dir.resolve("dst");
+      StoreParentPages fromStore = new StoreParentPages(store);
+      ParentSnapshot inStore = fromStore.snapshot(held.dumpUptime());
+      long t0 = System.nanoTime();
+      // the destination lays out its parent pages while the source dumps
+      Future<Duration> parent = destination.submit((Callable<Duration>) () -> restorer.prepareParent(dst, inStore, fromStore));
+      Checkpointer.Result cp = checkpointer.checkpoint(w.pid(), dir.resolve("src"), held);
+      copyImages(cp.finalDir(), Restorer.finalDir(dst));
+      parent.get();
+      long okBefore = lastOk(dir.resolve("w/memtouch.out"));
+      Restorer.Result r;
+      try {
+        r = restorer.restore(dst, inStore);
+      } catch (CriuFailure e) {
+        checkpointer.resume(cp.dumped());
+        throw e;
+      }
+      restorer.resume(r.restored());
+      long downtime = (System.nanoTime() - t0) / 1_000_000;
+      checkpointer.kill(cp.dumped());
+      try {
+        awaitOkBeyond(dir.resolve("w/memtouch.out"), okBefore);
+      } finally {
+        processes.kill(r.restored());
+      }
+      return new PrecopyRun(downtime, round.round(), round.dirtyPages(), cp.dumpTime().toMillis(), r.restoreTime().toMillis(),
+          cp.stats().pagesWritten(), cp.stats().pagesSkippedParent(), cp.finalImageBytes());
+    } finally {
+      destination.shutdownNow();
+      deleteTree(dir);
+    }
+  }
+
+  BaselineRun baseline(int sizeMib) throws Exception {
+    Path dir = work.resolve("stopcopy-" + sizeMib);
+    deleteTree(dir);
+    MigratableLauncher.Launched w = start(sizeMib, dir.resolve("w"));
+    try (w) {
+      Checkpointer checkpointer = new Checkpointer(CriuCommand.onPath(), new MinimalParentImages(), processes, deadline, List.of());
+      Restorer restorer = new Restorer(CriuCommand.onPath(), new MinimalParentImages(), processes, deadline, List.of());
+      Path dst = dir.resolve("dst");
+      long t0 = System.nanoTime();
+      Checkpointer.Result cp = checkpointer.dumpFull(w.pid(), dir.resolve("src"));
+      long t1 = System.nanoTime();
+      copyImages(cp.finalDir(), Restorer.finalDir(dst));
+      long t2 = System.nanoTime();
+      long okBefore = lastOk(dir.resolve("w/memtouch.out"));
+      Restorer.Result r;
+      try {
+        r = restorer.restoreFull(dst);
+      } catch (CriuFailure e) {
+        checkpointer.resume(cp.dumped());
+        throw e;
+      }
+      restorer.resume(r.restored());
+      long t3 = System.nanoTime();
+      checkpointer.kill(cp.dumped());
+      try {
+        awaitOkBeyond(dir.resolve("w/memtouch.out"), okBefore);
+      } finally {
+        processes.kill(r.restored());
+      }
+      return new BaselineRun((t3 - t0) / 1_000_000, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
+          r.restoreTime().toMillis(), cp.finalImageBytes());
+    } finally {
+      deleteTree(dir);
+    }
+  }
+
+  /** Stands for the PushImages stream between the agents. */
+  private static void copyImages(Path from, Path to) throws IOException {
+    Files.createDirectories(to);
+    try (var files = Files.list(from)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        if (Checkpointer.travels(f)) {
+          Files.copy(f, to.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+  }
+
+  private static long lastOk(Path out) throws IOException {
+    long last = 0;
+    for (String line : Files.readAllLines(out)) {
+      if (line.startsWith("CORRUPT")) {
+        throw new IllegalStateException("ferry-memtouch reported corrupted memory: " + line);
+      }
+      if (line.startsWith("OK ")) {
+        for (String kv : line.split(" ")) {
+          if (kv.startsWith("counter=")) {
+            last = Long.parseLong(kv.substring(8));
+          }
+        }
+      }
+    }
+    return last;
+  }
+
+  private void awaitOkBeyond(Path out, long counter) throws IOException, InterruptedException {
+    long end = System.nanoTime() + deadline.toNanos();
+    while (!Files.exists(out) || lastOk(out) <= counter) {
+      if (System.nanoTime() > end) {
+        throw new IllegalStateException("ferry-memtouch wrote no OK line beyond " + counter + " within " + deadline + " (" + out + ")");
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var walk = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}
