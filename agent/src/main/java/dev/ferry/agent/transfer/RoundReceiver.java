@@ -32,6 +32,8 @@ import org.slf4j.LoggerFactory;
  */
 final class RoundReceiver implements StreamObserver<PageStreamMessage> {
   private static final Logger log = LoggerFactory.getLogger(RoundReceiver.class);
+  /** Messages requested ahead of the one being applied. */
+  static final int PREFETCH = 4;
   private static final LZ4FastDecompressor LZ4 = LZ4Factory.fastestInstance().fastDecompressor();
 
   private final ServerCallStreamObserver<RoundAck> call;

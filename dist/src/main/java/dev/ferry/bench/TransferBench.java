@@ -1,0 +1,244 @@
+package dev.ferry.bench;
+
+import com.google.protobuf.ByteString;
+import dev.ferry.agent.Agent;
+import dev.ferry.agent.transport.AgentTransport;
+import dev.ferry.agent.transport.DeadlineScale;
+import dev.ferry.proto.Compression;
+import dev.ferry.proto.DestinationAgentGrpc;
+import dev.ferry.proto.MigrationRef;
+import dev.ferry.proto.PrepareReceiveRequest;
+import dev.ferry.proto.RoundFigures;
+import dev.ferry.proto.RunRoundRequest;
+import dev.ferry.proto.SourceAgentGrpc;
+import dev.ferry.proto.StartTrackingRequest;
+import dev.ferry.testkit.Workload;
+import io.grpc.ManagedChannel;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code bin/ferry-bench transfer [--size 1GiB]}: end-to-end pre-copy throughput of a first round
+ * (process memory read by the engine, streamed over gRPC on loopback, written to the destination's
+ * page store) against a minimal C pipeline (process_vm_readv, TCP loopback, a buffer) moving the
+ * same number of bytes in the same run; with and without LZ4, on the demo workload (ferry-memtouch)
+ * and on all-zero memory. Both agents run in this JVM, so the peak heap reported is theirs
+ * together (run with -Xmx256m to hold the goal). Prints a table, then one line of key=value figures.
+ */
+public final class TransferBench {
+  private final long sizeMib;
+  private final Path work;
+  private final Path cPipeline;
+  private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+
+  private TransferBench(long sizeMib, Path work, Path cPipeline) {
+    this.sizeMib = sizeMib;
+    this.work = work;
+    this.cPipeline = cPipeline;
+  }
+
+  public static void main(String[] args) throws Exception {
+    long mib = 1024;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--size") && i + 1 < args.length) {
+        mib = parseMib(args[++i]);
+      } else if (args[i].equals("--help") || args[i].equals("-h")) {
+        System.out.println("usage: ferry-bench transfer [--size 1GiB]   (sizes: 256MiB, 1GiB, 4GiB)");
+        return;
+      } else {
+        System.err.println("ferry-bench transfer: unknown argument " + args[i] + " (try --help)");
+        System.exit(2);
+      }
+    }
+    Path work = Files.createTempDirectory("ferry-transfer-bench");
+    try {
+      new TransferBench(mib, work, compile(work)).run();
+    } finally {
+      deleteTree(work);
+    }
+  }
+
+  static long parseMib(String s) {
+    String t = s.trim().toLowerCase(Locale.ROOT);
+    if (t.endsWith("gib") || t.endsWith("g")) {
+      return Long.parseLong(t.replaceAll("[^0-9]", "")) * 1024;
+    }
+    return Long.parseLong(t.replaceAll("[^0-9]", ""));
+  }
+
+  record Row(String workload, String path, String compression, long bytes, double seconds, long bytesOnWire) {
+    double gbps() {
+      return bytes / seconds / 1e9;
+    }
+  }
+
+  private void run() throws Exception {
+    List<Row> rows = new ArrayList<>();
+    AtomicLong peakHeap = new AtomicLong();
+    Thread sampler = new Thread(() -> {
+      while (!Thread.currentThread().isInterrupted()) {
+        peakHeap.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
+        try {
+          Thread.sleep(5);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }, "heap-sampler");
+    sampler.setDaemon(true);
+    try (Agents agents = new Agents(work)) {
+      System.gc();
+      sampler.start();
+      try (Workload demo = Workload.memtouch().sizeMib(sizeMib).ratePagesPerSecond(1000).workDir(work.resolve("memtouch")).start()) {
+        rows.add(agents.transfer("demo", (int) demo.pid(), Compression.COMPRESSION_NONE));
+        rows.add(agents.transfer("demo", (int) demo.pid(), Compression.COMPRESSION_LZ4));
+      }
+      try (Held zero = Held.start(cPipeline, sizeMib, "zero")) {
+        rows.add(agents.transfer("zero", zero.pid(), Compression.COMPRESSION_NONE));
+        rows.add(agents.transfer("zero", zero.pid(), Compression.COMPRESSION_LZ4));
+        rows.add(cCopy("zero", zero));
+      }
+      try (Held random = Held.start(cPipeline, sizeMib, "random")) {
+        rows.add(cCopy("random", random));
+      }
+    } finally {
+      sampler.interrupt();
+    }
+    System.out.printf("%-8s %-10s %-5s %10s %9s %8s %12s%n", "workload", "path", "comp", "MiB", "seconds", "GB/s", "wire MiB");
+    for (Row r : rows) {
+      System.out.printf(Locale.ROOT, "%-8s %-10s %-5s %10d %9.3f %8.3f %12d%n", r.workload(), r.path(), r.compression(),
+          r.bytes() >> 20, r.seconds(), r.gbps(), r.bytesOnWire() >> 20);
+    }
+    double transfer = rows.get(0).gbps();
+    double c = rows.get(rows.size() - 1).gbps();
+    long peakMib = peakHeap.get() >> 20;
+    System.out.printf(Locale.ROOT, "agents' peak heap %d MiB (max heap %d MiB); goal ratio >= 0.8, heap <= 256 MiB%n",
+        peakMib, Runtime.getRuntime().maxMemory() >> 20);
+    double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    int cpus = Runtime.getRuntime().availableProcessors();
+    if (load > cpus) {
+      System.out.printf(Locale.ROOT, "warning: load average %.1f on %d CPUs: the multi-threaded gRPC path suffers from "
+          + "scheduling delays far more than the two-process C pipeline; rerun on an idle host%n", load, cpus);
+    }
+    System.out.printf(Locale.ROOT, "transfer_gbps=%.3f transfer_lz4_gbps=%.3f zero_gbps=%.3f zero_lz4_gbps=%.3f "
+            + "c_pipeline_gbps=%.3f c_zero_gbps=%.3f ratio=%.2f peak_heap_mib=%d size_mib=%d load=%.1f%n",
+        transfer, rows.get(1).gbps(), rows.get(2).gbps(), rows.get(3).gbps(), c, rows.get(4).gbps(), transfer / c, peakMib, sizeMib,
+        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+  }
+
+  private Row cCopy(String workload, Held held) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cPipeline.toString(), "copy", Integer.toString(held.pid()), held.address(),
+        Long.toString(sizeMib << 20)).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    if (p.waitFor() != 0 || !out.startsWith("bytes=")) {
+      throw new IOException("c-pipeline copy failed: " + out);
+    }
+    double seconds = Double.parseDouble(out.substring(out.indexOf("seconds=") + 8).trim());
+    return new Row(workload, "c-pipeline", "-", sizeMib << 20, seconds, sizeMib << 20);
+  }
+
+  /** Two agents on loopback ports in this JVM and the coordinator's calls to them. */
+  private static final class Agents implements AutoCloseable {
+    private final Agent source;
+    private final Agent destination;
+    private final AgentTransport transport = new AgentTransport(DeadlineScale.fromEnvironment(System.getenv()));
+    private final ManagedChannel toSource;
+    private final ManagedChannel toDestination;
+    private int migrations;
+
+    Agents(Path work) throws IOException {
+      source = Agent.start(Agent.Config.of("bench-src", new InetSocketAddress("127.0.0.1", 0), work.resolve("src")));
+      destination = Agent.start(Agent.Config.of("bench-dst", new InetSocketAddress("127.0.0.1", 0), work.resolve("dst")));
+      toSource = transport.channel(source.address());
+      toDestination = transport.channel(destination.address());
+    }
+
+    Row transfer(String workload, int pid, Compression compression) {
+      String id = "bench-" + (++migrations);
+      ByteString token = ByteString.copyFromUtf8(id);
+      dst().prepareReceive(PrepareReceiveRequest.newBuilder().setMigrationId(id).setStreamToken(token).setSourceHost("bench-src").build());
+      src().startTracking(StartTrackingRequest.newBuilder().setMigrationId(id).setPid(pid).setDestinationAddress(destination.address())
+          .setDestinationHost("bench-dst").setStreamToken(token).setCompression(compression).setDryRun(true).build());
+      RoundFigures f = src().runRound(RunRoundRequest.newBuilder().setMigrationId(id).setRound(1).build());
+      System.err.println(workload + " " + compression + ": " + f.toString().replace('\n', ' '));
+      src().stopTracking(MigrationRef.newBuilder().setMigrationId(id).build());
+      dst().discard(MigrationRef.newBuilder().setMigrationId(id).build());
+      return new Row(workload, "ferry-grpc", compression == Compression.COMPRESSION_LZ4 ? "lz4" : "none",
+          f.getDirtyPages() * 4096, f.getRoundMicros() / 1e6, f.getBytesSent());
+    }
+
+    private DestinationAgentGrpc.DestinationAgentBlockingStub dst() {
+      return transport.withDeadline(DestinationAgentGrpc.newBlockingStub(toDestination), Duration.ofSeconds(30));
+    }
+
+    private SourceAgentGrpc.SourceAgentBlockingStub src() {
+      return transport.withDeadline(SourceAgentGrpc.newBlockingStub(toSource), Duration.ofMinutes(10));
+    }
+
+    @Override
+    public void close() {
+      toSource.shutdownNow();
+      toDestination.shutdownNow();
+      source.close();
+      destination.close();
+    }
+  }
+
+  /** A c-pipeline "hold" process: MiB of touched memory at a known address. */
+  private record Held(Process process, String address) implements AutoCloseable {
+    static Held start(Path exe, long mib, String fill) throws IOException {
+      Process p = new ProcessBuilder(exe.toString(), "hold", Long.toString(mib), fill).start();
+      String line = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
+      if (line == null || !line.startsWith("ready ")) {
+        p.destroyForcibly();
+        throw new IOException("c-pipeline hold did not start: " + line);
+      }
+      return new Held(p, line.substring(6).trim());
+    }
+
+    int pid() {
+      return (int) process.pid();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static Path compile(Path work) throws IOException, InterruptedException {
+    Path source = work.resolve("c-pipeline.c");
+    try (InputStream in = TransferBench.class.getResourceAsStream("/dev/ferry/bench/c-pipeline.c")) {
+      Files.copy(in, source);
+    }
+    Path exe = work.resolve("c-pipeline");
+    Process cc = new ProcessBuilder("cc", "-O2", "-o", exe.toString(), source.toString()).inheritIO().start();
+    if (cc.waitFor() != 0) {
+      throw new IOException("cc could not build " + source + " (is gcc installed?)");
+    }
+    return exe;
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    try (var walk = Files.walk(p)) {
+      for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(q);
+      }
+    }
+  }
+}
