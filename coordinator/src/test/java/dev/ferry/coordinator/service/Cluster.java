@@ -88,7 +88,7 @@ final class Cluster implements AutoCloseable {
   /** Every event of a migration, replayed then live until it finishes. */
   static List<MigrationEvent> watchToEnd(CoordinatorBlockingStub c, String id) {
     List<MigrationEvent> out = new ArrayList<>();
-    Iterator<MigrationEvent> it = deadline(c).watchMigration(WatchMigrationRequest.newBuilder()
+    Iterator<MigrationEvent> it = c.withDeadlineAfter(5, TimeUnit.MINUTES).watchMigration(WatchMigrationRequest.newBuilder()
         .setMigrationId(id).setReplay(true).build());
     it.forEachRemaining(out::add);
     return out;
