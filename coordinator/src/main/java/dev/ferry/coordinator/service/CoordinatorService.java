@@ -279,6 +279,10 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
   // ---- helpers ----
 
   private void requireLeader() throws StatusException {
+    if (!leadership.connected()) {
+      throw new StatusException(Status.UNAVAILABLE.withDescription("this coordinator (" + leadership.id()
+          + ") has lost its ZooKeeper connection; decisions are paused until it reconnects"));
+    }
     if (!conductor.leading() || !leadership.canDecide()) {
       String leader = leadership.leaderId().filter(l -> !l.equals(leadership.id())).orElse("unknown (election or "
           + "ZooKeeper connection in progress)");

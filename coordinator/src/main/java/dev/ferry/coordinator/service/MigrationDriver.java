@@ -192,6 +192,8 @@ final class MigrationDriver {
     }
     state = t.next();
     record = provisional;
+    log.info("{}: {} round {} after {}{}", id(), state.phase(), record.getRound(), item.signal().getClass().getSimpleName(),
+        t.effect().map(e -> " -> " + e.step()).orElse(""));
     figures.keySet().removeIf(r -> r <= provisional.getRound());
     item.recorded().complete(Journal.info(plan, record));
     t.effect().ifPresent(e -> launch(e, t.delay()));

@@ -75,6 +75,8 @@ import java.util.List;
  * copy runs only after COMMITTED is recorded; after it nothing rolls back. A failover in
  * PRECOPY continues with the next round; in PENDING, FREEZING, FINAL_COPY or RESTORING it rolls
  * back; in COMMITTED or ROLLING_BACK it repeats the step in progress (every step is idempotent).
+ * A round the old leader ran but did not record is skipped (the agent answers ABORTED naming its
+ * next round; the pages of the skipped round reached the destination all the same).
  */
 public final class MigrationMachine {
   /** Rollback resumes the source process; a frozen process matters, so keep trying a while. */
@@ -101,6 +103,10 @@ public final class MigrationMachine {
     }
     if (signal instanceof CancelRequested c) {
       return state.beforeCommit() ? rollback(state, Phase.CANCELLED, c.reason()) : Transition.stay(state);
+    }
+    if (signal instanceof StepFailed f && state instanceof Precopy p && p.recovering()
+        && f.step().equals(new RunRound(p.progress().round() + 1).step()) && f.reason().startsWith("ABORTED")) {
+      return recoveringRound(p, f);
     }
     if (signal instanceof StepFailed f && state.beforeCommit()) {
       return rollback(state, Phase.FAILED, f.step() + " failed: " + f.reason());
@@ -164,7 +170,7 @@ public final class MigrationMachine {
     if (signal instanceof Recovered) {
       return p.throttling()
           ? Transition.to(p, new Throttle(progress.history().throttlePercent()))
-          : Transition.to(p, new RunRound(progress.round() + 1));
+          : Transition.to(new Precopy(progress, false, true), new RunRound(progress.round() + 1));
     }
     if (signal instanceof Throttled && p.throttling()) {
       return Transition.to(new Precopy(progress, false), new RunRound(progress.round() + 1));
@@ -172,9 +178,9 @@ public final class MigrationMachine {
     if (!(signal instanceof RoundDone done) || p.throttling()) {
       return Transition.stay(p);
     }
-    if (done.sample().round() != progress.round() + 1) {
-      return rollback(p, Phase.FAILED, "round " + done.sample().round() + " reported, expected round "
-          + (progress.round() + 1));
+    if (done.sample().round() <= progress.round()) {
+      return rollback(p, Phase.FAILED, "round " + done.sample().round() + " reported after round "
+          + progress.round());
     }
     ConvergenceHistory history = progress.history().after(done.sample());
     Decision d = policy.decide(history, plan.limits(), done.elapsed());
@@ -202,6 +208,25 @@ public final class MigrationMachine {
         return withNotice(back, round);
     }
   }
+
+  /**
+   * After a failover the source agent may be ahead of the record: the old leader's last round is
+   * still running (retry shortly), or ran without being recorded (the agent's ABORTED names its
+   * next round; that round's pages reached the destination all the same, so go on from there).
+   */
+  private Transition recoveringRound(Precopy p, StepFailed f) {
+    java.util.regex.Matcher m = NEXT_ROUND.matcher(f.reason());
+    int recorded = p.progress().round();
+    if (m.find()) {
+      int next = Integer.parseInt(m.group(1));
+      if (next > recorded + 1) {
+        return Transition.to(new Precopy(p.progress(), false), new RunRound(next));
+      }
+    }
+    return Transition.retry(p, new RunRound(recorded + 1), FIRST_RETRY);
+  }
+
+  private static final java.util.regex.Pattern NEXT_ROUND = java.util.regex.Pattern.compile("(\\d+) is next");
 
   private Transition dryRunDone(Progress progress, Notice round) {
     DryRunVerdict v = DryRunVerdict.from(progress.lastDecision(), plan.limits());

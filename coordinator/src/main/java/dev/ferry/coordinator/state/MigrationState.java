@@ -32,8 +32,16 @@ public sealed interface MigrationState {
 
   enum PendingStep { PREPARE_RECEIVE, START_TRACKING }
 
-  /** Pre-copy; {@code throttling}: a throttle change is in flight before the next round. */
-  record Precopy(Progress progress, boolean throttling) implements MigrationState {
+  /**
+   * Pre-copy; {@code throttling}: a throttle change is in flight before the next round;
+   * {@code recovering}: a new leader asked for the next recorded round, which the old leader may
+   * already have run on the agent without recording it.
+   */
+  record Precopy(Progress progress, boolean throttling, boolean recovering) implements MigrationState {
+    public Precopy(Progress progress, boolean throttling) {
+      this(progress, throttling, false);
+    }
+
     public Phase phase() {
       return Phase.PRECOPY;
     }

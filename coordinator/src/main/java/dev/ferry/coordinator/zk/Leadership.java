@@ -95,6 +95,11 @@ public final class Leadership implements AutoCloseable {
     return connected && latch.hasLeadership();
   }
 
+  /** False from SUSPENDED until RECONNECTED (and after LOST). */
+  public boolean connected() {
+    return connected;
+  }
+
   public boolean isLeader() {
     return latch.hasLeadership();
   }

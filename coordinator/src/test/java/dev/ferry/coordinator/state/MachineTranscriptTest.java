@@ -77,6 +77,11 @@ class MachineTranscriptTest {
         List.of(round(1, 100_000, 0, 4), round(2, 90_000, 30_000, 8), new Throttled(20)), List.of());
     scenario(out, "failover in pre-copy continues", false, LIMITS, START, List.of(round(1, 100_000, 0, 4),
         new Recovered(), round(2, 3000, 20_000, 5)), List.of());
+    scenario(out, "failover in pre-copy: the old leader's round was running, then unrecorded", false, LIMITS, START,
+        List.of(round(1, 100_000, 0, 4), new Recovered(),
+            new StepFailed("round 2", "ABORTED: migration m-1: a round or checkpoint is already running"),
+            new StepFailed("round 2", "ABORTED: migration m-1: round 2 requested, 3 is next"),
+            round(3, 3000, 20_000, 5)), List.of());
     scenario(out, "failover while freezing rolls back", false, LIMITS, START, CONVERGING,
         List.of(new Recovered(), new SourceResumed(), new Discarded()));
     scenario(out, "failover after commit rolls forward", false, LIMITS, START, CONVERGING,
@@ -126,7 +131,7 @@ class MachineTranscriptTest {
   static String describe(MigrationState s) {
     if (s instanceof Precopy p) {
       return "PRECOPY(round " + p.progress().round() + ", throttle " + p.progress().history().throttlePercent() + "%"
-          + (p.throttling() ? ", throttling" : "") + ")";
+          + (p.throttling() ? ", throttling" : "") + (p.recovering() ? ", recovering" : "") + ")";
     }
     if (s instanceof Committed c) {
       return "COMMITTED(" + c.step() + ", attempt " + c.attempt() + ")";

@@ -102,10 +102,4 @@ public final class PolicyComparison {
     return out.toString();
   }
 
-  public static void main(String[] args) {
-    ConvergenceLimits limits = ConvergenceLimits.defaults();
-    List<Row> rows = run(standardWorkloads(), standardLink(), limits);
-    System.out.print(table(rows, limits.downtimeLimit()));
-    System.out.println(summarize(rows).line());
-  }
 }
