@@ -20,6 +20,7 @@ import dev.ferry.agent.tracking.PrecopySession;
 import dev.ferry.agent.tracking.PrecopySessions;
 import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.agent.transfer.PageHashing;
+import dev.ferry.testkit.MemtouchBinary;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,11 +68,29 @@ public final class DowntimeBench {
 
   record BaselineRun(long downtimeMs, long dumpMs, long copyMs, long restoreMs, long imageBytes) {}
 
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) {
+    try {
+      run(args);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      System.err.println("downtime bench interrupted");
+      System.exit(1);
+    } catch (CriuFailure e) {
+      System.err.println("downtime bench: " + e.describe());
+      System.exit(1);
+    } catch (Exception e) {
+      System.err.println("downtime bench failed: " + e);
+      e.printStackTrace();
+      System.exit(1);
+    }
+  }
+
+  static void run(String[] args) throws Exception {
     List<Integer> sizes = List.of(256, 1024);
     int rate = 2000;
     int maxRounds = 8;
-    Path memtouch = Path.of(System.getenv().getOrDefault("FERRY_MEMTOUCH", "deploy/workload/ferry-memtouch"));
+    String given = System.getenv().getOrDefault("FERRY_MEMTOUCH", "");
+    Path memtouch = given.isBlank() ? null : Path.of(given);
     Path work = Path.of("/tmp/ferry-downtime-bench");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -85,6 +104,9 @@ public final class DowntimeBench {
           System.exit(64);
         }
       }
+    }
+    if (memtouch == null) {
+      memtouch = MemtouchBinary.locate().executable();
     }
     String scale = System.getenv().getOrDefault("FERRY_DEADLINE_SCALE", "1");
     Duration deadline = Duration.ofMillis((long) (120_000 * Double.parseDouble(scale)));

@@ -44,6 +44,22 @@ public final class CriuFailure extends Exception {
     return logTail;
   }
 
+  /**
+   * The gRPC status for this failure, with {@link #describe()} as its description: MISSING is
+   * FAILED_PRECONDITION (the host cannot do it), FAILED is ABORTED (roll back, maybe retry),
+   * TIMED_OUT is DEADLINE_EXCEEDED, BAD_OUTPUT is DATA_LOSS, IO_ERROR is INTERNAL.
+   */
+  public io.grpc.Status toStatus() {
+    io.grpc.Status s = switch (reason) {
+      case MISSING -> io.grpc.Status.FAILED_PRECONDITION;
+      case FAILED -> io.grpc.Status.ABORTED;
+      case TIMED_OUT -> io.grpc.Status.DEADLINE_EXCEEDED;
+      case BAD_OUTPUT -> io.grpc.Status.DATA_LOSS;
+      case IO_ERROR -> io.grpc.Status.INTERNAL;
+    };
+    return s.withDescription(describe()).withCause(this);
+  }
+
   /** The message and the log tail, as one description for a gRPC Status or a migration record. */
   public String describe() {
     return logTail.isEmpty() ? getMessage() : getMessage() + "; CRIU log tail:\n" + logTail;

@@ -1,11 +1,12 @@
 package dev.ferry.agent.criu;
 
+import dev.ferry.testkit.LabEnvironment;
+import dev.ferry.testkit.MemtouchBinary;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * ferry-memtouch started through {@link MigratableLauncher} (own pid namespace and session), for
@@ -21,32 +22,20 @@ final class LabWorkload implements AutoCloseable {
   }
 
   static Duration scaled(Duration d) {
-    String s = System.getenv("FERRY_DEADLINE_SCALE");
-    double f = s == null || s.isBlank() ? 1 : Double.parseDouble(s.strip());
-    return Duration.ofMillis((long) (d.toMillis() * f));
+    return LabEnvironment.scaled(d);
   }
 
-  /** The memtouch binary: -Dferry.memtouch, else built from deploy/workload/ferry-memtouch.c. */
-  static Path binary(Path workDir) throws IOException, InterruptedException {
-    String given = System.getProperty("ferry.memtouch", System.getenv().getOrDefault("FERRY_MEMTOUCH", ""));
-    if (!given.isBlank()) {
-      return Path.of(given);
-    }
-    Path root = Path.of(System.getProperty("ferry.repo.root", "."));
-    Path src = root.resolve("deploy/workload/ferry-memtouch.c");
-    Path exe = workDir.resolve("ferry-memtouch");
-    Process gcc = new ProcessBuilder("gcc", "-O2", "-o", exe.toString(), src.toString()).inheritIO().start();
-    if (!gcc.waitFor(120, TimeUnit.SECONDS) || gcc.exitValue() != 0) {
-      throw new IOException("cannot build " + src);
-    }
-    return exe;
+  /** The memtouch binary: -Dferry.memtouch, else the testkit's (compiled once per source version). */
+  static Path binary() {
+    String given = System.getProperty("ferry.memtouch", "");
+    return given.isBlank() ? MemtouchBinary.locate().executable() : Path.of(given);
   }
 
   static LabWorkload start(Path workDir, int mib, int ratePagesPerSecond) throws IOException, InterruptedException {
     Files.createDirectories(workDir);
     Path out = workDir.resolve("memtouch.out");
     MigratableLauncher.Launched l = new MigratableLauncher(scaled(Duration.ofSeconds(10))).launch(List.of(
-        binary(workDir).toString(), "--out", out.toString(), "--size-mib", Integer.toString(mib),
+        binary().toString(), "--out", out.toString(), "--size-mib", Integer.toString(mib),
         "--rate", Integer.toString(ratePagesPerSecond), "--verify-ms", "1000"), workDir.resolve("launcher.log"));
     LabWorkload w = new LabWorkload(l, out);
     w.awaitOkBeyond(0, scaled(Duration.ofSeconds(60)));

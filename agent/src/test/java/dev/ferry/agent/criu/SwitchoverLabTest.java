@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.agent.memory.SoftDirtyProbe;
+import dev.ferry.testkit.RequiresCriu;
+import dev.ferry.testkit.RequiresSoftDirty;
 import dev.ferry.agent.store.PageStore;
 import dev.ferry.agent.store.PageStores;
 import dev.ferry.agent.tracking.PrecopySession;
@@ -21,7 +23,6 @@ import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * --leave-stopped, restore from the store while the source copy is still stopped, resume, kill
  * the source; the workload goes on with intact memory. And the rollbacks.
  */
-@Tag("lab")
+@RequiresCriu
+@RequiresSoftDirty
 class SwitchoverLabTest {
   @TempDir Path dir;
   private final ProcessTree processes = new ProcessTree();
