@@ -1,18 +1,23 @@
 package dev.ferry.agent;
 
 import dev.ferry.agent.transport.DeadlineScale;
+import dev.ferry.service.config.AgentConfigDefaults;
+import dev.ferry.service.systemd.GracefulShutdown;
+import dev.ferry.service.systemd.Health;
+import dev.ferry.service.systemd.ServiceNotifier;
+import dev.ferry.service.systemd.WatchdogPinger;
 import dev.ferry.service.tls.TlsOptions;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** The agent daemon: {@code ferry-agent --name host1 --listen 127.0.0.1:7001 --data-dir /var/lib/ferry}. */
 @Command(name = "ferry-agent", mixinStandardHelpOptions = true, version = "ferry-agent " + Agent.VERSION,
+    defaultValueProvider = AgentConfigDefaults.class,
     description = {
         "Runs the Ferry agent of this host: it serves both migration roles over gRPC.",
         "As the source it tracks a process's written pages round by round and streams them to the",
@@ -22,6 +27,13 @@ import picocli.CommandLine.Option;
         "free disk, load), so coordinators can find it. Deadlines are multiplied by the environment",
         "variable " + DeadlineScale.ENV + " (default 1; e.g. 10 in an emulated VM). Stops cleanly on SIGTERM."})
 public final class AgentMain implements Callable<Integer> {
+  /** Rollbacks on SIGTERM must end well within the unit's TimeoutStopSec (90 s). */
+  private static final Duration SHUTDOWN_DEADLINE = Duration.ofSeconds(60);
+
+  @Option(names = "--config", paramLabel = "<file>", description = "Configuration file of key = value lines, keys being these "
+      + "options' names (default: " + AgentConfigDefaults.DEFAULT_FILE + " if it exists); flags override it.")
+  Path configFile; // no defaultValue: null means the default file
+
   @Option(names = "--name", required = true, description = "This agent's host name in Ferry, e.g. host1.")
   String name;
 
@@ -58,16 +70,19 @@ public final class AgentMain implements Callable<Integer> {
     if (zookeeper != null) {
       config = config.withZookeeper(zookeeper, zkRoot);
     }
-    CountDownLatch stopped = new CountDownLatch(1);
+    // Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 while alive, STOPPING=1 on
+    // SIGTERM; without NOTIFY_SOCKET all of it is a no-op. See deploy/systemd/README.md.
+    ServiceNotifier notifier = ServiceNotifier.fromEnvironment();
+    GracefulShutdown shutdown = new GracefulShutdown(notifier, SHUTDOWN_DEADLINE).installSignalHandler();
     Agent agent = Agent.start(config);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      agent.close();
-      stopped.countDown();
-    }, "ferry-agent-shutdown"));
+    shutdown.closeAtExit(agent);
+    String serving = "serving on " + listen + " as " + name;
+    shutdown.closeAtExit(WatchdogPinger.start(notifier, () -> Health.ok(serving)));
     if (zookeeper != null && !agent.awaitRegistered(config.deadlineScale().apply(Duration.ofSeconds(15)))) {
       System.err.println("ferry-agent: not yet registered in ZooKeeper at " + zookeeper + "; will keep trying");
     }
-    stopped.await();
+    notifier.ready(serving);
+    shutdown.awaitShutdown();
     return 0;
   }
 }

@@ -4,10 +4,14 @@ import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
 import dev.ferry.coordinator.zk.EmbeddedZooKeeper;
 import dev.ferry.coordinator.zk.ZkLayout;
+import dev.ferry.service.config.CoordinatorConfigDefaults;
+import dev.ferry.service.systemd.GracefulShutdown;
+import dev.ferry.service.systemd.Health;
+import dev.ferry.service.systemd.ServiceNotifier;
+import dev.ferry.service.systemd.WatchdogPinger;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -16,6 +20,7 @@ import picocli.CommandLine.Option;
 
 /** {@code ferry-coordinator}: the coordinator daemon. */
 @Command(name = "ferry-coordinator", mixinStandardHelpOptions = true, sortOptions = false,
+    defaultValueProvider = CoordinatorConfigDefaults.class,
     description = {
         "Runs a Ferry coordinator: validates and drives live migrations, keeps every migration's state in "
             + "ZooKeeper, and serves the Coordinator gRPC API the `migrate` CLI talks to.",
@@ -26,6 +31,10 @@ import picocli.CommandLine.Option;
         "Deadlines of agent calls are multiplied by the environment variable FERRY_DEADLINE_SCALE (default 1)."})
 public final class CoordinatorMain implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(CoordinatorMain.class);
+
+  @Option(names = "--config", paramLabel = "FILE", description = "Configuration file of key = value lines, keys being these "
+      + "options' names (default: " + CoordinatorConfigDefaults.DEFAULT_FILE + " if it exists); flags override it.")
+  Path configFile; // no defaultValue: null means the default file
 
   @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7000",
       description = "Address to serve gRPC on (default: ${DEFAULT-VALUE}).")
@@ -70,15 +79,14 @@ public final class CoordinatorMain implements Callable<Integer> {
     }
     Coordinator coordinator = new Coordinator(new Coordinator.Config(GrpcEndpoints.parseAddress(listen), connect,
         new ZkLayout(root), Duration.ofSeconds(sessionSeconds), endpoints));
-    CountDownLatch stopped = new CountDownLatch(1);
-    EmbeddedZooKeeper zkToStop = embedded;
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      coordinator.close();
-      if (zkToStop != null) {
-        zkToStop.close();
-      }
-      stopped.countDown();
-    }, "coordinator-shutdown"));
+    // Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 while alive, STOPPING=1 on
+    // SIGTERM; without NOTIFY_SOCKET all of it is a no-op. See deploy/systemd/README.md.
+    ServiceNotifier notifier = ServiceNotifier.fromEnvironment();
+    GracefulShutdown shutdown = new GracefulShutdown(notifier, Duration.ofSeconds(20)).installSignalHandler();
+    if (embedded != null) {
+      shutdown.closeAtExit(embedded); // closed last: after the coordinator
+    }
+    shutdown.closeAtExit(coordinator);
     try {
       coordinator.start();
     } catch (Exception e) {
@@ -86,7 +94,10 @@ public final class CoordinatorMain implements Callable<Integer> {
       return 1;
     }
     System.out.println("coordinator listening on " + coordinator.address());
-    stopped.await();
+    String serving = "serving on " + coordinator.address();
+    shutdown.closeAtExit(WatchdogPinger.start(notifier, () -> Health.ok(serving)));
+    notifier.ready(serving);
+    shutdown.awaitShutdown();
     return 0;
   }
 }

@@ -42,7 +42,7 @@ class ConfigFilesTest {
         assertEquals(Set.of(), shipped.keys(), name + " ships every key commented out (built-in defaults apply)");
         ConfigFile everything = ConfigFile.parse(name, uncommented(file));
         assertFalse(everything.keys().isEmpty(), name + " documents its keys as '# key = default'");
-        assertTrue(everything.keys().containsAll(Set.of("listen", "zookeeper", "zk-root")), everything.keys().toString());
+        assertTrue(everything.keys().containsAll(Set.of("listen", "zookeeper", "data-dir")), everything.keys().toString());
 
         Class<?> main;
         try {

@@ -18,7 +18,7 @@ class GracefulShutdownTest {
 
     @Test
     void announcesStoppingAndRunsEveryHookInParallel() throws Exception {
-        try (NotifyListener systemd = NotifyListener.onAbstractName();
+        try (NotifySocketListener systemd = NotifySocketListener.onAbstractName();
              ServiceNotifier notifier = ServiceNotifier.fromEnvironment(systemd.environment())) {
             GracefulShutdown shutdown = new GracefulShutdown(notifier, Duration.ofSeconds(30));
             // Each hook waits for the other: only parallel hooks both finish before the deadline.

@@ -15,7 +15,7 @@ class ServiceNotifierTest {
 
     @Test
     void sendsReadyStatusWatchdogAndStoppingToAnAbstractSocket() throws Exception {
-        try (NotifyListener systemd = NotifyListener.onAbstractName();
+        try (NotifySocketListener systemd = NotifySocketListener.onAbstractName();
              ServiceNotifier notifier = ServiceNotifier.fromEnvironment(systemd.environment())) {
             assertTrue(notifier.enabled());
             assertEquals(Delivery.SENT, notifier.ready("serving on :7070"));
@@ -33,7 +33,7 @@ class ServiceNotifierTest {
 
     @Test
     void sendsToASocketPath() throws Exception {
-        try (NotifyListener systemd = NotifyListener.onPath();
+        try (NotifySocketListener systemd = NotifySocketListener.onPath();
              ServiceNotifier notifier = ServiceNotifier.fromEnvironment(systemd.environment())) {
             assertEquals(Delivery.SENT, notifier.ready("up"));
             assertEquals("READY=1\nSTATUS=up", systemd.next());
@@ -42,7 +42,7 @@ class ServiceNotifierTest {
 
     @Test
     void aStatusStaysOneAssignment() throws Exception {
-        try (NotifyListener systemd = NotifyListener.onAbstractName();
+        try (NotifySocketListener systemd = NotifySocketListener.onAbstractName();
              ServiceNotifier notifier = ServiceNotifier.fromEnvironment(systemd.environment())) {
             notifier.status("line one\nREADY=1\r\nline two");
             assertEquals("STATUS=line one READY=1 line two", systemd.next());
@@ -73,7 +73,7 @@ class ServiceNotifierTest {
 
     @Test
     void aClosedNotifierSendsNothing() throws Exception {
-        try (NotifyListener systemd = NotifyListener.onAbstractName()) {
+        try (NotifySocketListener systemd = NotifySocketListener.onAbstractName()) {
             ServiceNotifier notifier = ServiceNotifier.fromEnvironment(systemd.environment());
             notifier.close();
             assertEquals(Delivery.DISABLED, notifier.ready("late"));

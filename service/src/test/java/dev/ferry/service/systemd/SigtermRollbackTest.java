@@ -17,7 +17,7 @@ class SigtermRollbackTest {
 
     @Test
     void sigtermResumesTheFrozenProcessBeforeTheDaemonExits() throws Exception {
-        try (NotifyListener systemd = NotifyListener.onAbstractName()) {
+        try (NotifySocketListener systemd = NotifySocketListener.onAbstractName()) {
             Path java = Path.of(System.getProperty("java.home"), "bin", "java");
             ProcessBuilder builder = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
                     SigtermRollbackFixture.class.getName()).inheritIO();

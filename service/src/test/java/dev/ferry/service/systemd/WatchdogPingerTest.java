@@ -42,7 +42,7 @@ class WatchdogPingerTest {
     @Test
     void pingsWhileHealthyWithholdsWhileNotAndShowsTheHealthAsStatus() throws Exception {
         AtomicReference<Health> health = new AtomicReference<>(Health.ok("serving, 0 active migrations"));
-        try (NotifyListener systemd = NotifyListener.onAbstractName();
+        try (NotifySocketListener systemd = NotifySocketListener.onAbstractName();
              ServiceNotifier notifier = ServiceNotifier.fromEnvironment(systemd.environment())) {
             Map<String, String> environment = new HashMap<>(systemd.environment());
             environment.put("WATCHDOG_USEC", "200000"); // pings every 100 ms
@@ -59,7 +59,7 @@ class WatchdogPingerTest {
                 systemd.awaitLine("STATUS=unhealthy: ZooKeeper session lost");
                 long withheldBefore = pinger.pingsWithheld();
                 // While unhealthy not one ping may arrive; wait until the pinger has withheld three.
-                long deadline = System.nanoTime() + NotifyListener.PATIENCE.toNanos();
+                long deadline = System.nanoTime() + NotifySocketListener.PATIENCE.toNanos();
                 while (pinger.pingsWithheld() < withheldBefore + 3) {
                     if (System.nanoTime() > deadline) {
                         fail("the pinger stopped ticking");
@@ -76,7 +76,7 @@ class WatchdogPingerTest {
 
     @Test
     void aThrowingCheckCountsAsUnhealthy() throws Exception {
-        try (NotifyListener systemd = NotifyListener.onAbstractName();
+        try (NotifySocketListener systemd = NotifySocketListener.onAbstractName();
              ServiceNotifier notifier = ServiceNotifier.fromEnvironment(systemd.environment())) {
             Map<String, String> environment = new HashMap<>(systemd.environment());
             environment.put("WATCHDOG_USEC", "200000");
