@@ -25,6 +25,9 @@ public final class BenchMain implements Callable<Integer> {
         cl.addSubcommand("policy", StaticMainBench.of(
                 "Convergence policy vs the P.Haul, LXD and QEMU stop rules on simulated workloads.", PolicyBench::main));
         cl.addSubcommand(new EngineBench());
+        cl.addSubcommand("transfer", StaticMainBench.of(
+                "Pre-copy throughput over gRPC into the page store vs a C process_vm_readv->TCP pipeline; peak heap. [--size 1GiB]",
+                TransferBench::main));
         cl.addSubcommand("downtime", StaticMainBench.of(
                 "Switch-over downtime, pre-copy vs stop-and-copy (root, soft-dirty, CRIU: run in the lab VM).", DowntimeBench::main));
         return cl;
