@@ -169,7 +169,7 @@ public final class TransferBench {
 
     Row transfer(String workload, int pid, Compression compression) {
       String id = "bench-" + (++migrations);
-      ByteString token = ByteString.copyFromUtf8(id);
+      ByteString token = dev.ferry.service.auth.StreamToken.generate().toByteString();
       dst().prepareReceive(PrepareReceiveRequest.newBuilder().setMigrationId(id).setStreamToken(token).setSourceHost("bench-src").build());
       src().startTracking(StartTrackingRequest.newBuilder().setMigrationId(id).setPid(pid).setDestinationAddress(destination.address())
           .setDestinationHost("bench-dst").setStreamToken(token).setCompression(compression).setDryRun(true).build());
