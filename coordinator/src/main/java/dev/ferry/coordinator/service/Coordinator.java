@@ -43,6 +43,8 @@ public final class Coordinator implements AutoCloseable {
   private AgentDirectory agents;
   private AgentClients clients;
   private ScheduledThreadPoolExecutor executor;
+  private java.util.concurrent.ExecutorService grpcExecutor;
+  private java.util.concurrent.ExecutorService roleEvents;
   private Conductor conductor;
   private Leadership leadership;
   private Server server;
@@ -54,8 +56,20 @@ public final class Coordinator implements AutoCloseable {
 
   public synchronized Coordinator start() throws Exception {
     AtomicInteger n = new AtomicInteger();
-    executor = new ScheduledThreadPoolExecutor(4, r -> {
+    // Three pools, so that ZooKeeper calls blocked in retries (connection lost) never starve the
+    // gRPC handlers or the SUSPENDED/RECONNECTED callbacks that pause and resume decisions.
+    executor = new ScheduledThreadPoolExecutor(16, r -> {
       Thread t = new Thread(r, "coordinator-worker-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    grpcExecutor = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "coordinator-grpc-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    roleEvents = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "coordinator-role");
       t.setDaemon(true);
       return t;
     });
@@ -79,11 +93,11 @@ public final class Coordinator implements AutoCloseable {
     // the id is the bound address (port 0 picks one): bind first, then wire and elect
     ServiceHolder holder = new ServiceHolder();
     server = config.endpoints().server(config.listen(), List.<BindableService>of(holder, health.getHealthService()),
-        executor).start();
+        grpcExecutor).start();
     String id = address();
     Services services = new Services(store, agents, clients, executor, Clock.systemUTC(), id, config.endpoints());
     conductor = new Conductor(services, new ConvergencePolicy());
-    leadership = new Leadership(zk, config.layout(), id, conductor, executor);
+    leadership = new Leadership(zk, config.layout(), id, conductor, roleEvents);
     conductor.decideWhen(leadership::canDecide);
     holder.delegate = new CoordinatorService(services, conductor, leadership, zk);
     leadership.start();
@@ -130,6 +144,12 @@ public final class Coordinator implements AutoCloseable {
     }
     if (executor != null) {
       executor.shutdownNow();
+    }
+    if (grpcExecutor != null) {
+      grpcExecutor.shutdownNow();
+    }
+    if (roleEvents != null) {
+      roleEvents.shutdownNow();
     }
   }
 

@@ -135,7 +135,11 @@ final class EffectRunner {
     Futures.addCallback(rpc, new FutureCallback<T>() {
       @Override
       public void onSuccess(T result) {
-        out.complete(ok.apply(result));
+        try {
+          out.complete(ok.apply(result));
+        } catch (RuntimeException e) {
+          out.complete(new Signal.StepFailed(effect.step(), "INTERNAL: unreadable answer: " + e));
+        }
       }
 
       @Override

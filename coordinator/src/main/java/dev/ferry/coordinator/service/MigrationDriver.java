@@ -128,7 +128,17 @@ final class MigrationDriver {
         if (item == null) {
           break;
         }
-        if (!process(item)) {
+        boolean go;
+        try {
+          go = process(item);
+        } catch (RuntimeException e) {
+          // never lose a failure inside an executor: say it, fail the caller, keep the state as is
+          log.error("{}: handling {} failed", id(), item.signal(), e);
+          item.recorded().completeExceptionally(Status.INTERNAL.withDescription("coordinator failed handling "
+              + item.signal().getClass().getSimpleName() + ": " + e).asRuntimeException());
+          go = true;
+        }
+        if (!go) {
           return;
         }
       }
