@@ -32,7 +32,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,7 +42,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 5, unit = java.util.concurrent.TimeUnit.MINUTES)
 class RealCoordinatorTest {
-    private static final String WATCH_BUG = "coordinator WatchMigration (issue 5) sets its onReady/onCancel handlers from an executor task after the service method returned; grpc-java throws IllegalStateException there, swallowed by the executor, so the stream never sends an event. Passes with the handlers registered in the call (see the cli report).";
     /** round, dirty pages, sent (value, unit), ... : the first columns of a row. */
     private static final Pattern ROW = Pattern.compile("^\\s+(\\d+)\\s+([\\d,]+)\\s+([\\d.]+) (B|KiB|MiB|GiB)\\s+.*");
 
@@ -138,7 +136,6 @@ class RealCoordinatorTest {
     }
 
     @Test
-    @Disabled(WATCH_BUG)
     void dryRunTableJsonAndWatchReplay() throws Exception {
         try (Workload w = Workload.memtouch().sizeMib(32).ratePagesPerSecond(500).start()) {
             w.awaitOkLines(1, Duration.ofSeconds(30));
@@ -187,7 +184,6 @@ class RealCoordinatorTest {
     }
 
     @Test
-    @Disabled(WATCH_BUG)
     void cancelLeavesTheProcessRunning() throws Exception {
         try (Workload w = Workload.memtouch().sizeMib(16).ratePagesPerSecond(20_000).start()) {
             w.awaitOkLines(1, Duration.ofSeconds(30));

@@ -37,6 +37,8 @@ import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -148,11 +150,34 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
   @Override
   public void watchMigration(WatchMigrationRequest req, StreamObserver<MigrationEvent> out) {
     ServerCallStreamObserver<MigrationEvent> call = (ServerCallStreamObserver<MigrationEvent>) out;
+    // grpc-java accepts the onReady/onCancel handlers only during this call, not from the
+    // executor task that opens the stream after a ZooKeeper read: register them here and forward
+    // to the stream once it exists (before that, the stream's own start() pumps anyway).
+    AtomicReference<JournalStream> stream = new AtomicReference<>();
+    AtomicBoolean cancelled = new AtomicBoolean();
+    call.setOnCancelHandler(() -> {
+      cancelled.set(true);
+      JournalStream js = stream.get();
+      if (js != null) {
+        js.cancelled();
+      }
+    });
+    call.setOnReadyHandler(() -> {
+      JournalStream js = stream.get();
+      if (js != null) {
+        js.ready();
+      }
+    });
     services.executor().execute(() -> {
       try {
         MigrationStateRecord s = services.store().state(req.getMigrationId()).value();
         long cursor = req.getReplay() ? 0 : Math.max(0, s.getNextSequence() - (Journal.terminal(s) ? 1 : 0));
-        new JournalStream(services.store(), zk, req.getMigrationId(), cursor, call, services.executor()).start();
+        JournalStream js = new JournalStream(services.store(), zk, req.getMigrationId(), cursor, call, services.executor());
+        stream.set(js);
+        if (cancelled.get()) {
+          js.cancelled();
+        }
+        js.start();
       } catch (StoreException e) {
         call.onError(status(e).asRuntimeException());
       }

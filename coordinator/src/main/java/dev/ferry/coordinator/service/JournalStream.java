@@ -45,10 +45,19 @@ final class JournalStream {
     this.executor = executor;
   }
 
+  /** Starts pumping; the caller registered the call's handlers (see {@link #ready}, {@link #cancelled}). */
   void start() {
-    out.setOnCancelHandler(() -> closed = true);
-    out.setOnReadyHandler(this::schedule);
     schedule();
+  }
+
+  /** The call's onReady handler: the client can take more. */
+  void ready() {
+    schedule();
+  }
+
+  /** The call's onCancel handler: the client went away. */
+  void cancelled() {
+    closed = true;
   }
 
   private void schedule() {
