@@ -121,7 +121,12 @@ public final class HeldPages {
         long s = max(e.getKey(), a.start());
         long t = min(e.getValue(), a.end());
         if (Long.compareUnsigned(s, t) < 0) {
-          kept.put(s, t);
+          Map.Entry<Long, Long> last = kept.lastEntry();
+          if (last != null && last.getValue() == s) {
+            kept.put(last.getKey(), t); // adjacent areas: one run, as the store reports it
+          } else {
+            kept.put(s, t);
+          }
         }
       }
     }

@@ -20,7 +20,7 @@ import net.jpountz.xxhash.XXHashFactory;
 final class PageHashes implements PageFilter {
   private static final long SEED = 0x9E3779B97F4A7C15L;
 
-  private final XXHash64 xxh = XXHashFactory.fastestInstance().hash64();
+  private final XXHash64 xxh = XXHashFactory.fastestJavaInstance().hash64();
   private final Map<Integer, Segments> byPid = new HashMap<>();
 
   private static final class Segments {

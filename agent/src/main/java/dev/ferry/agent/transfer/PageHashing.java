@@ -18,7 +18,7 @@ import net.jpountz.xxhash.XXHashFactory;
 public final class PageHashing {
   public static final int PAGE = 4096;
 
-  private final XXHash64 xxh64 = XXHashFactory.fastestInstance().hash64();
+  private final XXHash64 xxh64 = XXHashFactory.fastestJavaInstance().hash64();
   private final long zeroContentHash;
 
   public PageHashing() {

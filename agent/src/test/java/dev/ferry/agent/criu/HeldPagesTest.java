@@ -52,4 +52,13 @@ class HeldPagesTest {
     assertEquals(List.of(), held.runs(8));
     assertEquals(6, held.pages());
   }
+
+  @Test
+  void runsStayMergedAcrossAdjacentAreas() {
+    HeldPages held = new HeldPages();
+    held.add(7, 0x10000, 4);
+    held.layout(List.of(new ProcessLayout(7,
+        List.of(new AddressRange(0x10000, 0x12000), new AddressRange(0x12000, 0x14000)), List.of(), 0)));
+    assertEquals(List.of(new AddressRange(0x10000, 0x14000)), held.runs(7));
+  }
 }
