@@ -1,5 +1,8 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.criu.CriuCommand;
+import dev.ferry.agent.criu.CriuProbe;
+import dev.ferry.agent.criu.CriuStatus;
 import dev.ferry.agent.destination.DestinationAgentService;
 import dev.ferry.agent.destination.RestoreHandler;
 import dev.ferry.agent.memory.SoftDirtyProbe;
@@ -95,7 +98,7 @@ public final class Agent implements AutoCloseable {
   private final PageStores stores;
   private final SourceAgentService source;
   private final SoftDirtySupport softDirty;
-  private final HostProbes.Criu criu;
+  private final CriuStatus criu;
   private Server server;
   private AgentRegistration registration;
 
@@ -110,7 +113,7 @@ public final class Agent implements AutoCloseable {
     PageHashing hashing = new PageHashing();
     this.stores = new PageStores(config.dataDir(), hashing);
     this.softDirty = SoftDirtyProbe.probe();
-    this.criu = HostProbes.criu();
+    this.criu = probeCriu();
     SendOptions send = config.sendDefaults().withAckTimeout(transport.scaled(config.sendDefaults().ackTimeout()));
     this.source = new SourceAgentService(this::capabilities, config.sessions(), config.checkpoints(), transport, send,
         hashing, workers, scheduler);
@@ -133,7 +136,7 @@ public final class Agent implements AutoCloseable {
         agent.scheduler.scheduleWithFixedDelay(() -> agent.registration.update(agent.capabilities()), 30, 30, TimeUnit.SECONDS);
       }
       log.info("agent {} serving on {} (data dir {}, soft-dirty {}, criu {})", config.name(), agent.address(),
-          config.dataDir(), agent.softDirty.available(), agent.criu.usable() ? agent.criu.version() : "unusable");
+          config.dataDir(), agent.softDirty.available(), agent.criu.describe());
       return agent;
     } catch (IOException e) {
       agent.close();
@@ -171,16 +174,15 @@ public final class Agent implements AutoCloseable {
   }
 
   public AgentCapabilities capabilities() {
-    return AgentCapabilities.newBuilder()
+    AgentCapabilities.Builder caps = AgentCapabilities.newBuilder()
         .setHost(config.name())
         .setAddress(server == null ? config.listen().getHostString() + ":" + config.listen().getPort() : address())
         .setSoftDirty(softDirty.available()).setSoftDirtyDetail(softDirty.available() ? "" : softDirty.detail())
-        .setCriuVersion(criu.version()).setCriuUsable(criu.usable()).setCriuDetail(criu.detail())
         .setKernel(HostProbes.kernel())
         .setFreeDiskBytes(stores.usableBytes())
         .setActiveMigrations(source.activeMigrations())
-        .setVersion(VERSION + " load " + String.format("%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()))
-        .build();
+        .setVersion(VERSION + " load " + String.format("%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
+    return criu.publishTo(caps).build();
   }
 
   /** Stops serving (in-flight calls get a short grace), ends throttles, closes the stores. Idempotent. */
@@ -215,5 +217,15 @@ public final class Agent implements AutoCloseable {
       t.setDaemon(true);
       return t;
     };
+  }
+
+  /** CRIU's typed status, probed once at start (also warms CRIU's kernel-feature cache). */
+  private static CriuStatus probeCriu() {
+    try {
+      return new CriuProbe(CriuCommand.onPath(), Duration.ofSeconds(60)).probe();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new CriuStatus.Unusable("", "probe interrupted");
+    }
   }
 }
