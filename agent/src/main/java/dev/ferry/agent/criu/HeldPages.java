@@ -1,5 +1,6 @@
 package dev.ferry.agent.criu;
 
+import dev.ferry.agent.memory.PageSize;
 import dev.ferry.agent.tracking.AddressRange;
 import dev.ferry.agent.tracking.PageSink;
 import dev.ferry.agent.tracking.ProcessLayout;
@@ -25,7 +26,7 @@ import java.util.TreeMap;
  * each round's process layouts before the copy. Confined to the thread that drives the rounds.
  */
 public final class HeldPages {
-  private static final long PAGE = CriuImageFormat.PAGE_SIZE;
+  private static final long PAGE = PageSize.BYTES;
 
   /** Per tracked pid: start -> end of merged held runs. Insertion order = tree order. */
   private final Map<Integer, NavigableMap<Long, Long>> held = new LinkedHashMap<>();

@@ -1,12 +1,16 @@
 package dev.ferry.agent.criu;
 
+import com.google.protobuf.MessageLite;
+import dev.ferry.agent.criu.image.CriuImageFile;
+import dev.ferry.agent.criu.image.CriuMagic;
+import dev.ferry.agent.memory.PageSize;
 import dev.ferry.agent.tracking.AddressRange;
 import dev.ferry.proto.criu.InventoryEntry;
 import dev.ferry.proto.criu.PagemapEntry;
 import dev.ferry.proto.criu.PagemapHead;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +23,11 @@ import java.nio.file.StandardOpenOption;
  * pages in pagemap order. pages_id is 1, 2, ... in process order.
  */
 public final class MinimalParentImages implements ParentImages {
+  /** inventory_entry.img_version: CRIU_IMAGES_V1_1. */
+  private static final int IMAGES_V1_1 = 2;
+
+  /** pagemap_entry.flags: PE_PRESENT (the pages are in this dir's pages image). */
+  private static final int PE_PRESENT = 1 << 2;
 
   @Override
   public void writePages(Path dir, ParentSnapshot snapshot, PageSource pages) throws IOException {
@@ -28,7 +37,7 @@ public final class MinimalParentImages implements ParentImages {
       try (FileChannel out = FileChannel.open(dir.resolve("pages-" + ++pagesId + ".img"),
           StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
         for (AddressRange r : p.runs()) {
-          pages.copyTo(p.pid(), r.start(), Math.toIntExact(r.bytes() / CriuImageFormat.PAGE_SIZE), out);
+          pages.copyTo(p.pid(), r.start(), Math.toIntExact(r.bytes() / PageSize.BYTES), out);
         }
       }
     }
@@ -38,23 +47,17 @@ public final class MinimalParentImages implements ParentImages {
   public void writePagemaps(Path dir, ParentSnapshot snapshot) throws IOException {
     Files.createDirectories(dir);
     long uptimeMicros = snapshot.dumpUptime().toNanos() / 1000;
-    try (OutputStream out = Files.newOutputStream(dir.resolve("inventory.img"))) {
-      out.write(CriuImageFormat.magics(CriuImageFormat.MAGIC_INVENTORY));
-      out.write(CriuImageFormat.entry(InventoryEntry.newBuilder()
-          .setImgVersion(CriuImageFormat.IMAGES_V1_1).setDumpUptime(uptimeMicros).build()));
-    }
+    CriuImageFile.write(dir.resolve("inventory.img"), CriuMagic.INVENTORY,
+        List.of(InventoryEntry.newBuilder().setImgVersion(IMAGES_V1_1).setDumpUptime(uptimeMicros).build()));
     int pagesId = 0;
     for (ParentSnapshot.Process p : snapshot.processes()) {
-      int id = ++pagesId;
-      try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(dir.resolve("pagemap-" + p.imagePid() + ".img")), 1 << 16)) {
-        out.write(CriuImageFormat.magics(CriuImageFormat.MAGIC_IMG_COMMON, CriuImageFormat.MAGIC_PAGEMAP));
-        out.write(CriuImageFormat.entry(PagemapHead.newBuilder().setPagesId(id).build()));
-        for (AddressRange r : p.runs()) {
-          int count = Math.toIntExact(r.bytes() / CriuImageFormat.PAGE_SIZE);
-          out.write(CriuImageFormat.entry(PagemapEntry.newBuilder()
-              .setVaddr(r.start()).setNrPages(count).setFlags(CriuImageFormat.PE_PRESENT).build()));
-        }
+      List<MessageLite> entries = new ArrayList<>(p.runs().size() + 1);
+      entries.add(PagemapHead.newBuilder().setPagesId(++pagesId).build());
+      for (AddressRange r : p.runs()) {
+        entries.add(PagemapEntry.newBuilder()
+            .setVaddr(r.start()).setNrPages(Math.toIntExact(r.bytes() / PageSize.BYTES)).setFlags(PE_PRESENT).build());
       }
+      CriuImageFile.write(dir.resolve("pagemap-" + p.imagePid() + ".img"), CriuMagic.PAGEMAP, entries);
     }
   }
 }

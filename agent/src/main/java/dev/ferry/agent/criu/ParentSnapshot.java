@@ -1,5 +1,6 @@
 package dev.ferry.agent.criu;
 
+import dev.ferry.agent.memory.PageSize;
 import dev.ferry.agent.tracking.AddressRange;
 import java.time.Duration;
 import java.util.List;
@@ -29,7 +30,7 @@ public record ParentSnapshot(Duration dumpUptime, List<Process> processes) {
       runs = List.copyOf(runs);
       long previousEnd = 0;
       for (AddressRange r : runs) {
-        if (r.start() % CriuImageFormat.PAGE_SIZE != 0 || r.end() % CriuImageFormat.PAGE_SIZE != 0) {
+        if (r.start() % PageSize.BYTES != 0 || r.end() % PageSize.BYTES != 0) {
           throw new IllegalArgumentException("run not page aligned: " + r);
         }
         if (Long.compareUnsigned(r.start(), previousEnd) < 0) {
@@ -40,7 +41,7 @@ public record ParentSnapshot(Duration dumpUptime, List<Process> processes) {
     }
 
     public long pages() {
-      return runs.stream().mapToLong(r -> r.bytes() / CriuImageFormat.PAGE_SIZE).sum();
+      return runs.stream().mapToLong(r -> r.bytes() / PageSize.BYTES).sum();
     }
   }
 }

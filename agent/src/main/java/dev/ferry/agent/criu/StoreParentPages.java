@@ -1,5 +1,6 @@
 package dev.ferry.agent.criu;
 
+import dev.ferry.agent.memory.PageSize;
 import dev.ferry.agent.store.PageStore;
 import dev.ferry.agent.store.StoreException;
 import dev.ferry.agent.tracking.AddressRange;
@@ -18,7 +19,7 @@ import java.util.List;
  * <p>Reads the store after its last round was committed (the store's reader contract).
  */
 public final class StoreParentPages implements ParentImages.PageSource {
-  private static final int PAGE = CriuImageFormat.PAGE_SIZE;
+  private static final int PAGE = PageSize.BYTES;
   private static final int BATCH_PAGES = 256;
 
   private final PageStore store;
