@@ -97,7 +97,10 @@ class TerminalTest {
     /** Not a terminal: nobody can answer, so Ctrl-C detaches and says how to re-attach. */
     @Test
     void ctrlCOnAPipeDetaches() throws Exception {
-        try (RecordedCoordinator c = new RecordedCoordinator(1_000)) {
+        // 3 s between recorded events: the Ctrl-C must land while the migration still runs, also
+        // on a loaded CI machine where the JVM takes seconds to show round 1 (at 1 s the recording
+        // had finished, exit 0 without the re-attach hint).
+        try (RecordedCoordinator c = new RecordedCoordinator(3_000)) {
             List<String> cmd = new ArrayList<>(List.of(migrate("4242 --to host2 --coordinator 127.0.0.1:" + c.port()).split(" ")));
             long t0 = System.nanoTime();
             Process p = new ProcessBuilder(cmd).start();
