@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
-import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.curator.retry.RetryUntilElapsed;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +48,8 @@ public final class Coordinator implements AutoCloseable {
   private Conductor conductor;
   private Leadership leadership;
   private Server server;
+  /** The bound address, fixed at start: it stays this coordinator's id (a record's driver) after close. */
+  private volatile String id;
   private boolean closed;
 
   public Coordinator(Config config) {
@@ -77,7 +79,10 @@ public final class Coordinator implements AutoCloseable {
     int session = (int) config.endpoints().deadline(config.sessionTimeout()).toMillis();
     zk = CuratorFrameworkFactory.builder().connectString(config.zookeeper())
         .sessionTimeoutMs(session).connectionTimeoutMs(Math.min(session, 15_000))
-        .retryPolicy(new ExponentialBackoffRetry(200, 10, 5_000))
+        // Bounded by the session: once it has passed without a connection the session is gone and
+        // a ZooKeeper call fails (UNAVAILABLE to a client, a retry by its own loop for a driver)
+        // instead of blocking a request for minutes past its deadline while SUSPENDED/LOST.
+        .retryPolicy(new RetryUntilElapsed(session, 200))
         .connectionStateErrorPolicy(new SessionConnectionStateErrorPolicy())
         .build();
     zk.start();
@@ -94,7 +99,7 @@ public final class Coordinator implements AutoCloseable {
     ServiceHolder holder = new ServiceHolder();
     server = config.endpoints().server(config.listen(), List.<BindableService>of(holder, health.getHealthService()),
         grpcExecutor).start();
-    String id = address();
+    id = config.listen().getHostString() + ":" + server.getPort();
     Services services = new Services(store, agents, clients, executor, Clock.systemUTC(), id, config.endpoints());
     conductor = new Conductor(services, new ConvergencePolicy());
     leadership = new Leadership(zk, config.layout(), id, conductor, roleEvents);
@@ -105,9 +110,16 @@ public final class Coordinator implements AutoCloseable {
     return this;
   }
 
-  /** host:port the gRPC server listens on (the actual port when 0 was asked). */
+  /**
+   * host:port the gRPC server listens on (the actual port when 0 was asked); still answers after
+   * {@link #close} (a terminated server no longer tells its port), as it is the coordinator's id.
+   */
   public String address() {
-    return config.listen().getHostString() + ":" + server.getPort();
+    String a = id;
+    if (a == null) {
+      throw new IllegalStateException("coordinator not started");
+    }
+    return a;
   }
 
   public boolean isLeader() {

@@ -115,6 +115,14 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
   }
 
   private void create(StartMigrationRequest req, StartValidation.Checked c, StreamObserver<MigrationInfo> out) {
+    try {
+      // the checks above read ZooKeeper and the source agent: the connection may have been
+      // suspended (or leadership lost) meanwhile, and then nothing may be recorded
+      requireLeader();
+    } catch (StatusException e) {
+      out.onError(e);
+      return;
+    }
     long now = services.clock().millis();
     String id = "m-" + ID_TIME.format(Instant.ofEpochMilli(now)) + "-" + HexFormat.of().toHexDigits((short) random.nextInt());
     byte[] token = new byte[16];
