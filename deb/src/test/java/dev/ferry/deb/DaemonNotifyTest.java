@@ -64,6 +64,6 @@ class DaemonNotifyTest {
     void theAgentSaysReadyPingsAndStops(@TempDir Path data) throws Exception {
         int port = freePort();
         runUnderNotify(List.of("dev.ferry.agent.AgentMain", "--name", "notify-test", "--listen", "127.0.0.1:" + port,
-                "--data-dir", data.toString()), "serving on 127.0.0.1:" + port + " as notify-test");
+                "--data-dir", data.toString(), "--insecure"), "serving on 127.0.0.1:" + port + " as notify-test");
     }
 }
