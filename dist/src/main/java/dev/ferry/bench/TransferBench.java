@@ -104,6 +104,9 @@ public final class TransferBench {
       System.gc();
       sampler.start();
       try (Workload demo = Workload.memtouch().sizeMib(sizeMib).ratePagesPerSecond(1000).workDir(work.resolve("memtouch")).start()) {
+        // Its first OK line comes after it has filled its memory: reading while it still faults
+        // pages in would time its start-up (and a varying part of its size), not the transfer.
+        demo.awaitOkLines(1, Duration.ofSeconds(120));
         rows.add(agents.transfer("demo", (int) demo.pid(), Compression.COMPRESSION_NONE));
         rows.add(agents.transfer("demo", (int) demo.pid(), Compression.COMPRESSION_LZ4));
       }
