@@ -1,5 +1,6 @@
 package dev.ferry.agent;
 
+import io.grpc.protobuf.services.HealthStatusManager;
 import dev.ferry.agent.criu.CriuCommand;
 import dev.ferry.agent.criu.CriuProbe;
 import dev.ferry.agent.criu.CriuStatus;
@@ -130,7 +131,9 @@ public final class Agent implements AutoCloseable {
       StreamTokens tokens = new StreamTokens();
       agent.server = agent.transport.startServer(config.listen(), List.of(agent.source,
           new DestinationAgentService(agent.stores, tokens, config.restores(), agent.workers),
-          new PageStreamService(agent.stores, tokens)), agent.grpcExecutor);
+          new PageStreamService(agent.stores, tokens),
+          // grpc.health.v1: SERVING while the server runs (load balancers, `grpc_health_probe`)
+          new HealthStatusManager().getHealthService()), agent.grpcExecutor);
       if (config.zookeeper() != null) {
         agent.registration = new AgentRegistration(config.zookeeper(), config.zkRoot(), config.name(), agent.capabilities());
         agent.scheduler.scheduleWithFixedDelay(() -> agent.registration.update(agent.capabilities()), 30, 30, TimeUnit.SECONDS);
