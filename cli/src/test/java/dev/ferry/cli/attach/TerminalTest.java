@@ -101,7 +101,10 @@ class TerminalTest {
         // on a loaded CI machine where the JVM takes seconds to show round 1 (at 1 s the recording
         // had finished, exit 0 without the re-attach hint).
         try (RecordedCoordinator c = new RecordedCoordinator(3_000)) {
-            List<String> cmd = new ArrayList<>(List.of(migrate("4242 --to host2 --coordinator 127.0.0.1:" + c.port()).split(" ")));
+            // env --default-signal=INT: a CI job started in the background inherits SIGINT
+            // ignored (POSIX), and a JVM leaves an ignored SIGINT ignored: Ctrl-C would never arrive.
+            List<String> cmd = new ArrayList<>(List.of("env", "--default-signal=INT"));
+            cmd.addAll(List.of(migrate("4242 --to host2 --coordinator 127.0.0.1:" + c.port()).split(" ")));
             long t0 = System.nanoTime();
             Process p = new ProcessBuilder(cmd).start();
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
