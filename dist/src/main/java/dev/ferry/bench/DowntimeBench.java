@@ -285,7 +285,7 @@ public final class DowntimeBench {
       if (System.nanoTime() > end) {
         throw new IllegalStateException("ferry-memtouch wrote no OK line beyond " + counter + " within " + deadline + " (" + out + ")");
       }
-      Thread.sleep(50);
+      Thread.sleep(50); // polling the workload's output file (it is a separate process)
     }
   }
 

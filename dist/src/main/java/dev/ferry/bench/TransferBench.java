@@ -93,7 +93,7 @@ public final class TransferBench {
       while (!Thread.currentThread().isInterrupted()) {
         peakHeap.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
         try {
-          Thread.sleep(5);
+          Thread.sleep(5); // heap sampling period: MemoryMXBean has no peak-since-reset for all pools
         } catch (InterruptedException e) {
           return;
         }

@@ -95,7 +95,7 @@ public final class MigratableLauncher {
       if (!unshare.isAlive()) {
         throw new IOException("unshare exited " + unshare.exitValue() + " before its child started: " + CriuCommand.tail(log));
       }
-      Thread.sleep(10);
+      Thread.sleep(10); // polling /proc: the kernel gives no event when unshare forks its child
     }
     unshare.destroyForcibly();
     throw new IOException("no namespace init under unshare " + unshare.pid() + " within " + startDeadline.toMillis() + " ms");
