@@ -22,6 +22,7 @@ import dev.ferry.agent.transport.AgentTransport;
 import dev.ferry.agent.transport.DeadlineScale;
 import dev.ferry.proto.AgentCapabilities;
 import dev.ferry.service.tls.TransportSecurity;
+import dev.ferry.service.zookeeper.ZooKeeperCredentials;
 import io.grpc.Server;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -52,42 +53,47 @@ public final class Agent implements AutoCloseable {
   /** Everything an agent is built from. The seams default to "not in this build". */
   public record Config(String name, InetSocketAddress listen, Path dataDir, String zookeeper, String zkRoot,
       DeadlineScale deadlineScale, PrecopySessionFactory sessions, CheckpointHandler checkpoints,
-      RestoreHandler restores, SendOptions sendDefaults, TransportSecurity security) {
+      RestoreHandler restores, SendOptions sendDefaults, TransportSecurity security, ZooKeeperCredentials zkCredentials) {
 
     /** An agent with the engine's trackers; the switch-over seams answer UNIMPLEMENTED until wired. */
     public static Config of(String name, InetSocketAddress listen, Path dataDir) {
       return new Config(name, listen, dataDir, null, "/ferry", DeadlineScale.ONE,
           new EngineSessions(SoftDirtyProbe.probe(), TrackerSettings.defaults()),
-          CheckpointHandler.NONE, RestoreHandler.NONE, SendOptions.defaults(), null);
+          CheckpointHandler.NONE, RestoreHandler.NONE, SendOptions.defaults(), null, null);
     }
 
     public Config withZookeeper(String connect, String root) {
-      return new Config(name, listen, dataDir, connect, root, deadlineScale, sessions, checkpoints, restores, sendDefaults, security);
+      return new Config(name, listen, dataDir, connect, root, deadlineScale, sessions, checkpoints, restores, sendDefaults, security, zkCredentials);
     }
 
     public Config withDeadlineScale(DeadlineScale scale) {
-      return new Config(name, listen, dataDir, zookeeper, zkRoot, scale, sessions, checkpoints, restores, sendDefaults, security);
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, scale, sessions, checkpoints, restores, sendDefaults, security, zkCredentials);
     }
 
     public Config withSessions(PrecopySessionFactory f) {
-      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, f, checkpoints, restores, sendDefaults, security);
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, f, checkpoints, restores, sendDefaults, security, zkCredentials);
     }
 
     public Config withCheckpoints(CheckpointHandler h) {
-      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, h, restores, sendDefaults, security);
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, h, restores, sendDefaults, security, zkCredentials);
     }
 
     public Config withRestores(RestoreHandler h) {
-      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, h, sendDefaults, security);
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, h, sendDefaults, security, zkCredentials);
     }
 
     /** Mutual TLS (or explicit plaintext) for the agent's server and its channels to other agents. */
     public Config withSecurity(TransportSecurity s) {
-      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, restores, sendDefaults, s);
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, restores, sendDefaults, s, zkCredentials);
+    }
+
+    /** Ferry's ZooKeeper digest identity: the registration authenticates and creates znodes only Ferry may write. */
+    public Config withZookeeperCredentials(ZooKeeperCredentials c) {
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, restores, sendDefaults, security, c);
     }
 
     public Config withSendDefaults(SendOptions o) {
-      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, restores, o, security);
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, restores, o, security, zkCredentials);
     }
   }
 
@@ -135,7 +141,8 @@ public final class Agent implements AutoCloseable {
           // grpc.health.v1: SERVING while the server runs (load balancers, `grpc_health_probe`)
           new HealthStatusManager().getHealthService()), agent.grpcExecutor);
       if (config.zookeeper() != null) {
-        agent.registration = new AgentRegistration(config.zookeeper(), config.zkRoot(), config.name(), agent.capabilities());
+        agent.registration = new AgentRegistration(config.zookeeper(), config.zkRoot(), config.name(), agent.capabilities(),
+            config.zkCredentials());
         agent.scheduler.scheduleWithFixedDelay(() -> agent.registration.update(agent.capabilities()), 30, 30, TimeUnit.SECONDS);
       }
       log.info("agent {} serving on {} (data dir {}, soft-dirty {}, criu {})", config.name(), agent.address(),

@@ -7,6 +7,7 @@ import dev.ferry.service.systemd.Health;
 import dev.ferry.service.systemd.ServiceNotifier;
 import dev.ferry.service.systemd.WatchdogPinger;
 import dev.ferry.service.tls.TlsOptions;
+import dev.ferry.service.zookeeper.ZooKeeperCredentials;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,6 +50,10 @@ public final class AgentMain implements Callable<Integer> {
   @Option(names = "--zk-root", defaultValue = "/ferry", description = "ZooKeeper root of Ferry's nodes (default ${DEFAULT-VALUE}).")
   String zkRoot;
 
+  @Option(names = "--zk-secret", paramLabel = "<file>", description = "ZooKeeper digest identity (one line user:password, mode 0600),"
+      + " the same file as the coordinators': the agent authenticates and its znodes get Ferry's ACL.")
+  Path zkSecret;
+
   /** Mutual TLS: --certs DIR (NAME.crt/.key = --name, ca.crt) or --tls-cert/--tls-key/--tls-ca; or --insecure. */
   @CommandLine.Mixin
   TlsOptions tls = new TlsOptions();
@@ -69,6 +74,9 @@ public final class AgentMain implements Callable<Integer> {
         .withSecurity(tls.toTransportSecurity(name, "ferry-agent " + name));
     if (zookeeper != null) {
       config = config.withZookeeper(zookeeper, zkRoot);
+    }
+    if (zkSecret != null) {
+      config = config.withZookeeperCredentials(ZooKeeperCredentials.fromSecretFile(zkSecret));
     }
     // Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 while alive, STOPPING=1 on
     // SIGTERM; without NOTIFY_SOCKET all of it is a no-op. See deploy/systemd/README.md.

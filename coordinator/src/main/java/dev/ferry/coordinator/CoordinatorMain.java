@@ -9,6 +9,12 @@ import dev.ferry.service.systemd.GracefulShutdown;
 import dev.ferry.service.systemd.Health;
 import dev.ferry.service.systemd.ServiceNotifier;
 import dev.ferry.service.systemd.WatchdogPinger;
+import dev.ferry.service.tls.DevCertificates;
+import dev.ferry.service.tls.TlsConfigurationException;
+import dev.ferry.service.tls.TlsOptions;
+import dev.ferry.service.tls.TransportSecurity;
+import dev.ferry.service.zookeeper.ZooKeeperCredentials;
+import dev.ferry.service.zookeeper.ZooKeeperSecurity;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -61,24 +67,44 @@ public final class CoordinatorMain implements Callable<Integer> {
           + "(scaled by FERRY_DEADLINE_SCALE; default: ${DEFAULT-VALUE}).")
   int sessionSeconds;
 
+  /** Mutual TLS: --certs DIR (coordinator.crt/.key unless --cert-name, ca.crt) or --tls-cert/--tls-key/--tls-ca; or --insecure. */
+  @CommandLine.Mixin
+  TlsOptions tls = new TlsOptions();
+
+  @Option(names = "--zk-secret", paramLabel = "FILE",
+      description = "ZooKeeper digest identity (one line user:password, mode 0600), the same file on every coordinator "
+          + "and agent: Ferry's znodes get ACLs only it may read and write; the embedded ZooKeeper then refuses "
+          + "unauthenticated sessions. Without it the znodes are open (a warning says so).")
+  Path zkSecret;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new CoordinatorMain()).execute(args));
   }
 
   @Override
   public Integer call() throws Exception {
-    GrpcEndpoints endpoints = GrpcEndpoints.fromEnvironment();
+    TransportSecurity security;
+    ZooKeeperCredentials zkCredentials;
+    try {
+      security = tls.toTransportSecurity(DevCertificates.COORDINATOR, "ferry-coordinator");
+      zkCredentials = zkSecret == null ? null : ZooKeeperCredentials.fromSecretFile(zkSecret);
+    } catch (TlsConfigurationException | java.io.IOException e) {
+      System.err.println("ferry-coordinator: " + e.getMessage());
+      return 2;
+    }
+    GrpcEndpoints endpoints = GrpcEndpoints.fromEnvironment(security);
     EmbeddedZooKeeper embedded = null;
     String connect = zookeeper;
     if (connect == null || connect.isBlank()) {
-      embedded = new EmbeddedZooKeeper(dataDir.toAbsolutePath().resolve("zookeeper"), embeddedPort);
+      embedded = new EmbeddedZooKeeper(dataDir.toAbsolutePath().resolve("zookeeper"), embeddedPort,
+          zkCredentials == null ? new java.util.Properties() : ZooKeeperSecurity.embeddedServerProperties());
       embedded.start();
       connect = embedded.connectString();
       log.info("no --zookeeper given: started an embedded single-node ZooKeeper on {} (data in {})", connect,
           dataDir.toAbsolutePath().resolve("zookeeper"));
     }
     Coordinator coordinator = new Coordinator(new Coordinator.Config(GrpcEndpoints.parseAddress(listen), connect,
-        new ZkLayout(root), Duration.ofSeconds(sessionSeconds), endpoints));
+        new ZkLayout(root), Duration.ofSeconds(sessionSeconds), endpoints, zkCredentials));
     // Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 while alive, STOPPING=1 on
     // SIGTERM; without NOTIFY_SOCKET all of it is a no-op. See deploy/systemd/README.md.
     ServiceNotifier notifier = ServiceNotifier.fromEnvironment();

@@ -10,6 +10,7 @@ import dev.ferry.proto.MigrationInfo;
 import dev.ferry.proto.MigrationRef;
 import dev.ferry.proto.StartMigrationRequest;
 import dev.ferry.proto.WatchMigrationRequest;
+import io.grpc.ChannelCredentials;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
@@ -29,10 +30,10 @@ public final class CoordinatorClient implements AutoCloseable {
     private final ManagedChannel channel;
     private final CoordinatorGrpc.CoordinatorBlockingStub stub;
 
-    public CoordinatorClient(CoordinatorAddress address, Deadlines deadlines) {
+    public CoordinatorClient(CoordinatorAddress address, Deadlines deadlines, ChannelCredentials credentials) {
         this.address = address;
         this.deadlines = deadlines;
-        this.channel = Channels.toCoordinator(address);
+        this.channel = Channels.toCoordinator(address, credentials);
         this.stub = CoordinatorGrpc.newBlockingStub(channel);
     }
 

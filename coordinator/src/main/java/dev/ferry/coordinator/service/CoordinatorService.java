@@ -3,7 +3,6 @@ package dev.ferry.coordinator.service;
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
-import com.google.protobuf.ByteString;
 import dev.ferry.coordinator.policy.ConvergenceLimits;
 import dev.ferry.coordinator.state.MigrationMachine;
 import dev.ferry.coordinator.zk.AgentDirectory.RegisteredAgent;
@@ -28,6 +27,7 @@ import dev.ferry.proto.Phase;
 import dev.ferry.proto.ProcessInfo;
 import dev.ferry.proto.StartMigrationRequest;
 import dev.ferry.proto.WatchMigrationRequest;
+import dev.ferry.service.auth.StreamToken;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
@@ -125,8 +125,6 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     }
     long now = services.clock().millis();
     String id = "m-" + ID_TIME.format(Instant.ofEpochMilli(now)) + "-" + HexFormat.of().toHexDigits((short) random.nextInt());
-    byte[] token = new byte[16];
-    random.nextBytes(token);
     MigrationPlanRecord plan = MigrationPlanRecord.newBuilder()
         .setId(id).setPid(req.getPid())
         .setSourceHost(c.source().capabilities().getHost())
@@ -134,7 +132,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         .setLimits(RecordCodec.limits(c.limits()))
         .setDryRun(req.getDryRun())
         .setCreatedUnixMillis(now)
-        .setStreamToken(ByteString.copyFrom(token))
+        .setStreamToken(StreamToken.generate().toByteString())
         .build();
     MigrationStateRecord state = RecordCodec.record(MigrationMachine.initial())
         .setDriver(services.coordinatorId()).setUpdatedUnixMillis(now).setOwnerHost(plan.getSourceHost())
