@@ -14,6 +14,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
+import java.util.Optional;
 import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4FastDecompressor;
@@ -80,9 +81,9 @@ final class RoundReceiver implements StreamObserver<PageStreamMessage> {
     if (header != null) {
       throw Status.INVALID_ARGUMENT.withDescription("a second round header in one stream").asRuntimeException();
     }
-    if (!tokens.matches(h.getMigrationId(), h.getStreamToken())) {
-      throw Status.PERMISSION_DENIED.withDescription("migration " + h.getMigrationId()
-          + ": wrong or unarmed stream token (PrepareReceive first)").asRuntimeException();
+    Optional<Status> refused = tokens.refusal(h.getMigrationId(), h.getStreamToken());
+    if (refused.isPresent()) {
+      throw refused.get().asRuntimeException();
     }
     if (h.getCompression() != Compression.COMPRESSION_NONE && h.getCompression() != Compression.COMPRESSION_LZ4) {
       throw Status.UNIMPLEMENTED.withDescription("compression " + h.getCompression() + " is not supported; use NONE or LZ4").asRuntimeException();

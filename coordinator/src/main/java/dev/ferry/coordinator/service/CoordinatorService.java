@@ -155,6 +155,9 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
   @Override
   public void watchMigration(WatchMigrationRequest req, StreamObserver<MigrationEvent> out) {
+    if (refuseMalformedId(req.getMigrationId(), out)) {
+      return;
+    }
     ServerCallStreamObserver<MigrationEvent> call = (ServerCallStreamObserver<MigrationEvent>) out;
     // grpc-java accepts the onReady/onCancel handlers only during this call, not from the
     // executor task that opens the stream after a ZooKeeper read: register them here and forward
@@ -194,6 +197,9 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
   @Override
   public void getMigration(MigrationRef req, StreamObserver<MigrationInfo> out) {
+    if (refuseMalformedId(req.getMigrationId(), out)) {
+      return;
+    }
     services.executor().execute(() -> {
       try {
         out.onNext(info(req.getMigrationId()));
@@ -241,6 +247,9 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
   @Override
   public void cancelMigration(MigrationRef req, StreamObserver<MigrationInfo> out) {
+    if (refuseMalformedId(req.getMigrationId(), out)) {
+      return;
+    }
     services.executor().execute(() -> {
       try {
         requireLeader();
@@ -308,6 +317,24 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
   }
 
   // ---- helpers ----
+
+  /** What a migration id may look like (ours are m-<time>-<hex>): never a ZooKeeper path of its own. */
+  private static final java.util.regex.Pattern MIGRATION_ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+  /**
+   * INVALID_ARGUMENT for an id that is empty or could not be one of ours ("a/b", "..", 1 KiB):
+   * it is joined into ZooKeeper paths, so it is checked before any read. True if refused.
+   */
+  private static boolean refuseMalformedId(String id, StreamObserver<?> out) {
+    if (MIGRATION_ID.matcher(id).matches()) {
+      return false;
+    }
+    String shown = id.length() > 40 ? id.substring(0, 40) + "..." : id;
+    out.onError(Status.INVALID_ARGUMENT.withDescription(id.isEmpty() ? "migration_id is empty"
+        : "malformed migration_id '" + shown + "': expected letters, digits, '.', '_' or '-' (e.g. m-20261130-142301-3f2a)")
+        .asRuntimeException());
+    return true;
+  }
 
   private void requireLeader() throws StatusException {
     if (!leadership.connected()) {
