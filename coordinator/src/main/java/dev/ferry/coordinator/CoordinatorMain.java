@@ -34,6 +34,8 @@ import picocli.CommandLine.Option;
             + "and takes over the unfinished ones of a leader that died.",
         "Without --zookeeper it starts an embedded single-node ZooKeeper bound to 127.0.0.1 (one-host use), "
             + "keeping its data under --data-dir.",
+        "Secure by default: mutual TLS on its gRPC server and on its channels to agents (--certs DIR or --tls-*; "
+            + "only operators start/cancel, viewers look); --insecure runs plaintext and logs a warning.",
         "Deadlines of agent calls are multiplied by the environment variable FERRY_DEADLINE_SCALE (default 1)."})
 public final class CoordinatorMain implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(CoordinatorMain.class);
