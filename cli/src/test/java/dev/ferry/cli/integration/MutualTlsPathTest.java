@@ -140,7 +140,7 @@ class MutualTlsPathTest {
     void anAgentCertificateMayNotUseTheCoordinatorApi() {
         Run r = migrate("list", "--certs", certsDir.toString(), "--cert-name", "host1");
         assertEquals(ExitCode.REFUSED, r.code(), r.toString());
-        assertTrue(r.err().contains("host1 [agent]") && r.err().contains("may not call ferry.v1.Coordinator/ListMigrations"), r.err());
+        assertTrue(r.err().contains("host1 (role [agent])") && r.err().contains("may not call ferry.v1.Coordinator/ListMigrations"), r.err());
     }
 
     @Test

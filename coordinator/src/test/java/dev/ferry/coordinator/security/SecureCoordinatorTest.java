@@ -247,6 +247,31 @@ class SecureCoordinatorTest {
   }
 
   @Test
+  void migrationIdsThatWouldBeZooKeeperPathsAreRefusedBeforeAnyRead() throws Exception {
+    ManagedChannel channel = channel(TransportSecurity.mutualTls(certs.operator()).channelCredentials());
+    try {
+      var stub = CoordinatorGrpc.newBlockingStub(channel);
+      for (String id : List.of("", "../active", "m-1/plan", "/ferry", "x".repeat(200), "m-1\u0000")) {
+        var ref = dev.ferry.proto.MigrationRef.newBuilder().setMigrationId(id).build();
+        for (Runnable call : List.<Runnable>of(
+            () -> stub.withDeadlineAfter(20, TimeUnit.SECONDS).getMigration(ref),
+            () -> stub.withDeadlineAfter(20, TimeUnit.SECONDS).cancelMigration(ref),
+            () -> stub.withDeadlineAfter(20, TimeUnit.SECONDS).watchMigration(
+                dev.ferry.proto.WatchMigrationRequest.newBuilder().setMigrationId(id).build()).hasNext())) {
+          io.grpc.StatusRuntimeException e = assertThrows(io.grpc.StatusRuntimeException.class, call::run, id);
+          assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), id + ": " + e.getStatus());
+        }
+      }
+      // a well-formed unknown id is simply not found
+      io.grpc.StatusRuntimeException e = assertThrows(io.grpc.StatusRuntimeException.class, () -> stub.withDeadlineAfter(20,
+          TimeUnit.SECONDS).getMigration(dev.ferry.proto.MigrationRef.newBuilder().setMigrationId("m-20260101-000000-0000").build()));
+      assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode(), e.getStatus().toString());
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void theCoordinatorReachesItsAgentsOverMutualTls() throws Exception {
     ManagedChannel channel = channel(TransportSecurity.mutualTls(certs.viewer()).channelCredentials());
     try {
