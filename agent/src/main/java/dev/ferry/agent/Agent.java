@@ -7,6 +7,7 @@ import dev.ferry.agent.criu.CriuStatus;
 import dev.ferry.agent.destination.DestinationAgentService;
 import dev.ferry.agent.destination.RestoreHandler;
 import dev.ferry.agent.memory.SoftDirtyProbe;
+import dev.ferry.agent.metrics.AgentMetrics;
 import dev.ferry.agent.memory.SoftDirtySupport;
 import dev.ferry.agent.source.CheckpointHandler;
 import dev.ferry.agent.source.EngineSessions;
@@ -106,11 +107,13 @@ public final class Agent implements AutoCloseable {
   private final SourceAgentService source;
   private final SoftDirtySupport softDirty;
   private final CriuStatus criu;
+  private final AgentMetrics metrics;
   private Server server;
   private AgentRegistration registration;
 
-  private Agent(Config config) {
+  private Agent(Config config, AgentMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
     // No security configured (tests built with Config.of): plaintext, and AgentTransport says so at WARN.
     this.transport = config.security() == null ? new AgentTransport(config.deadlineScale())
         : new AgentTransport(config.deadlineScale(), config.security());
@@ -123,21 +126,31 @@ public final class Agent implements AutoCloseable {
     this.criu = probeCriu();
     SendOptions send = config.sendDefaults().withAckTimeout(transport.scaled(config.sendDefaults().ackTimeout()));
     this.source = new SourceAgentService(this::capabilities, config.sessions(), config.checkpoints(), transport, send,
-        hashing, workers, scheduler);
+        hashing, workers, scheduler, metrics);
+    metrics.watchStores(stores::bytesOnDisk, stores::pagesHeld);
   }
 
-  /** Starts the server (and registration); fails with a message naming the address or directory. */
+  /** Starts the server (and registration), its metrics kept unserved; see {@link #start(Config, AgentMetrics)}. */
   public static Agent start(Config config) throws IOException {
+    return start(config, AgentMetrics.unexposed());
+  }
+
+  /**
+   * Starts the server (and registration); fails with a message naming the address or directory.
+   *
+   * @param metrics fed by this agent (page stream, rounds, stores); owned and closed by the caller
+   */
+  public static Agent start(Config config, AgentMetrics metrics) throws IOException {
     Files.createDirectories(config.dataDir());
     if (!Files.isWritable(config.dataDir())) {
       throw new IOException("data dir " + config.dataDir() + " is not writable");
     }
-    Agent agent = new Agent(config);
+    Agent agent = new Agent(config, metrics);
     try {
       StreamTokens tokens = new StreamTokens();
       agent.server = agent.transport.startServer(config.listen(), List.of(agent.source,
           new DestinationAgentService(agent.stores, tokens, config.restores(), agent.workers),
-          new PageStreamService(agent.stores, tokens),
+          new PageStreamService(agent.stores, tokens, metrics),
           // grpc.health.v1: SERVING while the server runs (load balancers, `grpc_health_probe`)
           new HealthStatusManager().getHealthService()), agent.grpcExecutor);
       if (config.zookeeper() != null) {

@@ -1,7 +1,9 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.metrics.AgentMetrics;
 import dev.ferry.agent.transport.DeadlineScale;
 import dev.ferry.service.config.AgentConfigDefaults;
+import dev.ferry.service.metrics.MetricsEndpoint;
 import dev.ferry.service.systemd.GracefulShutdown;
 import dev.ferry.service.systemd.Health;
 import dev.ferry.service.systemd.ServiceNotifier;
@@ -54,6 +56,9 @@ public final class AgentMain implements Callable<Integer> {
       + " the same file as the coordinators': the agent authenticates and its znodes get Ferry's ACL.")
   Path zkSecret;
 
+  @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "0", description = MetricsEndpoint.PORT_HELP)
+  int metricsPort;
+
   /** Mutual TLS: --certs DIR (NAME.crt/.key = --name, ca.crt) or --tls-cert/--tls-key/--tls-ca; or --insecure. */
   @CommandLine.Mixin
   TlsOptions tls = new TlsOptions();
@@ -82,8 +87,13 @@ public final class AgentMain implements Callable<Integer> {
     // SIGTERM; without NOTIFY_SOCKET all of it is a no-op. See deploy/systemd/README.md.
     ServiceNotifier notifier = ServiceNotifier.fromEnvironment();
     GracefulShutdown shutdown = new GracefulShutdown(notifier, SHUTDOWN_DEADLINE).installSignalHandler();
-    Agent agent = Agent.start(config);
+    AgentMetrics metrics = metricsPort == 0 ? AgentMetrics.unexposed() : AgentMetrics.serve(address.getHostString(), metricsPort);
+    shutdown.closeAtExit(metrics); // closed after the agent
+    Agent agent = Agent.start(config, metrics);
     shutdown.closeAtExit(agent);
+    if (metricsPort != 0) {
+      System.out.println("ferry-agent: metrics at http://" + address.getHostString() + ":" + metrics.port() + "/metrics");
+    }
     String serving = "serving on " + listen + " as " + name;
     shutdown.closeAtExit(WatchdogPinger.start(notifier, () -> Health.ok(serving)));
     if (zookeeper != null && !agent.awaitRegistered(config.deadlineScale().apply(Duration.ofSeconds(15)))) {

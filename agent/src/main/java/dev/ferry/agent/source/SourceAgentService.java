@@ -1,5 +1,6 @@
 package dev.ferry.agent.source;
 
+import dev.ferry.agent.metrics.AgentMetrics;
 import dev.ferry.agent.tracking.PrecopySession;
 import dev.ferry.agent.tracking.TrackingException;
 import dev.ferry.agent.transfer.PageHashing;
@@ -51,13 +52,15 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
   private final PageHashing hashing;
   private final ExecutorService roundExecutor;
   private final ScheduledExecutorService scheduler;
+  private final AgentMetrics metrics;
   private final Signals signals = new Signals();
   private final ProcessInspector inspector = new ProcessInspector();
   private final ConcurrentMap<String, SourceMigration> migrations = new ConcurrentHashMap<>();
 
   public SourceAgentService(Supplier<AgentCapabilities> capabilities, PrecopySessionFactory sessions,
       CheckpointHandler checkpoints, AgentTransport transport, SendOptions sendDefaults, PageHashing hashing,
-      ExecutorService roundExecutor, ScheduledExecutorService scheduler) {
+      ExecutorService roundExecutor, ScheduledExecutorService scheduler, AgentMetrics metrics) {
+    this.metrics = metrics;
     this.capabilities = capabilities;
     this.sessions = sessions;
     this.checkpoints = checkpoints;
@@ -113,11 +116,12 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
         SendOptions options = sendDefaults.withCompression(request.getCompression())
             .withBandwidthLimit(request.getBandwidthLimitBytesPerSec());
         SourceMigration migration = new SourceMigration(id, request.getPid(), session, channel, transport,
-            request.getStreamToken(), options, hashing, new Throttle(request.getPid(), signals, scheduler));
+            request.getStreamToken(), options, hashing, new Throttle(request.getPid(), signals, scheduler), metrics);
         if (migrations.putIfAbsent(id, migration) != null) {
           migration.close();
           throw Status.ALREADY_EXISTS.withDescription("migration " + id + " is already tracked here").asException();
         }
+        metrics.migrationOpened(id);
         log.info("migration {}: tracking pid {} ({}), streaming to {} at {}", id, request.getPid(), session.reason(),
             request.getDestinationHost(), request.getDestinationAddress());
         reply(response, StartTrackingReply.newBuilder().setTracker(session.kind()).setTrackerReason(session.reason())
@@ -178,6 +182,7 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
     SourceMigration m = migrations.remove(request.getMigrationId());
     boolean killed = false;
     if (m != null) {
+      metrics.migrationClosed(m.id());
       killed = signals.send(m.pid(), Signals.SIGKILL);
       m.close();
     }
@@ -188,6 +193,7 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
   public void stopTracking(MigrationRef request, StreamObserver<StopTrackingReply> response) {
     SourceMigration m = migrations.remove(request.getMigrationId());
     if (m != null) {
+      metrics.migrationClosed(m.id());
       m.close();
       log.info("migration {}: tracking stopped", m.id());
     }
