@@ -2,6 +2,8 @@
  * anonymous pages, fills page i with a known pattern, prints "region <hex address> <pages>", then
  * obeys one command per stdin line and answers on stdout:
  *   w I J K ...   write (increment) byte 8 of those pages            -> "ok"
+ *   drop I J K .. madvise(MADV_DONTNEED) those pages (they read as zeros
+ *                 from now on)                                        -> "ok"
  *   remap         munmap the region, map it again at the same address,
  *                 fill page i with the pattern of generation 2        -> "ok"
  *   stress SEED   start a thread writing random pages continuously    -> "ok"
@@ -68,6 +70,15 @@ int main(int argc, char **argv) {
         if (end == s) break;
         s = end;
         if (i >= 0 && i < pages) region[i * 4096 + 8]++;
+      }
+      puts("ok");
+    } else if (strncmp(line, "drop", 4) == 0) {
+      char *s = line + 4, *end;
+      for (;;) {
+        long i = strtol(s, &end, 10);
+        if (end == s) break;
+        s = end;
+        if (i >= 0 && i < pages && madvise(region + i * 4096, 4096, MADV_DONTNEED) != 0) { perror("madvise"); return 1; }
       }
       puts("ok");
     } else if (strncmp(line, "remap", 5) == 0) {

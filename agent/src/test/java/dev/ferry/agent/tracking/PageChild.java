@@ -105,6 +105,11 @@ public final class PageChild implements AutoCloseable {
     command("w " + indexes.stream().map(String::valueOf).collect(Collectors.joining(" ")), "ok");
   }
 
+  /** Drops those pages with MADV_DONTNEED (the child reads zeros there afterwards). */
+  public void drop(Collection<Integer> indexes) throws IOException {
+    command("drop " + indexes.stream().map(String::valueOf).collect(Collectors.joining(" ")), "ok");
+  }
+
   public void remap() throws IOException {
     command("remap", "ok");
   }
