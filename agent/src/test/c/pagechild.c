@@ -1,6 +1,7 @@
 /* pagechild: a purpose-built target for the engine tests. It maps a region of N private
- * anonymous pages, fills page i with a known pattern, prints "region <hex address> <pages>", then
- * obeys one command per stdin line and answers on stdout:
+ * anonymous pages, fills page i with a known pattern, prints its greeting, then
+ * obeys one command per stdin line and answers on stdout (the greeting is
+ * "region <hex address> <pages> <pid>"):
  *   w I J K ...   write (increment) byte 8 of those pages            -> "ok"
  *   drop I J K .. madvise(MADV_DONTNEED) those pages (they read as zeros
  *                 from now on)                                        -> "ok"
@@ -59,7 +60,7 @@ int main(int argc, char **argv) {
   if (thp) region = (uint8_t *)(((uintptr_t)region + slack - 1) & ~(uintptr_t)(slack - 1));
   madvise(region, pages * 4096, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
   fill(1);
-  printf("region %lx %ld\n", (unsigned long)region, pages);
+  printf("region %lx %ld %d\n", (unsigned long)region, pages, (int)getpid());
   fflush(stdout);
   char line[65536];
   while (fgets(line, sizeof line, stdin)) {
