@@ -72,7 +72,7 @@ public final class CoordinatorMain implements Callable<Integer> {
     String connect = zookeeper;
     if (connect == null || connect.isBlank()) {
       embedded = new EmbeddedZooKeeper(dataDir.toAbsolutePath().resolve("zookeeper"), embeddedPort);
-      embedded.start();
+      embedded.start(endpoints.deadline(Duration.ofSeconds(30)));
       connect = embedded.connectString();
       log.info("no --zookeeper given: started an embedded single-node ZooKeeper on {} (data in {})", connect,
           dataDir.toAbsolutePath().resolve("zookeeper"));
