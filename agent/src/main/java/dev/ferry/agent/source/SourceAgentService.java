@@ -137,6 +137,10 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
             .withBandwidthLimit(request.getBandwidthLimitBytesPerSec());
         SourceMigration migration = new SourceMigration(id, request.getPid(), session, channel, transport,
             request.getStreamToken(), options, hashing, new Throttle(request.getPid(), signals, scheduler));
+        if (migrations.putIfAbsent(id, migration) != null) {
+          migration.close();
+          throw Status.ALREADY_EXISTS.withDescription("migration " + id + " is already tracked here").asException();
+        }
         MigrationGuards.Guard guard;
         try {
           // before any freeze or throttle: SIGTERM and kill -9 must find this migration
@@ -148,13 +152,9 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
             throw e;
           }
         } catch (StatusException e) {
+          migrations.remove(id, migration);
           migration.close();
           throw e;
-        }
-        if (migrations.putIfAbsent(id, migration) != null) {
-          guard.close();
-          migration.close();
-          throw Status.ALREADY_EXISTS.withDescription("migration " + id + " is already tracked here").asException();
         }
         guardOf.put(id, guard);
         log.info("migration {}: tracking pid {} ({}), streaming to {} at {}", id, request.getPid(), session.reason(),
