@@ -92,7 +92,7 @@ public final class DestinationAgentService extends DestinationAgentGrpc.Destinat
             id, request.getExpectedBytes() >> 20, free >> 20, stores.root())).asException();
       }
       PageStores.Opened opened = stores.openOrCreate(id);
-      tokens.arm(id, request.getStreamToken());
+      tokens.arm(id, request.getStreamToken(), request.getSourceHost());
       log.info("migration {}: ready to receive from {} ({} store, {} pages)", id, request.getSourceHost(),
           opened.reopened() ? "reopened" : "new", opened.store().status().pages());
       response.onNext(PrepareReceiveReply.newBuilder().setReopened(opened.reopened())

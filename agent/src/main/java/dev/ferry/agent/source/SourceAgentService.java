@@ -1,5 +1,6 @@
 package dev.ferry.agent.source;
 
+import dev.ferry.agent.metrics.AgentMetrics;
 import dev.ferry.agent.tracking.PrecopySession;
 import dev.ferry.agent.tracking.TrackingException;
 import dev.ferry.agent.transfer.PageHashing;
@@ -57,6 +58,7 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
   private final PageHashing hashing;
   private final ExecutorService roundExecutor;
   private final ScheduledExecutorService scheduler;
+  private final AgentMetrics metrics;
   private final Signals signals = new Signals();
   private final ProcessInspector inspector = new ProcessInspector();
   private final ConcurrentMap<String, SourceMigration> migrations = new ConcurrentHashMap<>();
@@ -73,14 +75,16 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
 
   public SourceAgentService(Supplier<AgentCapabilities> capabilities, PrecopySessionFactory sessions,
       CheckpointHandler checkpoints, AgentTransport transport, SendOptions sendDefaults, PageHashing hashing,
-      ExecutorService roundExecutor, ScheduledExecutorService scheduler) {
-    this(capabilities, sessions, checkpoints, transport, sendDefaults, hashing, roundExecutor, scheduler, MigrationGuards.none());
+      ExecutorService roundExecutor, ScheduledExecutorService scheduler, AgentMetrics metrics) {
+    this(capabilities, sessions, checkpoints, transport, sendDefaults, hashing, roundExecutor, scheduler, metrics,
+        MigrationGuards.none());
   }
 
   public SourceAgentService(Supplier<AgentCapabilities> capabilities, PrecopySessionFactory sessions,
       CheckpointHandler checkpoints, AgentTransport transport, SendOptions sendDefaults, PageHashing hashing,
-      ExecutorService roundExecutor, ScheduledExecutorService scheduler, MigrationGuards guards) {
+      ExecutorService roundExecutor, ScheduledExecutorService scheduler, AgentMetrics metrics, MigrationGuards guards) {
     this.guards = guards;
+    this.metrics = metrics;
     this.capabilities = capabilities;
     this.sessions = sessions;
     this.checkpoints = checkpoints;
@@ -136,7 +140,7 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
         SendOptions options = sendDefaults.withCompression(request.getCompression())
             .withBandwidthLimit(request.getBandwidthLimitBytesPerSec());
         SourceMigration migration = new SourceMigration(id, request.getPid(), session, channel, transport,
-            request.getStreamToken(), options, hashing, new Throttle(request.getPid(), signals, scheduler));
+            request.getStreamToken(), options, hashing, new Throttle(request.getPid(), signals, scheduler), metrics);
         if (migrations.putIfAbsent(id, migration) != null) {
           migration.close();
           throw Status.ALREADY_EXISTS.withDescription("migration " + id + " is already tracked here").asException();
@@ -157,6 +161,7 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
           throw e;
         }
         guardOf.put(id, guard);
+        metrics.migrationOpened(id);
         log.info("migration {}: tracking pid {} ({}), streaming to {} at {}", id, request.getPid(), session.reason(),
             request.getDestinationHost(), request.getDestinationAddress());
         reply(response, StartTrackingReply.newBuilder().setTracker(session.kind()).setTrackerReason(session.reason())
@@ -223,6 +228,7 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
     SourceMigration m = migrations.remove(request.getMigrationId());
     boolean killed = false;
     if (m != null) {
+      metrics.migrationClosed(m.id());
       killed = signals.send(m.pid(), Signals.SIGKILL);
       m.close();
     } else {
@@ -237,6 +243,7 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
   public void stopTracking(MigrationRef request, StreamObserver<StopTrackingReply> response) {
     SourceMigration m = migrations.remove(request.getMigrationId());
     if (m != null) {
+      metrics.migrationClosed(m.id());
       m.close();
       log.info("migration {}: tracking stopped", m.id());
     }

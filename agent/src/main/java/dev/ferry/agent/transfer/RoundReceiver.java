@@ -1,5 +1,6 @@
 package dev.ferry.agent.transfer;
 
+import dev.ferry.agent.metrics.AgentMetrics;
 import dev.ferry.agent.store.PageStore;
 import dev.ferry.agent.store.PageStores;
 import dev.ferry.agent.store.RoundWriter;
@@ -14,6 +15,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
+import java.util.Optional;
 import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4FastDecompressor;
@@ -39,16 +41,18 @@ final class RoundReceiver implements StreamObserver<PageStreamMessage> {
   private final ServerCallStreamObserver<RoundAck> call;
   private final PageStores stores;
   private final StreamTokens tokens;
+  private final AgentMetrics metrics;
   private RoundHeader header;
   private RoundWriter writer;
   private ByteBuffer scratch; // decompression target, allocated on the first compressed batch
   private long nextSequence;
   private boolean done;
 
-  RoundReceiver(ServerCallStreamObserver<RoundAck> call, PageStores stores, StreamTokens tokens) {
+  RoundReceiver(ServerCallStreamObserver<RoundAck> call, PageStores stores, StreamTokens tokens, AgentMetrics metrics) {
     this.call = call;
     this.stores = stores;
     this.tokens = tokens;
+    this.metrics = metrics;
   }
 
   @Override
@@ -80,9 +84,9 @@ final class RoundReceiver implements StreamObserver<PageStreamMessage> {
     if (header != null) {
       throw Status.INVALID_ARGUMENT.withDescription("a second round header in one stream").asRuntimeException();
     }
-    if (!tokens.matches(h.getMigrationId(), h.getStreamToken())) {
-      throw Status.PERMISSION_DENIED.withDescription("migration " + h.getMigrationId()
-          + ": wrong or unarmed stream token (PrepareReceive first)").asRuntimeException();
+    Optional<Status> refused = tokens.refusal(h.getMigrationId(), h.getStreamToken());
+    if (refused.isPresent()) {
+      throw refused.get().asRuntimeException();
     }
     if (h.getCompression() != Compression.COMPRESSION_NONE && h.getCompression() != Compression.COMPRESSION_LZ4) {
       throw Status.UNIMPLEMENTED.withDescription("compression " + h.getCompression() + " is not supported; use NONE or LZ4").asRuntimeException();
@@ -125,12 +129,20 @@ final class RoundReceiver implements StreamObserver<PageStreamMessage> {
           header.getRound(), batch.getSequence(), batch.getPid(), batch.getCrc32C(), crc)).asRuntimeException();
     }
     writer.apply(batch.getPid(), batch.getRunsList(), data);
+    long named = 0;
+    long zero = 0;
+    for (dev.ferry.proto.PageRun run : batch.getRunsList()) {
+      named += run.getPages();
+      zero += run.getZero() ? run.getPages() : 0;
+    }
+    metrics.batchReceived(batch.getData().size(), named - zero, zero);
   }
 
   private void onTrailer(RoundTrailer trailer) throws StoreException {
     requireHeader();
     RoundWriter.Commit commit = writer.commit(trailer.getBatches(), trailer.getPages());
     done = true;
+    metrics.destinationRound();
     String digest = commit.status().digestHex();
     if (!digest.equals(trailer.getSourceDigest())) {
       log.error("migration {} round {}: destination digest {} differs from the source's {}",

@@ -18,11 +18,21 @@ import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
 public final class EmbeddedZooKeeper implements AutoCloseable {
   private final Path dataDir;
   private final int port;
+  private final Properties extra;
   private ZooKeeperServerEmbedded server;
 
   public EmbeddedZooKeeper(Path dataDir, int port) {
+    this(dataDir, port, new Properties());
+  }
+
+  /**
+   * @param extra server properties added to the defaults, e.g.
+   *     {@code ZooKeeperSecurity.embeddedServerProperties()} to refuse unauthenticated sessions
+   */
+  public EmbeddedZooKeeper(Path dataDir, int port, Properties extra) {
     this.dataDir = dataDir;
     this.port = port;
+    this.extra = (Properties) extra.clone();
   }
 
   /** A free loopback port (may be taken again before use; fine for a one-host default and tests). */
@@ -50,6 +60,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     p.setProperty("syncLimit", "5");
     p.setProperty("admin.enableServer", "false");
     p.setProperty("maxSessionTimeout", "60000");
+    p.putAll(extra);
     server = ZooKeeperServerEmbedded.builder().baseDir(dataDir).configuration(p).exitHandler(ExitHandler.LOG_ONLY)
         .build();
     server.start(timeout.toMillis());
