@@ -105,7 +105,7 @@ public final class CoordinatorMain implements Callable<Integer> {
     if (connect == null || connect.isBlank()) {
       embedded = new EmbeddedZooKeeper(dataDir.toAbsolutePath().resolve("zookeeper"), embeddedPort,
           zkCredentials == null ? new java.util.Properties() : ZooKeeperSecurity.embeddedServerProperties());
-      embedded.start();
+      embedded.start(endpoints.deadline(Duration.ofSeconds(30)));
       connect = embedded.connectString();
       log.info("no --zookeeper given: started an embedded single-node ZooKeeper on {} (data in {})", connect,
           dataDir.toAbsolutePath().resolve("zookeeper"));
