@@ -45,6 +45,11 @@ final class AgentRegistration implements AutoCloseable {
     return node.waitForInitialCreate(timeout, unit);
   }
 
+  /** Whether the node is in place now: connected, and created (cheap: no ZooKeeper call). */
+  boolean registered() {
+    return client.getZookeeperClient().isConnected() && node.getActualPath() != null;
+  }
+
   void update(AgentCapabilities capabilities) {
     try {
       node.setData(capabilities.toByteArray());

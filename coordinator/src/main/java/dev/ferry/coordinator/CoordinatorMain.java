@@ -1,10 +1,12 @@
 package dev.ferry.coordinator;
 
+import dev.ferry.coordinator.metrics.CoordinatorMetrics;
 import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
 import dev.ferry.coordinator.zk.EmbeddedZooKeeper;
 import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.service.config.CoordinatorConfigDefaults;
+import dev.ferry.service.metrics.MetricsEndpoint;
 import dev.ferry.service.systemd.GracefulShutdown;
 import dev.ferry.service.systemd.Health;
 import dev.ferry.service.systemd.ServiceNotifier;
@@ -79,6 +81,9 @@ public final class CoordinatorMain implements Callable<Integer> {
           + "unauthenticated sessions. Without it the znodes are open (a warning says so).")
   Path zkSecret;
 
+  @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "0", description = MetricsEndpoint.PORT_HELP)
+  int metricsPort;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new CoordinatorMain()).execute(args));
   }
@@ -103,13 +108,16 @@ public final class CoordinatorMain implements Callable<Integer> {
     if (connect == null || connect.isBlank()) {
       embedded = new EmbeddedZooKeeper(dataDir.toAbsolutePath().resolve("zookeeper"), embeddedPort,
           zkCredentials == null ? new java.util.Properties() : ZooKeeperSecurity.embeddedServerProperties());
-      embedded.start();
+      embedded.start(endpoints.deadline(Duration.ofSeconds(30)));
       connect = embedded.connectString();
       log.info("no --zookeeper given: started an embedded single-node ZooKeeper on {} (data in {})", connect,
           dataDir.toAbsolutePath().resolve("zookeeper"));
     }
+    String metricsHost = GrpcEndpoints.parseAddress(listen).getHostString();
+    CoordinatorMetrics metrics = metricsPort == 0 ? CoordinatorMetrics.unexposed()
+        : CoordinatorMetrics.serve(metricsHost, metricsPort);
     Coordinator coordinator = new Coordinator(new Coordinator.Config(GrpcEndpoints.parseAddress(listen), connect,
-        new ZkLayout(root), Duration.ofSeconds(sessionSeconds), endpoints, zkCredentials));
+        new ZkLayout(root), Duration.ofSeconds(sessionSeconds), endpoints, zkCredentials), metrics);
     // Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 while alive, STOPPING=1 on
     // SIGTERM; without NOTIFY_SOCKET all of it is a no-op. See deploy/systemd/README.md.
     ServiceNotifier notifier = ServiceNotifier.fromEnvironment();
@@ -117,6 +125,7 @@ public final class CoordinatorMain implements Callable<Integer> {
     if (embedded != null) {
       shutdown.closeAtExit(embedded); // closed last: after the coordinator
     }
+    shutdown.closeAtExit(metrics); // after the coordinator, before the embedded ZooKeeper
     shutdown.closeAtExit(coordinator);
     try {
       coordinator.start();
@@ -125,6 +134,9 @@ public final class CoordinatorMain implements Callable<Integer> {
       return 1;
     }
     System.out.println("coordinator listening on " + coordinator.address());
+    if (metricsPort != 0) {
+      System.out.println("metrics at http://" + metricsHost + ":" + metrics.port() + "/metrics");
+    }
     String serving = "serving on " + coordinator.address();
     shutdown.closeAtExit(WatchdogPinger.start(notifier, () -> Health.ok(serving)));
     notifier.ready(serving);

@@ -1,5 +1,6 @@
 package dev.ferry.coordinator.service;
 
+import dev.ferry.coordinator.metrics.CoordinatorMetrics;
 import dev.ferry.coordinator.policy.ConvergencePolicy;
 import dev.ferry.coordinator.zk.AgentDirectory;
 import dev.ferry.coordinator.zk.Leadership;
@@ -51,6 +52,7 @@ public final class Coordinator implements AutoCloseable {
   }
 
   private final Config config;
+  private final CoordinatorMetrics metrics;
   private CuratorFramework zk;
   private AgentDirectory agents;
   private AgentClients clients;
@@ -64,8 +66,15 @@ public final class Coordinator implements AutoCloseable {
   private volatile String id;
   private boolean closed;
 
+  /** A coordinator whose metrics are kept unserved. */
   public Coordinator(Config config) {
+    this(config, CoordinatorMetrics.unexposed());
+  }
+
+  /** @param metrics fed by the migrations this coordinator drives; owned and closed by the caller */
+  public Coordinator(Config config, CoordinatorMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
   }
 
   public synchronized Coordinator start() throws Exception {
@@ -122,7 +131,8 @@ public final class Coordinator implements AutoCloseable {
     server = config.endpoints().server(config.listen(), List.<BindableService>of(holder, health.getHealthService()),
         grpcExecutor).start();
     id = config.listen().getHostString() + ":" + server.getPort();
-    Services services = new Services(store, agents, clients, executor, Clock.systemUTC(), id, config.endpoints());
+    Services services = new Services(store, agents, clients, executor, Clock.systemUTC(), id, config.endpoints(),
+        metrics);
     conductor = new Conductor(services, new ConvergencePolicy());
     leadership = new Leadership(zk, config.layout(), id, conductor, roleEvents);
     conductor.decideWhen(leadership::canDecide);

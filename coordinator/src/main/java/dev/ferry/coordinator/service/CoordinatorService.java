@@ -28,6 +28,7 @@ import dev.ferry.proto.ProcessInfo;
 import dev.ferry.proto.StartMigrationRequest;
 import dev.ferry.proto.WatchMigrationRequest;
 import dev.ferry.service.auth.StreamToken;
+import dev.ferry.service.leader.LeaderHint;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
@@ -342,10 +343,12 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
           + ") has lost its ZooKeeper connection; decisions are paused until it reconnects"));
     }
     if (!conductor.leading() || !leadership.canDecide()) {
-      String leader = leadership.leaderId().filter(l -> !l.equals(leadership.id())).orElse("unknown (election or "
-          + "ZooKeeper connection in progress)");
-      throw new StatusException(Status.UNAVAILABLE.withDescription("this coordinator (" + leadership.id()
-          + ") is not the leader; the leader is " + leader));
+      java.util.Optional<String> known = leadership.leaderId().filter(l -> !l.equals(leadership.id()));
+      String leader = known.orElse("unknown (election or ZooKeeper connection in progress)");
+      Status status = Status.UNAVAILABLE.withDescription("this coordinator (" + leadership.id()
+          + ") is not the leader; the leader is " + leader);
+      // clients follow the trailer (LeaderHint), not the text
+      throw known.map(l -> new StatusException(status, LeaderHint.trailers(l))).orElseGet(() -> new StatusException(status));
     }
   }
 

@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Properties;
 import org.apache.zookeeper.server.embedded.ExitHandler;
 import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
@@ -42,6 +43,14 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
   }
 
   public synchronized void start() throws Exception {
+    start(Duration.ofSeconds(30));
+  }
+
+  /**
+   * Starts and waits at most {@code timeout} for the server to serve (a slow machine, or an
+   * emulated lab VM, needs far more than the usual few seconds: scale it).
+   */
+  public synchronized void start(Duration timeout) throws Exception {
     Files.createDirectories(dataDir);
     Properties p = new Properties();
     p.setProperty("clientPort", Integer.toString(port));
@@ -54,7 +63,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     p.putAll(extra);
     server = ZooKeeperServerEmbedded.builder().baseDir(dataDir).configuration(p).exitHandler(ExitHandler.LOG_ONLY)
         .build();
-    server.start(30_000);
+    server.start(timeout.toMillis());
   }
 
   public String connectString() {
