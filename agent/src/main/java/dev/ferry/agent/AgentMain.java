@@ -82,7 +82,11 @@ public final class AgentMain implements Callable<Integer> {
       config = config.withZookeeper(zookeeper, zkRoot);
     }
     if (zkSecret != null) {
-      config = config.withZookeeperCredentials(ZooKeeperCredentials.fromSecretFile(zkSecret));
+      try {
+        config = config.withZookeeperCredentials(ZooKeeperCredentials.fromSecretFile(zkSecret));
+      } catch (java.io.IOException e) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "cannot read --zk-secret " + zkSecret + ": " + e);
+      }
     }
     // Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 while alive, STOPPING=1 on
     // SIGTERM; without NOTIFY_SOCKET all of it is a no-op. See deploy/systemd/README.md.

@@ -95,8 +95,11 @@ public final class CoordinatorMain implements Callable<Integer> {
     try {
       security = tls.toTransportSecurity(DevCertificates.COORDINATOR, "ferry-coordinator");
       zkCredentials = zkSecret == null ? null : ZooKeeperCredentials.fromSecretFile(zkSecret);
-    } catch (TlsConfigurationException | java.io.IOException e) {
+    } catch (TlsConfigurationException e) {
       System.err.println("ferry-coordinator: " + e.getMessage());
+      return 2;
+    } catch (java.io.IOException e) {
+      System.err.println("ferry-coordinator: cannot read --zk-secret " + zkSecret + ": " + e);
       return 2;
     }
     GrpcEndpoints endpoints = GrpcEndpoints.fromEnvironment(security);

@@ -136,7 +136,7 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
       try {
         ProcessInfo info = inspector.inspect(request.getPid());
         PrecopySession session = sessions.open(request.getPid(), request.getDryRun());
-        ManagedChannel channel = transport.channel(request.getDestinationAddress());
+        ManagedChannel channel = transport.channel(request.getDestinationAddress(), request.getDestinationHost());
         SendOptions options = sendDefaults.withCompression(request.getCompression())
             .withBandwidthLimit(request.getBandwidthLimitBytesPerSec());
         SourceMigration migration = new SourceMigration(id, request.getPid(), session, channel, transport,

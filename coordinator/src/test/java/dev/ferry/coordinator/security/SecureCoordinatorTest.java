@@ -336,7 +336,7 @@ class SecureCoordinatorTest {
     @SuppressWarnings("unchecked")
     Q request = (Q) ((MethodDescriptor.PrototypeMarshaller<?>) method.getRequestMarshaller()).getMessagePrototype();
     CompletableFuture<Status> closed = new CompletableFuture<>();
-    ClientCall<Q, A> call = channel.newCall(method, CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS));
+    ClientCall<Q, A> call = channel.newCall(method, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS));
     call.start(new ClientCall.Listener<>() {
       @Override
       public void onClose(Status status, Metadata trailers) {
@@ -346,6 +346,6 @@ class SecureCoordinatorTest {
     call.request(Integer.MAX_VALUE);
     call.sendMessage(request);
     call.halfClose();
-    return closed.get(30, TimeUnit.SECONDS);
+    return closed.get(45, TimeUnit.SECONDS);
   }
 }
