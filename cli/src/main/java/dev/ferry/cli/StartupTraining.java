@@ -19,10 +19,7 @@ public final class StartupTraining {
     }
 
     public static void main(String[] args) throws IOException {
-        // as MigrateCommand.main: the same logging set-up, so that the same classes load
-        if (System.getProperty("logback.configurationFile") == null) {
-            System.setProperty("logback.configurationFile", "dev/ferry/cli/logback-cli.xml");
-        }
+        CliRuntime.prepare(); // as MigrateCommand.main, so that the same classes load
         int closedPort;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = s.getLocalPort(); // free again once closed: connections are refused
