@@ -109,6 +109,11 @@ public final class SourceMigration implements AutoCloseable {
     }
   }
 
+  /** Takes the round permit, waiting at most {@code timeout} for a running round; false if it did not come. */
+  boolean tryAcquireRound(java.time.Duration timeout) throws InterruptedException {
+    return roundPermit.tryAcquire(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+  }
+
   void releaseRound() {
     roundPermit.release();
   }

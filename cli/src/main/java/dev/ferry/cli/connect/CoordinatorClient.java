@@ -11,6 +11,7 @@ import dev.ferry.proto.MigrationRef;
 import dev.ferry.proto.StartMigrationRequest;
 import dev.ferry.proto.WatchMigrationRequest;
 import dev.ferry.service.leader.LeaderHint;
+import io.grpc.ChannelCredentials;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
@@ -30,20 +31,22 @@ import java.util.function.Supplier;
  */
 public final class CoordinatorClient implements AutoCloseable {
     private record Connection(CoordinatorAddress address, ManagedChannel channel, CoordinatorGrpc.CoordinatorBlockingStub stub) {
-        static Connection to(CoordinatorAddress address) {
-            ManagedChannel channel = Channels.toCoordinator(address);
+        static Connection to(CoordinatorAddress address, ChannelCredentials credentials) {
+            ManagedChannel channel = Channels.toCoordinator(address, credentials);
             return new Connection(address, channel, CoordinatorGrpc.newBlockingStub(channel));
         }
     }
 
     private final Deadlines deadlines;
+    private final ChannelCredentials credentials;
     private volatile Connection connection;
     private boolean redirected; // guarded by this
     private boolean closed; // guarded by this
 
-    public CoordinatorClient(CoordinatorAddress address, Deadlines deadlines) {
+    public CoordinatorClient(CoordinatorAddress address, Deadlines deadlines, ChannelCredentials credentials) {
         this.deadlines = deadlines;
-        this.connection = Connection.to(address);
+        this.credentials = credentials;
+        this.connection = Connection.to(address, credentials);
     }
 
     /** The coordinator talked to now: the one asked, or the leader it named. */
@@ -133,7 +136,7 @@ public final class CoordinatorClient implements AutoCloseable {
             }
             redirected = true;
             old = connection;
-            connection = Connection.to(leader.get());
+            connection = Connection.to(leader.get(), credentials);
         }
         // graceful: a watch stream still open on the old coordinator (which serves reads) runs on
         old.channel().shutdown();
