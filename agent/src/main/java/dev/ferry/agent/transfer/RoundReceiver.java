@@ -108,6 +108,7 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
           header.getRound(), batch.getSequence(), nextSequence)).asRuntimeException();
     }
     nextSequence++;
+    long payloadBytes = data.remaining(); // as on the wire (the batch's data field is parsed apart)
     int length = batch.getUncompressedLength();
     if (data.remaining() != length) {
       if (header.getCompression() != Compression.COMPRESSION_LZ4 || length > 16 * 1024 * 1024) {
@@ -155,7 +156,7 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
       named += run.getPages();
       zero += run.getZero() ? run.getPages() : 0;
     }
-    metrics.batchReceived(batch.getData().size(), named - zero, zero);
+    metrics.batchReceived(payloadBytes, named - zero, zero);
   }
 
   /**
