@@ -121,11 +121,7 @@ public final class MigrateCommand implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        // Before anything touches SLF4J: the shaded jar carries logback for the daemons, whose
-        // default (DEBUG to stdout) would garble the table.
-        if (System.getProperty("logback.configurationFile") == null) {
-            System.setProperty("logback.configurationFile", "dev/ferry/cli/logback-cli.xml");
-        }
+        CliRuntime.prepare(); // first: before any library logs
         PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
         System.exit(run(args, out, err, System.in));

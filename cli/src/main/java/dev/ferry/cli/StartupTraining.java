@@ -11,18 +11,15 @@ import java.net.ServerSocket;
  * The training run of the CLI's class-data-sharing archive (bin/migrate records the classes it
  * loads with {@code -XX:ArchiveClassesAtExit}, then starts later runs from that archive). It
  * walks the paths whose first output matters: {@code --help}, and {@code list}/{@code agents}
- * against a loopback port nobody listens on (picocli parsing, the gRPC/Netty client stack, the
- * error path), without touching any real coordinator. Output is discarded; exit 0.
+ * against a loopback port nobody listens on (picocli parsing, the credential lookup, the gRPC/Netty
+ * client stack, the error path), without touching any real coordinator. Output is discarded; exit 0.
  */
 public final class StartupTraining {
     private StartupTraining() {
     }
 
     public static void main(String[] args) throws IOException {
-        // as MigrateCommand.main: the same logging set-up, so that the same classes load
-        if (System.getProperty("logback.configurationFile") == null) {
-            System.setProperty("logback.configurationFile", "dev/ferry/cli/logback-cli.xml");
-        }
+        CliRuntime.prepare(); // as MigrateCommand.main, so that the same classes load
         int closedPort;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = s.getLocalPort(); // free again once closed: connections are refused
@@ -31,9 +28,10 @@ public final class StartupTraining {
         String[][] runs = {
             {"--help"},
             {"list", "--help"},
-            {"list", "--coordinator", at},
-            {"agents", "--coordinator", at},
-            {"status", "m-none", "--coordinator", at, "--output", "json"},
+            {"list", "--coordinator", at}, // the mTLS credential lookup (no certificate here: its error path)
+            {"list", "--insecure", "--coordinator", at}, // the gRPC client stack up to the refused connection
+            {"agents", "--insecure", "--coordinator", at},
+            {"status", "m-none", "--insecure", "--coordinator", at, "--output", "json"},
         };
         for (String[] run : runs) {
             MigrateCommand.run(run, new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()),
