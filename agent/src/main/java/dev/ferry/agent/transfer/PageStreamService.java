@@ -1,12 +1,17 @@
 package dev.ferry.agent.transfer;
 
+import dev.ferry.agent.metrics.AgentMetrics;
 import dev.ferry.agent.store.PageStores;
 import dev.ferry.proto.ImageStreamMessage;
 import dev.ferry.proto.ImagesAck;
 import dev.ferry.proto.PageStreamGrpc;
 import dev.ferry.proto.PageStreamMessage;
 import dev.ferry.proto.RoundAck;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 
 /**
@@ -14,20 +19,51 @@ import io.grpc.stub.StreamObserver;
  * into the store's {@code final/} dir. Both streams use manual flow control (one message
  * requested at a time, after the previous one is on disk).
  */
-public final class PageStreamService extends PageStreamGrpc.PageStreamImplBase {
+public final class PageStreamService implements PageStreamGrpc.AsyncService, io.grpc.BindableService {
   private final PageStores stores;
   private final StreamTokens tokens;
+  private final AgentMetrics metrics;
 
   public PageStreamService(PageStores stores, StreamTokens tokens) {
-    this.stores = stores;
-    this.tokens = tokens;
+    this(stores, tokens, AgentMetrics.unexposed());
   }
 
+  public PageStreamService(PageStores stores, StreamTokens tokens, AgentMetrics metrics) {
+    this.stores = stores;
+    this.tokens = tokens;
+    this.metrics = metrics;
+  }
+
+  /**
+   * The generated definition, with PushRound bound to {@link InboundMarshaller} (page data read
+   * once, into a direct buffer, instead of copied twice into protobuf arrays). Same method name
+   * and wire format, so senders use the generated stub unchanged.
+   */
+  @Override
+  public ServerServiceDefinition bindService() {
+    ServerServiceDefinition generated = PageStreamGrpc.bindService(this);
+    MethodDescriptor<PageStreamMessage, RoundAck> push = PageStreamGrpc.getPushRoundMethod();
+    MethodDescriptor<InboundMessage, RoundAck> inbound = push.toBuilder(new InboundMarshaller(), push.getResponseMarshaller()).build();
+    ServerServiceDefinition.Builder builder = ServerServiceDefinition.builder(PageStreamGrpc.SERVICE_NAME)
+        .addMethod(inbound, ServerCalls.asyncClientStreamingCall(this::receiveRound));
+    for (ServerMethodDefinition<?, ?> m : generated.getMethods()) {
+      if (!m.getMethodDescriptor().getFullMethodName().equals(push.getFullMethodName())) {
+        builder.addMethod(m);
+      }
+    }
+    return builder.build();
+  }
+
+  /** Bound in place of the generated method by {@link #bindService()}; not reachable. */
   @Override
   public StreamObserver<PageStreamMessage> pushRound(StreamObserver<RoundAck> responseObserver) {
+    throw new UnsupportedOperationException("PushRound is bound to receiveRound (InboundMarshaller)");
+  }
+
+  private StreamObserver<InboundMessage> receiveRound(StreamObserver<RoundAck> responseObserver) {
     ServerCallStreamObserver<RoundAck> call = (ServerCallStreamObserver<RoundAck>) responseObserver;
     call.disableAutoRequest();
-    RoundReceiver receiver = new RoundReceiver(call, stores, tokens);
+    RoundReceiver receiver = new RoundReceiver(call, stores, tokens, metrics);
     call.setOnCancelHandler(receiver::cancelled);
     // A few messages ahead, so the transport deframes the next batch while this one is written:
     // every hop between threads costs a scheduling delay, and on a loaded host that, not the

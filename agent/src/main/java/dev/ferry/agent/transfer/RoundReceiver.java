@@ -1,5 +1,6 @@
 package dev.ferry.agent.transfer;
 
+import dev.ferry.agent.metrics.AgentMetrics;
 import dev.ferry.agent.store.PageStore;
 import dev.ferry.agent.store.PageStores;
 import dev.ferry.agent.store.RoundWriter;
@@ -14,6 +15,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
+import java.util.Optional;
 import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4FastDecompressor;
@@ -30,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * <p>gRPC calls these callbacks serially on the server executor (not the Netty event loop), so
  * the store I/O done here does not block the transport.
  */
-final class RoundReceiver implements StreamObserver<PageStreamMessage> {
+final class RoundReceiver implements StreamObserver<InboundMessage> {
   private static final Logger log = LoggerFactory.getLogger(RoundReceiver.class);
   /** Messages requested ahead of the one being applied. */
   static final int PREFETCH = 4;
@@ -39,27 +41,33 @@ final class RoundReceiver implements StreamObserver<PageStreamMessage> {
   private final ServerCallStreamObserver<RoundAck> call;
   private final PageStores stores;
   private final StreamTokens tokens;
+  private final AgentMetrics metrics;
   private RoundHeader header;
   private RoundWriter writer;
   private ByteBuffer scratch; // decompression target, allocated on the first compressed batch
+  private final PageHashing hashing = new PageHashing();
+  private final BatchChecksum.Accumulator check = new BatchChecksum.Accumulator();
+  private long[] contentHashes = new long[RoundSender.BATCH_PAGES];
   private long nextSequence;
   private boolean done;
 
-  RoundReceiver(ServerCallStreamObserver<RoundAck> call, PageStores stores, StreamTokens tokens) {
+  RoundReceiver(ServerCallStreamObserver<RoundAck> call, PageStores stores, StreamTokens tokens, AgentMetrics metrics) {
     this.call = call;
     this.stores = stores;
     this.tokens = tokens;
+    this.metrics = metrics;
   }
 
   @Override
-  public void onNext(PageStreamMessage message) {
+  public void onNext(InboundMessage inbound) {
     if (done) {
       return;
     }
+    PageStreamMessage message = inbound.message();
     try {
       switch (message.getKindCase()) {
         case HEADER -> onHeader(message.getHeader());
-        case BATCH -> onBatch(message.getBatch());
+        case BATCH -> onBatch(message.getBatch(), inbound.data());
         case TRAILER -> onTrailer(message.getTrailer());
         default -> throw Status.INVALID_ARGUMENT.withDescription("empty page stream message").asRuntimeException();
       }
@@ -80,9 +88,9 @@ final class RoundReceiver implements StreamObserver<PageStreamMessage> {
     if (header != null) {
       throw Status.INVALID_ARGUMENT.withDescription("a second round header in one stream").asRuntimeException();
     }
-    if (!tokens.matches(h.getMigrationId(), h.getStreamToken())) {
-      throw Status.PERMISSION_DENIED.withDescription("migration " + h.getMigrationId()
-          + ": wrong or unarmed stream token (PrepareReceive first)").asRuntimeException();
+    Optional<Status> refused = tokens.refusal(h.getMigrationId(), h.getStreamToken());
+    if (refused.isPresent()) {
+      throw refused.get().asRuntimeException();
     }
     if (h.getCompression() != Compression.COMPRESSION_NONE && h.getCompression() != Compression.COMPRESSION_LZ4) {
       throw Status.UNIMPLEMENTED.withDescription("compression " + h.getCompression() + " is not supported; use NONE or LZ4").asRuntimeException();
@@ -93,14 +101,14 @@ final class RoundReceiver implements StreamObserver<PageStreamMessage> {
     writer = store.beginRound(h.getRound(), h.getProcessesList());
   }
 
-  private void onBatch(PageBatch batch) throws StoreException {
+  private void onBatch(PageBatch batch, ByteBuffer data) throws StoreException {
     requireHeader();
     if (batch.getSequence() != nextSequence) {
       throw Status.DATA_LOSS.withDescription(String.format("round %d: batch %d arrived, %d expected",
           header.getRound(), batch.getSequence(), nextSequence)).asRuntimeException();
     }
     nextSequence++;
-    ByteBuffer data = batch.getData().asReadOnlyByteBuffer();
+    int payloadBytes = data.remaining(); // as on the wire (compressed or not), what the source counts as sent
     int length = batch.getUncompressedLength();
     if (data.remaining() != length) {
       if (header.getCompression() != Compression.COMPRESSION_LZ4 || length > 16 * 1024 * 1024) {
@@ -118,26 +126,51 @@ final class RoundReceiver implements StreamObserver<PageStreamMessage> {
       }
       data = scratch.duplicate().position(0).limit(length);
     }
-    int crc = BatchChecksum.of(batch.getRunsList(), data);
+    // One pass over the pages: their CRC32Cs give both the batch check and the digest hashes.
+    long[] hashes = null;
+    int crc;
+    if (data.remaining() % PageHashing.PAGE == 0) {
+      int pages = data.remaining() / PageHashing.PAGE;
+      if (contentHashes.length < pages) {
+        contentHashes = new long[pages];
+      }
+      hashes = contentHashes;
+      check.reset();
+      for (int i = 0; i < pages; i++) {
+        hashes[i] = hashing.contentHash(data, data.position() + i * PageHashing.PAGE);
+        check.addPage(hashes[i]);
+      }
+      crc = BatchChecksum.of(batch.getRunsList(), check.dataCrc(), check.length());
+    } else {
+      crc = BatchChecksum.of(batch.getRunsList(), data); // not whole pages: the store refuses it
+    }
     if (crc != batch.getCrc32C()) {
       throw Status.DATA_LOSS.withDescription(String.format(
           "round %d batch %d of pid %d: CRC32C %08x expected, %08x computed; batch not applied, round aborted",
           header.getRound(), batch.getSequence(), batch.getPid(), batch.getCrc32C(), crc)).asRuntimeException();
     }
-    writer.apply(batch.getPid(), batch.getRunsList(), data);
+    writer.apply(batch.getPid(), batch.getRunsList(), data, hashes);
+    long named = 0;
+    long zero = 0;
+    for (dev.ferry.proto.PageRun run : batch.getRunsList()) {
+      named += run.getPages();
+      zero += run.getZero() ? run.getPages() : 0;
+    }
+    metrics.batchReceived(payloadBytes, named - zero, zero);
   }
 
+  /**
+   * Commits the round only if it leaves the store holding exactly what the source says it sent
+   * (its digest): otherwise the round is dropped and the source gets DATA_LOSS, so a destination
+   * never acknowledges, let alone restores from, a copy that differs from the source's.
+   */
   private void onTrailer(RoundTrailer trailer) throws StoreException {
     requireHeader();
-    RoundWriter.Commit commit = writer.commit(trailer.getBatches(), trailer.getPages());
+    RoundWriter.Commit commit = writer.commit(trailer.getBatches(), trailer.getPages(), trailer.getSourceDigest());
     done = true;
-    String digest = commit.status().digestHex();
-    if (!digest.equals(trailer.getSourceDigest())) {
-      log.error("migration {} round {}: destination digest {} differs from the source's {}",
-          header.getMigrationId(), header.getRound(), digest, trailer.getSourceDigest());
-    }
+    metrics.destinationRound();
     call.onNext(RoundAck.newBuilder().setRound(header.getRound()).setPagesApplied(commit.pagesApplied())
-        .setDigest(digest).setPagesHeld(commit.status().pages()).build());
+        .setDigest(commit.status().digestHex()).setPagesHeld(commit.status().pages()).build());
     call.onCompleted();
   }
 

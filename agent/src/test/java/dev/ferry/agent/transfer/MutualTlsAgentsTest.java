@@ -84,6 +84,21 @@ class MutualTlsAgentsTest {
         out.onCompleted();
         assertEquals(Status.Code.PERMISSION_DENIED, closed.get(30, TimeUnit.SECONDS).getCode());
         assertEquals(status, agents.status("m-tls"), "store untouched");
+
+        // Even holding the right token, host3 is not the source host PrepareReceive named (host1).
+        CompletableFuture<Status> stolen = new CompletableFuture<>();
+        StreamObserver<PageStreamMessage> thief = host3.withDeadline(PageStreamGrpc.newStub(ch), Duration.ofSeconds(20)).pushRound(new StreamObserver<RoundAck>() {
+          @Override public void onNext(RoundAck value) { }
+          @Override public void onError(Throwable t) { stolen.complete(Status.fromThrowable(t)); }
+          @Override public void onCompleted() { stolen.complete(Status.OK); }
+        });
+        thief.onNext(PageStreamMessage.newBuilder().setHeader(dev.ferry.proto.RoundHeader.newBuilder().setMigrationId("m-tls").setRound(3)
+            .setStreamToken(agents.token)).build());
+        thief.onCompleted();
+        Status s = stolen.get(30, TimeUnit.SECONDS);
+        assertEquals(Status.Code.PERMISSION_DENIED, s.getCode(), s.toString());
+        assertTrue(s.getDescription().contains("streams from host1, not from host3"), s.getDescription());
+        assertEquals(status, agents.status("m-tls"), "store untouched");
       } finally {
         ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
