@@ -6,7 +6,10 @@ import dev.ferry.agent.criu.CriuProbe;
 import dev.ferry.agent.criu.CriuStatus;
 import dev.ferry.agent.destination.DestinationAgentService;
 import dev.ferry.agent.destination.RestoreHandler;
+import dev.ferry.agent.health.AgentHealth;
+import dev.ferry.agent.shutdown.MigrationGuards;
 import dev.ferry.agent.memory.SoftDirtyProbe;
+import dev.ferry.agent.metrics.AgentMetrics;
 import dev.ferry.agent.memory.SoftDirtySupport;
 import dev.ferry.agent.source.CheckpointHandler;
 import dev.ferry.agent.source.EngineSessions;
@@ -21,7 +24,9 @@ import dev.ferry.agent.transfer.StreamTokens;
 import dev.ferry.agent.transport.AgentTransport;
 import dev.ferry.agent.transport.DeadlineScale;
 import dev.ferry.proto.AgentCapabilities;
+import dev.ferry.service.systemd.HealthCheck;
 import dev.ferry.service.tls.TransportSecurity;
+import dev.ferry.service.zookeeper.ZooKeeperCredentials;
 import io.grpc.Server;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -52,42 +57,47 @@ public final class Agent implements AutoCloseable {
   /** Everything an agent is built from. The seams default to "not in this build". */
   public record Config(String name, InetSocketAddress listen, Path dataDir, String zookeeper, String zkRoot,
       DeadlineScale deadlineScale, PrecopySessionFactory sessions, CheckpointHandler checkpoints,
-      RestoreHandler restores, SendOptions sendDefaults, TransportSecurity security) {
+      RestoreHandler restores, SendOptions sendDefaults, TransportSecurity security, ZooKeeperCredentials zkCredentials) {
 
     /** An agent with the engine's trackers; the switch-over seams answer UNIMPLEMENTED until wired. */
     public static Config of(String name, InetSocketAddress listen, Path dataDir) {
       return new Config(name, listen, dataDir, null, "/ferry", DeadlineScale.ONE,
           new EngineSessions(SoftDirtyProbe.probe(), TrackerSettings.defaults()),
-          CheckpointHandler.NONE, RestoreHandler.NONE, SendOptions.defaults(), null);
+          CheckpointHandler.NONE, RestoreHandler.NONE, SendOptions.defaults(), null, null);
     }
 
     public Config withZookeeper(String connect, String root) {
-      return new Config(name, listen, dataDir, connect, root, deadlineScale, sessions, checkpoints, restores, sendDefaults, security);
+      return new Config(name, listen, dataDir, connect, root, deadlineScale, sessions, checkpoints, restores, sendDefaults, security, zkCredentials);
     }
 
     public Config withDeadlineScale(DeadlineScale scale) {
-      return new Config(name, listen, dataDir, zookeeper, zkRoot, scale, sessions, checkpoints, restores, sendDefaults, security);
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, scale, sessions, checkpoints, restores, sendDefaults, security, zkCredentials);
     }
 
     public Config withSessions(PrecopySessionFactory f) {
-      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, f, checkpoints, restores, sendDefaults, security);
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, f, checkpoints, restores, sendDefaults, security, zkCredentials);
     }
 
     public Config withCheckpoints(CheckpointHandler h) {
-      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, h, restores, sendDefaults, security);
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, h, restores, sendDefaults, security, zkCredentials);
     }
 
     public Config withRestores(RestoreHandler h) {
-      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, h, sendDefaults, security);
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, h, sendDefaults, security, zkCredentials);
     }
 
     /** Mutual TLS (or explicit plaintext) for the agent's server and its channels to other agents. */
     public Config withSecurity(TransportSecurity s) {
-      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, restores, sendDefaults, s);
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, restores, sendDefaults, s, zkCredentials);
+    }
+
+    /** Ferry's ZooKeeper digest identity: the registration authenticates and creates znodes only Ferry may write. */
+    public Config withZookeeperCredentials(ZooKeeperCredentials c) {
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, restores, sendDefaults, security, c);
     }
 
     public Config withSendDefaults(SendOptions o) {
-      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, restores, o, security);
+      return new Config(name, listen, dataDir, zookeeper, zkRoot, deadlineScale, sessions, checkpoints, restores, o, security, zkCredentials);
     }
   }
 
@@ -100,11 +110,14 @@ public final class Agent implements AutoCloseable {
   private final SourceAgentService source;
   private final SoftDirtySupport softDirty;
   private final CriuStatus criu;
+  private final AgentMetrics metrics;
   private Server server;
   private AgentRegistration registration;
+  private AgentHealth health; // guarded by this
 
-  private Agent(Config config) {
+  private Agent(Config config, AgentMetrics metrics, MigrationGuards guards) {
     this.config = config;
+    this.metrics = metrics;
     // No security configured (tests built with Config.of): plaintext, and AgentTransport says so at WARN.
     this.transport = config.security() == null ? new AgentTransport(config.deadlineScale())
         : new AgentTransport(config.deadlineScale(), config.security());
@@ -117,25 +130,52 @@ public final class Agent implements AutoCloseable {
     this.criu = probeCriu();
     SendOptions send = config.sendDefaults().withAckTimeout(transport.scaled(config.sendDefaults().ackTimeout()));
     this.source = new SourceAgentService(this::capabilities, config.sessions(), config.checkpoints(), transport, send,
-        hashing, workers, scheduler);
+        hashing, workers, scheduler, metrics, guards);
+    metrics.watchStores(stores::bytesOnDisk, stores::pagesHeld);
   }
 
-  /** Starts the server (and registration); fails with a message naming the address or directory. */
+  /** Starts the server (and registration), its metrics kept unserved; see {@link #start(Config, AgentMetrics)}. */
   public static Agent start(Config config) throws IOException {
+    return start(config, AgentMetrics.unexposed(), MigrationGuards.none());
+  }
+
+  /** {@link #start(Config, AgentMetrics, MigrationGuards)} with unserved metrics (tests). */
+  public static Agent start(Config config, MigrationGuards guards) throws IOException {
+    return start(config, AgentMetrics.unexposed(), guards);
+  }
+
+  /** {@link #start(Config, AgentMetrics, MigrationGuards)} without guards (no stop hooks, no journal). */
+  public static Agent start(Config config, AgentMetrics metrics) throws IOException {
+    return start(config, metrics, MigrationGuards.none());
+  }
+
+  /**
+   * Starts the server (and registration); fails with a message naming the address or directory.
+   * Its migrations are guarded: SIGTERM rolls back what has not committed, and what a killed
+   * previous run left in the guards' journal is settled before serving.
+   *
+   * @param metrics fed by this agent (page stream, rounds, stores); owned and closed by the caller
+   */
+  public static Agent start(Config config, AgentMetrics metrics, MigrationGuards guards) throws IOException {
     Files.createDirectories(config.dataDir());
     if (!Files.isWritable(config.dataDir())) {
       throw new IOException("data dir " + config.dataDir() + " is not writable");
     }
-    Agent agent = new Agent(config);
+    Agent agent = new Agent(config, metrics, guards);
     try {
       StreamTokens tokens = new StreamTokens();
-      agent.server = agent.transport.startServer(config.listen(), List.of(agent.source,
-          new DestinationAgentService(agent.stores, tokens, config.restores(), agent.workers),
-          new PageStreamService(agent.stores, tokens),
+      DestinationAgentService destination = new DestinationAgentService(agent.stores, tokens, config.restores(),
+          agent.workers, guards);
+      if (guards.journal() != null) {
+        JournalLeftovers.settle(guards.journal(), agent.source, destination);
+      }
+      agent.server = agent.transport.startServer(config.listen(), List.of(agent.source, destination,
+          new PageStreamService(agent.stores, tokens, metrics),
           // grpc.health.v1: SERVING while the server runs (load balancers, `grpc_health_probe`)
           new HealthStatusManager().getHealthService()), agent.grpcExecutor);
       if (config.zookeeper() != null) {
-        agent.registration = new AgentRegistration(config.zookeeper(), config.zkRoot(), config.name(), agent.capabilities());
+        agent.registration = new AgentRegistration(config.zookeeper(), config.zkRoot(), config.name(), agent.capabilities(),
+            config.zkCredentials());
         agent.scheduler.scheduleWithFixedDelay(() -> agent.registration.update(agent.capabilities()), 30, 30, TimeUnit.SECONDS);
       }
       log.info("agent {} serving on {} (data dir {}, soft-dirty {}, criu {})", config.name(), agent.address(),
@@ -148,6 +188,20 @@ public final class Agent implements AutoCloseable {
       agent.close();
       throw e;
     }
+  }
+
+  /**
+   * The agent's health for the service watchdog (started on first call, closed with the agent):
+   * its own gRPC server answers over the network and its ZooKeeper registration exists (or has
+   * been missing for less than {@code zkGrace}). {@code serving} is the status line while healthy.
+   */
+  public synchronized HealthCheck health(String serving, Duration zkGrace) {
+    if (health == null) {
+      AgentRegistration r = registration;
+      health = new AgentHealth(serving, transport, address(), r == null ? () -> true : r::registered,
+          source::activeMigrations, zkGrace, System::nanoTime).start(scheduler);
+    }
+    return health;
   }
 
   /** Waits for the first ZooKeeper registration (tests, startup logs). */
@@ -191,6 +245,12 @@ public final class Agent implements AutoCloseable {
   /** Stops serving (in-flight calls get a short grace), ends throttles, closes the stores. Idempotent. */
   @Override
   public void close() {
+    synchronized (this) {
+      if (health != null) {
+        health.close();
+        health = null;
+      }
+    }
     if (registration != null) {
       registration.close();
       registration = null;

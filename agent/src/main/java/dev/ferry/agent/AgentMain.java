@@ -1,12 +1,16 @@
 package dev.ferry.agent;
 
+import dev.ferry.agent.shutdown.MigrationGuards;
+import dev.ferry.agent.metrics.AgentMetrics;
 import dev.ferry.agent.transport.DeadlineScale;
 import dev.ferry.service.config.AgentConfigDefaults;
+import dev.ferry.service.metrics.MetricsEndpoint;
 import dev.ferry.service.systemd.GracefulShutdown;
-import dev.ferry.service.systemd.Health;
+import dev.ferry.service.systemd.RollbackJournal;
 import dev.ferry.service.systemd.ServiceNotifier;
 import dev.ferry.service.systemd.WatchdogPinger;
 import dev.ferry.service.tls.TlsOptions;
+import dev.ferry.service.zookeeper.ZooKeeperCredentials;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,6 +53,13 @@ public final class AgentMain implements Callable<Integer> {
   @Option(names = "--zk-root", defaultValue = "/ferry", description = "ZooKeeper root of Ferry's nodes (default ${DEFAULT-VALUE}).")
   String zkRoot;
 
+  @Option(names = "--zk-secret", paramLabel = "<file>", description = "ZooKeeper digest identity (one line user:password, mode 0600),"
+      + " the same file as the coordinators': the agent authenticates and its znodes get Ferry's ACL.")
+  Path zkSecret;
+
+  @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "0", description = MetricsEndpoint.PORT_HELP)
+  int metricsPort;
+
   /** Mutual TLS: --certs DIR (NAME.crt/.key = --name, ca.crt) or --tls-cert/--tls-key/--tls-ca; or --insecure. */
   @CommandLine.Mixin
   TlsOptions tls = new TlsOptions();
@@ -70,14 +81,32 @@ public final class AgentMain implements Callable<Integer> {
     if (zookeeper != null) {
       config = config.withZookeeper(zookeeper, zkRoot);
     }
+    if (zkSecret != null) {
+      try {
+        config = config.withZookeeperCredentials(ZooKeeperCredentials.fromSecretFile(zkSecret));
+      } catch (java.io.IOException e) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "cannot read --zk-secret " + zkSecret + ": " + e);
+      }
+    }
     // Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 while alive, STOPPING=1 on
     // SIGTERM; without NOTIFY_SOCKET all of it is a no-op. See deploy/systemd/README.md.
     ServiceNotifier notifier = ServiceNotifier.fromEnvironment();
     GracefulShutdown shutdown = new GracefulShutdown(notifier, SHUTDOWN_DEADLINE).installSignalHandler();
-    Agent agent = Agent.start(config);
+    AgentMetrics metrics = metricsPort == 0 ? AgentMetrics.unexposed() : AgentMetrics.serve(address.getHostString(), metricsPort);
+    shutdown.closeAtExit(metrics); // closed after the agent
+    // Records of frozen processes outlive a kill -9 of the JVM: the unit's RuntimeDirectory (kept
+    // across restarts; a reboot ends the processes too), else the data dir.
+    String runtime = System.getenv("RUNTIME_DIRECTORY");
+    Path rollbacks = (runtime != null && !runtime.isBlank() ? Path.of(runtime.split(":")[0]) : dataDir).resolve("rollbacks");
+    Agent agent = Agent.start(config, metrics, new MigrationGuards(shutdown, RollbackJournal.open(rollbacks)));
     shutdown.closeAtExit(agent);
+    if (metricsPort != 0) {
+      System.out.println("ferry-agent: metrics at http://" + address.getHostString() + ":" + metrics.port() + "/metrics");
+    }
     String serving = "serving on " + listen + " as " + name;
-    shutdown.closeAtExit(WatchdogPinger.start(notifier, () -> Health.ok(serving)));
+    // WATCHDOG=1 only while the gRPC server answers and the ZooKeeper registration is in place
+    // (a missing registration is tolerated for a minute: Curator re-creates it after a session loss)
+    shutdown.closeAtExit(WatchdogPinger.start(notifier, agent.health(serving, config.deadlineScale().apply(Duration.ofSeconds(60)))));
     if (zookeeper != null && !agent.awaitRegistered(config.deadlineScale().apply(Duration.ofSeconds(15)))) {
       System.err.println("ferry-agent: not yet registered in ZooKeeper at " + zookeeper + "; will keep trying");
     }

@@ -1,6 +1,8 @@
 package dev.ferry.agent;
 
 import dev.ferry.proto.AgentCapabilities;
+import dev.ferry.service.zookeeper.ZooKeeperCredentials;
+import dev.ferry.service.zookeeper.ZooKeeperSecurity;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -18,9 +20,16 @@ final class AgentRegistration implements AutoCloseable {
   private final PersistentNode node;
   private final String path;
 
-  AgentRegistration(String connect, String root, String name, AgentCapabilities capabilities) {
-    client = CuratorFrameworkFactory.builder().connectString(connect).sessionTimeoutMs(15_000)
-        .connectionTimeoutMs(10_000).retryPolicy(new ExponentialBackoffRetry(200, 10, 5_000)).build();
+  /** @param credentials Ferry's ZooKeeper identity (null: no authentication, open ACLs) */
+  AgentRegistration(String connect, String root, String name, AgentCapabilities capabilities, ZooKeeperCredentials credentials) {
+    CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder().connectString(connect).sessionTimeoutMs(15_000)
+        .connectionTimeoutMs(10_000).retryPolicy(new ExponentialBackoffRetry(200, 10, 5_000));
+    if (credentials != null) {
+      // Every node this client creates (the root and agents/ parents too, if it comes first)
+      // gets Ferry's ACL; not world-readable, as the coordinator's nodes are not.
+      ZooKeeperSecurity.apply(builder, credentials, false);
+    }
+    client = builder.build();
     client.start();
     path = root + "/agents/" + name;
     node = new PersistentNode(client, CreateMode.EPHEMERAL, false, path, capabilities.toByteArray());
@@ -34,6 +43,11 @@ final class AgentRegistration implements AutoCloseable {
   /** Waits until the node exists (the first registration); false on timeout. */
   boolean awaitRegistered(long timeout, TimeUnit unit) throws InterruptedException {
     return node.waitForInitialCreate(timeout, unit);
+  }
+
+  /** Whether the node is in place now: connected, and created (cheap: no ZooKeeper call). */
+  boolean registered() {
+    return client.getZookeeperClient().isConnected() && node.getActualPath() != null;
   }
 
   void update(AgentCapabilities capabilities) {

@@ -1,6 +1,7 @@
 package dev.ferry.cli;
 
 import dev.ferry.cli.attach.Attached;
+import dev.ferry.cli.connect.ClientSecurity;
 import dev.ferry.cli.connect.CoordinatorAddress;
 import dev.ferry.cli.connect.CoordinatorClient;
 import dev.ferry.cli.connect.Deadlines;
@@ -12,6 +13,7 @@ import dev.ferry.cli.units.DurationConverter;
 import dev.ferry.proto.MigrationInfo;
 import dev.ferry.proto.MigrationLimits;
 import dev.ferry.proto.StartMigrationRequest;
+import dev.ferry.service.tls.TlsOptions;
 import java.io.InputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
@@ -48,6 +50,8 @@ import picocli.CommandLine.Spec;
             "  pages      4 KiB each; dirty rate in pages per second (p/s)",
             "%nEnvironment:",
             "  FERRY_COORDINATOR     default coordinator host:port (else 127.0.0.1:7000)",
+            "  FERRY_CERTS           directory with ca.crt and operator.crt/.key (or viewer.crt/.key);"
+                    + " else ~/.config/ferry/certs, else /etc/ferry/certs (see --certs)",
             "  FERRY_DEADLINE_SCALE  multiplies every call deadline, e.g. 10 on slow hosts (default 1)"})
 public final class MigrateCommand implements Callable<Integer> {
     @Spec
@@ -102,6 +106,10 @@ public final class MigrateCommand implements Callable<Integer> {
                     + " per event, or per item). Default: ${DEFAULT-VALUE}.")
     OutputFormat output;
 
+    /** Mutual TLS with an operator/viewer certificate (see ClientSecurity for where it is looked for), or --insecure. */
+    @CommandLine.Mixin
+    TlsOptions tls = new TlsOptions();
+
     @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,
             description = "Show stack traces with errors.")
     boolean verbose;
@@ -113,11 +121,7 @@ public final class MigrateCommand implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        // Before anything touches SLF4J: the shaded jar carries logback for the daemons, whose
-        // default (DEBUG to stdout) would garble the table.
-        if (System.getProperty("logback.configurationFile") == null) {
-            System.setProperty("logback.configurationFile", "dev/ferry/cli/logback-cli.xml");
-        }
+        CliRuntime.prepare(); // first: before any library logs
         PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
         System.exit(run(args, out, err, System.in));
@@ -242,7 +246,8 @@ public final class MigrateCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliFailure(ExitCode.USAGE, e.getMessage());
         }
-        return new CoordinatorClient(coordinator, deadlines);
+        return new CoordinatorClient(coordinator, deadlines,
+                ClientSecurity.credentials(tls, System.getenv(), System.getProperty("user.home")));
     }
 
     OutputFormat output() {

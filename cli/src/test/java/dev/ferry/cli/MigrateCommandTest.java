@@ -82,9 +82,9 @@ class MigrateCommandTest {
             port = s.getLocalPort(); // closed again below: nothing listens there
         }
         String at = "127.0.0.1:" + port;
-        for (String[] args : new String[][] {{"4242", "--to", "host2", "--coordinator", at},
-            {"status", "--coordinator", at}, {"list", "--coordinator", at}, {"agents", "--coordinator", at},
-            {"cancel", "m-1", "--coordinator", at}, {"watch", "m-1", "--coordinator", at}}) {
+        for (String[] args : new String[][] {{"4242", "--to", "host2", "--insecure", "--coordinator", at},
+            {"status", "--insecure", "--coordinator", at}, {"list", "--insecure", "--coordinator", at}, {"agents", "--insecure", "--coordinator", at},
+            {"cancel", "m-1", "--insecure", "--coordinator", at}, {"watch", "m-1", "--insecure", "--coordinator", at}}) {
             Run r = run(args);
             assertEquals(ExitCode.UNREACHABLE, r.code(), String.join(" ", args) + ": " + r);
             assertEquals(1, r.errLines().size(), r.err());
@@ -98,7 +98,7 @@ class MigrateCommandTest {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
-        Run r = run("list", "--coordinator", "127.0.0.1:" + port, "--verbose");
+        Run r = run("list", "--insecure", "--coordinator", "127.0.0.1:" + port, "--verbose");
         assertEquals(ExitCode.UNREACHABLE, r.code());
         assertTrue(r.errLines().size() > 3 && r.err().contains("StatusRuntimeException"), r.err());
     }

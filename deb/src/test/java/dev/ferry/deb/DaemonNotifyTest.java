@@ -57,7 +57,7 @@ class DaemonNotifyTest {
     void theCoordinatorSaysReadyPingsAndStops(@TempDir Path data) throws Exception {
         int port = freePort();
         runUnderNotify(List.of("dev.ferry.coordinator.CoordinatorMain", "--listen", "127.0.0.1:" + port,
-                "--data-dir", data.toString(), "--embedded-zookeeper-port", Integer.toString(freePort())), "serving on ");
+                "--data-dir", data.toString(), "--embedded-zookeeper-port", Integer.toString(freePort()), "--insecure"), "serving on ");
     }
 
     @Test

@@ -46,7 +46,7 @@ class DebPackageTest {
     @Test
     void installsJarLaunchersUnitsConfigsAndDocs() {
         assertFile("/usr/share/ferry/ferry.jar", "-rw-r--r--");
-        for (String launcher : List.of("migrate", "ferry-agent", "ferry-coordinator")) {
+        for (String launcher : List.of("migrate", "ferry-agent", "ferry-coordinator", "ferry-certs")) {
             assertFile("/usr/bin/" + launcher, "-rwxr-xr-x");
         }
         for (String unit : SystemdUnitsTest.UNITS) {
@@ -94,7 +94,8 @@ class DebPackageTest {
     void launchersExecTheJvmOnTheInstalledJar(@TempDir Path root) throws Exception {
         assertEquals(0, Commands.run(List.of("dpkg-deb", "--extract", deb.toString(), root.toString())).exit());
         Map<String, String> mains = Map.of("ferry-agent", "dev.ferry.agent.AgentMain",
-                "ferry-coordinator", "dev.ferry.coordinator.CoordinatorMain", "migrate", "dev.ferry.cli.MigrateCommand");
+                "ferry-coordinator", "dev.ferry.coordinator.CoordinatorMain", "migrate", "dev.ferry.cli.MigrateCommand",
+                "ferry-certs", "dev.ferry.service.tls.CertsMain");
         for (Map.Entry<String, String> launcher : mains.entrySet()) {
             Path file = root.resolve("usr/bin").resolve(launcher.getKey());
             assertEquals(0, Commands.run(List.of("sh", "-n", file.toString())).exit(), file.toString());

@@ -5,6 +5,9 @@ import dev.ferry.cli.MigrateCommand;
 import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
 import dev.ferry.coordinator.zk.ZkLayout;
+import dev.ferry.service.tls.DevCertificates;
+import dev.ferry.service.tls.TransportSecurity;
+import dev.ferry.service.zookeeper.ZooKeeperCredentials;
 import dev.ferry.testkit.EmbeddedZooKeeper;
 import dev.ferry.testkit.FeatureCheck;
 import dev.ferry.testkit.KernelFeatures;
@@ -110,17 +113,24 @@ public final class DemoMain implements Callable<Integer> {
     private int migrate(EmbeddedZooKeeper zk, long pid) throws Exception {
         Path data = Files.createTempDirectory("ferry-demo");
         InetSocketAddress loopback = new InetSocketAddress("127.0.0.1", 0);
-        try (Agent host1 = Agent.start(Agent.Config.of("host1", loopback, data.resolve("host1")).withZookeeper(zk.connectString(), "/ferry"));
-             Agent host2 = Agent.start(Agent.Config.of("host2", loopback, data.resolve("host2")).withZookeeper(zk.connectString(), "/ferry"));
+        // Its own development CA and certificates (agents host1/host2, coordinator, operator), and
+        // a ZooKeeper secret: every hop below is mutual TLS, every znode carries Ferry's ACL.
+        Path certsDir = data.resolve("certs");
+        DevCertificates certs = DevCertificates.createAll(certsDir, "host1", "host2");
+        ZooKeeperCredentials zkSecret = ZooKeeperCredentials.createSecretFile(data.resolve("zk-secret"), ZooKeeperCredentials.DEFAULT_USER);
+        say("development certificates (CA, host1, host2, coordinator, operator, viewer) in " + certsDir);
+        try (Agent host1 = Agent.start(agent("host1", loopback, data, certs, zk, zkSecret));
+             Agent host2 = Agent.start(agent("host2", loopback, data, certs, zk, zkSecret));
              Coordinator coordinator = new Coordinator(new Coordinator.Config(loopback, zk.connectString(), new ZkLayout("/ferry"),
-                     Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment())).start()) {
+                     Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment(TransportSecurity.mutualTls(certs.coordinator())),
+                     zkSecret)).start()) {
             Duration wait = LabEnvironment.scaled(Duration.ofSeconds(60));
             if (!host1.awaitRegistered(wait) || !host2.awaitRegistered(wait)) {
                 say("FAILED: the agents did not register in ZooKeeper within " + wait.toSeconds() + " s");
                 return 1;
             }
             say("agents host1 (" + host1.address() + ") and host2 (" + host2.address() + "), coordinator "
-                    + coordinator.address() + ": plaintext gRPC on loopback (mTLS is not wired into the coordinator yet)");
+                    + coordinator.address() + ": mutual TLS on every channel (CLI, coordinator, agents), roles from the certificates");
             long deadline = System.nanoTime() + wait.toNanos();
             while (!coordinator.isLeader()) {
                 if (System.nanoTime() > deadline) {
@@ -130,7 +140,7 @@ public final class DemoMain implements Callable<Integer> {
                 Thread.sleep(50); // polling the leader latch; no callback for the demo to wait on
             }
             List<String> args = new ArrayList<>(List.of(Long.toString(pid), "--from", "host1", "--to", "host2",
-                    "--coordinator", coordinator.address()));
+                    "--coordinator", coordinator.address(), "--certs", certsDir.toString(), "--cert-name", DevCertificates.OPERATOR));
             if (dryRun) {
                 args.add("--dry-run");
             }
@@ -141,6 +151,12 @@ public final class DemoMain implements Callable<Integer> {
             say("migrate exited with " + code);
             return code;
         }
+    }
+
+    private static Agent.Config agent(String host, InetSocketAddress listen, Path data, DevCertificates certs, EmbeddedZooKeeper zk,
+                                      ZooKeeperCredentials zkSecret) {
+        return Agent.Config.of(host, listen, data.resolve(host)).withZookeeper(zk.connectString(), "/ferry")
+                .withSecurity(TransportSecurity.mutualTls(certs.agent(host))).withZookeeperCredentials(zkSecret);
     }
 
     private List<String> rerunArgs() {

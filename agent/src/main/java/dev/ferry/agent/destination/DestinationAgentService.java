@@ -1,5 +1,7 @@
 package dev.ferry.agent.destination;
 
+import dev.ferry.agent.shutdown.MigrationGuards;
+import dev.ferry.agent.source.Signals;
 import dev.ferry.agent.store.PageStore;
 import dev.ferry.agent.store.PageStores;
 import dev.ferry.agent.store.StoreException;
@@ -11,12 +13,17 @@ import dev.ferry.proto.MigrationRef;
 import dev.ferry.proto.PrepareReceiveReply;
 import dev.ferry.proto.PrepareReceiveRequest;
 import dev.ferry.proto.RestoreReply;
+import dev.ferry.service.systemd.ProcessIdentity;
 import dev.ferry.proto.ResumeRestoredReply;
 import dev.ferry.proto.StoreStatusReply;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,8 +39,37 @@ public final class DestinationAgentService extends DestinationAgentGrpc.Destinat
   private final StreamTokens tokens;
   private final RestoreHandler restores;
   private final ExecutorService workers;
+  private final MigrationGuards guards;
+  private final Signals signals = new Signals();
+  /** Restores from their start until the coordinator resumes or discards the copy (or the stop ends them). */
+  private final ConcurrentMap<String, RestoreRun> restoring = new ConcurrentHashMap<>();
+  /** Restored copies a previous run of this agent left stopped, by migration id. */
+  private final ConcurrentMap<String, Adopted> adopted = new ConcurrentHashMap<>();
+
+  /** A process from the rollback journal; {@code settled} removes its record once the coordinator has decided. */
+  private record Adopted(ProcessIdentity process, Runnable settled) {}
+
+  /**
+   * One restore: {@code replied} once the coordinator has been told the copy exists (from then on
+   * it may commit at any moment); {@code stopRequested} when SIGTERM came before that.
+   */
+  private static final class RestoreRun {
+    final MigrationGuards.Guard guard;
+    boolean replied; // guarded by this
+    boolean stopRequested; // guarded by this
+
+    RestoreRun(MigrationGuards.Guard guard) {
+      this.guard = guard;
+    }
+  }
 
   public DestinationAgentService(PageStores stores, StreamTokens tokens, RestoreHandler restores, ExecutorService workers) {
+    this(stores, tokens, restores, workers, MigrationGuards.none());
+  }
+
+  public DestinationAgentService(PageStores stores, StreamTokens tokens, RestoreHandler restores, ExecutorService workers,
+      MigrationGuards guards) {
+    this.guards = guards;
     this.stores = stores;
     this.tokens = tokens;
     this.restores = restores;
@@ -56,7 +92,7 @@ public final class DestinationAgentService extends DestinationAgentGrpc.Destinat
             id, request.getExpectedBytes() >> 20, free >> 20, stores.root())).asException();
       }
       PageStores.Opened opened = stores.openOrCreate(id);
-      tokens.arm(id, request.getStreamToken());
+      tokens.arm(id, request.getStreamToken(), request.getSourceHost());
       log.info("migration {}: ready to receive from {} ({} store, {} pages)", id, request.getSourceHost(),
           opened.reopened() ? "reopened" : "new", opened.store().status().pages());
       response.onNext(PrepareReceiveReply.newBuilder().setReopened(opened.reopened())
@@ -87,6 +123,11 @@ public final class DestinationAgentService extends DestinationAgentGrpc.Destinat
     String id = request.getMigrationId();
     try {
       restores.killRestored(id);
+      ProcessIdentity left = settle(adopted.remove(id));
+      if (left != null && left.alive()) {
+        signals.send((int) left.pid(), Signals.SIGKILL);
+      }
+      endRun(id);
       tokens.disarm(id);
       stores.discard(id);
       log.info("migration {}: page store discarded", id);
@@ -107,23 +148,116 @@ public final class DestinationAgentService extends DestinationAgentGrpc.Destinat
       response.onError(Status.NOT_FOUND.withDescription("no page store for migration " + request.getMigrationId()).asException());
       return;
     }
+    String id = request.getMigrationId();
+    RestoreRun run;
+    try {
+      run = new RestoreRun(guards.open("destination-" + id, remaining -> discardOnStop(id, remaining)));
+    } catch (StatusException e) {
+      response.onError(e);
+      return;
+    }
+    RestoreRun earlier = restoring.put(id, run);
+    if (earlier != null) {
+      earlier.guard.close();
+    }
     workers.execute(Context.current().wrap(() -> {
       try {
-        response.onNext(restores.restore(store));
+        RestoreReply reply = restores.restore(store);
+        synchronized (run) {
+          if (run.stopRequested) {
+            // SIGTERM before the coordinator heard of the copy: it cannot have committed; discard
+            restores.killRestored(id);
+            throw Status.UNAVAILABLE.withDescription("migration " + id + ": the agent is stopping; the restored copy was discarded")
+                .asException();
+          }
+          run.guard.record(reply.getRestoredPid(), Map.of("role", "destination", "migration", id, "phase", "restored"));
+          run.replied = true;
+        }
+        response.onNext(reply);
         response.onCompleted();
       } catch (StatusException e) {
+        endRun(id);
         response.onError(e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+        endRun(id);
         response.onError(Status.CANCELLED.withDescription("interrupted").asException());
       }
     }));
   }
 
+  /**
+   * Adopts a restored copy a previous run of this agent left stopped (from the rollback journal):
+   * the coordinator's ResumeRestored (it committed) or Discard (it rolled back) then acts on it.
+   */
+  public void adopt(String migrationId, ProcessIdentity process, Runnable settled) {
+    adopted.put(migrationId, new Adopted(process, settled));
+  }
+
+  private static ProcessIdentity settle(Adopted a) {
+    if (a == null) {
+      return null;
+    }
+    a.settled().run();
+    return a.process();
+  }
+
+  private void endRun(String id) {
+    RestoreRun run = restoring.remove(id);
+    if (run != null) {
+      run.guard.close();
+    }
+  }
+
+  /**
+   * SIGTERM during a restore. Before the coordinator hears of the copy it cannot commit: the
+   * restore's end discards the copy and answers UNAVAILABLE (the coordinator rolls back). Once it
+   * has heard, the commit in ZooKeeper decides: keep serving until it resumes (committed) or
+   * discards the copy; if it does neither before the deadline, the copy stays stopped and is
+   * recorded for the next run, which adopts it.
+   */
+  private void discardOnStop(String id, Duration remaining) throws Exception {
+    RestoreRun run = restoring.get(id);
+    if (run == null) {
+      return;
+    }
+    long start = System.nanoTime();
+    boolean replied;
+    synchronized (run) {
+      replied = run.replied;
+      run.stopRequested = !replied;
+    }
+    if (replied) {
+      log.warn("migration {}: stopping after its restore; the copy stays stopped until the coordinator commits or rolls back", id);
+    }
+    if (!run.guard.awaitEnd(remaining.minusNanos(System.nanoTime() - start).minusSeconds(2))) {
+      restoring.remove(id, run);
+      run.guard.keepForNextRun();
+      throw new IllegalStateException("migration " + id + ": no commit or rollback from the coordinator before the stop deadline;"
+          + " the restored copy is left stopped, recorded for the next run");
+    }
+    if (!replied) {
+      log.info("migration {}: rolled back on stop: the restored copy was discarded", id);
+    }
+  }
+
   @Override
   public void resumeRestored(MigrationRef request, StreamObserver<ResumeRestoredReply> response) {
     try {
-      response.onNext(restores.resume(request.getMigrationId()));
+      ProcessIdentity left = settle(adopted.remove(request.getMigrationId()));
+      ResumeRestoredReply reply;
+      if (left != null) {
+        if (!left.alive() || !signals.send((int) left.pid(), Signals.SIGCONT)) {
+          throw Status.DATA_LOSS.withDescription("migration " + request.getMigrationId() + ": the restored copy (pid "
+              + left.pid() + ") a previous run of this agent left is gone").asException();
+        }
+        reply = ResumeRestoredReply.newBuilder().setPid((int) left.pid()).build();
+      } else {
+        reply = restores.resume(request.getMigrationId());
+      }
+      // committed and running: nothing is left to undo here
+      endRun(request.getMigrationId());
+      response.onNext(reply);
       response.onCompleted();
     } catch (StatusException e) {
       response.onError(e);

@@ -2,30 +2,33 @@ package dev.ferry.agent.metrics;
 
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
-import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import dev.ferry.service.metrics.MetricsEndpoint;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.function.LongSupplier;
 
 /**
  * An agent's Prometheus metrics, in a registry of its own, optionally served on
  * {@code http://host:port/metrics} for as long as this object is open.
  *
- * <p>Wiring (one line in the agent daemon, closed with it):
- * {@code AgentMetrics metrics = AgentMetrics.serve(bindHost, metricsPort);} then, where the page
- * stream moves a batch, {@link #batchSent}/{@link #batchReceived}; where a round ends,
- * {@link #sourceRound}/{@link #destinationRound}; around CRIU, {@link #checkpoint}/{@link #restore}.
+ * <p>Wiring: AgentMain serves them ({@code --metrics-port}) and hands them to
+ * {@code Agent.start(config, metrics)}, which feeds them: the source's rounds
+ * ({@link #roundSent}, {@link #sourceRound}), the destination's page stream
+ * ({@link #batchReceived}, {@link #destinationRound}), the page stores ({@link #watchStores}), the
+ * migrations tracked or received; around CRIU, {@link #checkpoint}/{@link #restore}.
  * All calls are cheap and lock-free except the small tracked-set bookkeeping.
  */
 public final class AgentMetrics implements AutoCloseable {
     private static final String DIRECTION = "direction";
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
-    private final HTTPServer server;
+    private MetricsEndpoint endpoint; // set once by serve(), before the object is shared
     private final Set<String> tracked = new HashSet<>();
 
     private final Counter streamBytes;
@@ -41,7 +44,7 @@ public final class AgentMetrics implements AutoCloseable {
     private final Counter restores;
     private final Histogram restoreDuration;
 
-    private AgentMetrics(String host, int port) throws IOException {
+    private AgentMetrics() {
         streamBytes = Counter.builder().name("ferry_agent_page_stream_bytes_total")
                 .help("Page stream payload bytes (after compression), by direction: sent (source) or received (destination)")
                 .labelNames(DIRECTION).register(registry);
@@ -74,25 +77,18 @@ public final class AgentMetrics implements AutoCloseable {
         restoreDuration = Histogram.builder().name("ferry_agent_restore_duration_seconds").unit(Unit.SECONDS)
                 .help("CRIU restore").classicOnly()
                 .classicUpperBounds(0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10).register(registry);
-        server = port < 0 ? null
-                : HTTPServer.builder().hostname(host).port(port).registry(registry).buildAndStart();
     }
 
     /** Metrics served on {@code http://host:port/metrics} (port 0: any free port, see {@link #port()}). */
     public static AgentMetrics serve(String host, int port) throws IOException {
-        if (port < 0) {
-            throw new IllegalArgumentException("metrics port must be >= 0, got " + port);
-        }
-        return new AgentMetrics(host, port);
+        AgentMetrics m = new AgentMetrics();
+        m.endpoint = MetricsEndpoint.serve(m.registry, host, port);
+        return m;
     }
 
     /** Metrics kept in the registry only (no endpoint): tests, or metrics switched off. */
     public static AgentMetrics unexposed() {
-        try {
-            return new AgentMetrics("", -1);
-        } catch (IOException e) {
-            throw new IllegalStateException("no server was started", e);
-        }
+        return new AgentMetrics();
     }
 
     public PrometheusRegistry registry() {
@@ -101,24 +97,42 @@ public final class AgentMetrics implements AutoCloseable {
 
     /** The endpoint's port, or -1 when not served. */
     public int port() {
-        return server == null ? -1 : server.getPort();
+        return endpoint == null ? -1 : endpoint.port();
     }
 
     /** Source: a page batch went on the wire. */
     public void batchSent(long payloadBytes, long dataPages, long zeroPages) {
-        batch("sent", payloadBytes, dataPages, zeroPages);
+        stream("sent", payloadBytes, dataPages, zeroPages, 1);
+    }
+
+    /** Source: a whole round's page stream, once the destination acknowledged it. */
+    public void roundSent(long payloadBytes, long dataPages, long zeroPages, long batches) {
+        stream("sent", payloadBytes, dataPages, zeroPages, batches);
     }
 
     /** Destination: a page batch reached the store. */
     public void batchReceived(long payloadBytes, long dataPages, long zeroPages) {
-        batch("received", payloadBytes, dataPages, zeroPages);
+        stream("received", payloadBytes, dataPages, zeroPages, 1);
     }
 
-    private void batch(String direction, long payloadBytes, long dataPages, long zeroPages) {
+    private void stream(String direction, long payloadBytes, long dataPages, long zeroPages, long batches) {
         streamBytes.labelValues(direction).inc(payloadBytes);
         streamPages.labelValues(direction, "data").inc(dataPages);
         streamPages.labelValues(direction, "zero").inc(zeroPages);
-        streamBatches.labelValues(direction).inc();
+        streamBatches.labelValues(direction).inc(batches);
+    }
+
+    /**
+     * Serves the page stores' figures, read at each scrape: bytes their files take on disk and
+     * pages they hold, over every open store. Call once (a second call is refused by the registry).
+     */
+    public void watchStores(LongSupplier bytesOnDisk, LongSupplier pagesHeld) {
+        GaugeWithCallback.builder().name("ferry_agent_store_bytes").unit(Unit.BYTES)
+                .help("Bytes the open page stores take on disk (destination role)")
+                .callback(cb -> cb.call(bytesOnDisk.getAsLong())).register(registry);
+        GaugeWithCallback.builder().name("ferry_agent_store_pages")
+                .help("Pages held by the open page stores (destination role)")
+                .callback(cb -> cb.call(pagesHeld.getAsLong())).register(registry);
     }
 
     /** Source: a round was captured, sent and acknowledged. */
@@ -169,8 +183,8 @@ public final class AgentMetrics implements AutoCloseable {
 
     @Override
     public void close() {
-        if (server != null) {
-            server.close();
+        if (endpoint != null) {
+            endpoint.close();
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.ferry.agent.source;
 
+import dev.ferry.agent.metrics.AgentMetrics;
 import dev.ferry.agent.tracking.PrecopySession;
 import dev.ferry.agent.tracking.TrackingException;
 import dev.ferry.agent.transfer.PageHashing;
@@ -22,15 +23,21 @@ import dev.ferry.proto.StartTrackingRequest;
 import dev.ferry.proto.StopTrackingReply;
 import dev.ferry.proto.ThrottleReply;
 import dev.ferry.proto.ThrottleRequest;
+import dev.ferry.agent.shutdown.MigrationGuards;
+import dev.ferry.service.systemd.ProcessIdentity;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,13 +58,33 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
   private final PageHashing hashing;
   private final ExecutorService roundExecutor;
   private final ScheduledExecutorService scheduler;
+  private final AgentMetrics metrics;
   private final Signals signals = new Signals();
   private final ProcessInspector inspector = new ProcessInspector();
   private final ConcurrentMap<String, SourceMigration> migrations = new ConcurrentHashMap<>();
+  private final MigrationGuards guards;
+  /** Guard of each migration in {@link #migrations} (see {@link #rollBackOnStop}). */
+  private final ConcurrentMap<String, MigrationGuards.Guard> guardOf = new ConcurrentHashMap<>();
+  /** Migrations whose checkpoint has begun: from then on only the coordinator's commit decides. */
+  private final Set<String> inSwitchover = ConcurrentHashMap.newKeySet();
+  /** Stopped sources a previous run of this agent left in their switch-over, by migration id. */
+  private final ConcurrentMap<String, Adopted> adopted = new ConcurrentHashMap<>();
+
+  /** A process from the rollback journal; {@code settled} removes its record once the coordinator has decided. */
+  private record Adopted(ProcessIdentity process, Runnable settled) {}
 
   public SourceAgentService(Supplier<AgentCapabilities> capabilities, PrecopySessionFactory sessions,
       CheckpointHandler checkpoints, AgentTransport transport, SendOptions sendDefaults, PageHashing hashing,
-      ExecutorService roundExecutor, ScheduledExecutorService scheduler) {
+      ExecutorService roundExecutor, ScheduledExecutorService scheduler, AgentMetrics metrics) {
+    this(capabilities, sessions, checkpoints, transport, sendDefaults, hashing, roundExecutor, scheduler, metrics,
+        MigrationGuards.none());
+  }
+
+  public SourceAgentService(Supplier<AgentCapabilities> capabilities, PrecopySessionFactory sessions,
+      CheckpointHandler checkpoints, AgentTransport transport, SendOptions sendDefaults, PageHashing hashing,
+      ExecutorService roundExecutor, ScheduledExecutorService scheduler, AgentMetrics metrics, MigrationGuards guards) {
+    this.guards = guards;
+    this.metrics = metrics;
     this.capabilities = capabilities;
     this.sessions = sessions;
     this.checkpoints = checkpoints;
@@ -109,15 +136,32 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
       try {
         ProcessInfo info = inspector.inspect(request.getPid());
         PrecopySession session = sessions.open(request.getPid(), request.getDryRun());
-        ManagedChannel channel = transport.channel(request.getDestinationAddress());
+        ManagedChannel channel = transport.channel(request.getDestinationAddress(), request.getDestinationHost());
         SendOptions options = sendDefaults.withCompression(request.getCompression())
             .withBandwidthLimit(request.getBandwidthLimitBytesPerSec());
         SourceMigration migration = new SourceMigration(id, request.getPid(), session, channel, transport,
-            request.getStreamToken(), options, hashing, new Throttle(request.getPid(), signals, scheduler));
+            request.getStreamToken(), options, hashing, new Throttle(request.getPid(), signals, scheduler), metrics);
         if (migrations.putIfAbsent(id, migration) != null) {
           migration.close();
           throw Status.ALREADY_EXISTS.withDescription("migration " + id + " is already tracked here").asException();
         }
+        MigrationGuards.Guard guard;
+        try {
+          // before any freeze or throttle: SIGTERM and kill -9 must find this migration
+          guard = guards.open("source-" + id, remaining -> rollBackOnStop(id, remaining));
+          try {
+            guard.record(request.getPid(), Map.of("role", "source", "migration", id, "phase", "precopy"));
+          } catch (StatusException e) {
+            guard.close();
+            throw e;
+          }
+        } catch (StatusException e) {
+          migrations.remove(id, migration);
+          migration.close();
+          throw e;
+        }
+        guardOf.put(id, guard);
+        metrics.migrationOpened(id);
         log.info("migration {}: tracking pid {} ({}), streaming to {} at {}", id, request.getPid(), session.reason(),
             request.getDestinationHost(), request.getDestinationAddress());
         reply(response, StartTrackingReply.newBuilder().setTracker(session.kind()).setTrackerReason(session.reason())
@@ -143,7 +187,10 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
 
   @Override
   public void checkpoint(CheckpointRequest request, StreamObserver<CheckpointReply> response) {
-    onRoundThread(request.getMigrationId(), response, m -> checkpoints.checkpoint(m, request));
+    onRoundThread(request.getMigrationId(), response, m -> {
+      enterSwitchover(m);
+      return checkpoints.checkpoint(m, request);
+    });
   }
 
   @Override
@@ -165,11 +212,14 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
     if (m != null) {
       m.throttle().set(0);
     }
-    int pid = m != null ? m.pid() : -1;
+    ProcessIdentity left = m == null ? settle(adopted.remove(request.getMigrationId())) : null;
+    int pid = m != null ? m.pid() : left != null && left.alive() ? (int) left.pid() : -1;
     boolean wasStopped = pid > 0 && Signals.state(pid) == 'T';
     if (pid > 0) {
       signals.send(pid, Signals.SIGCONT);
     }
+    // the coordinator rolled the migration back: nothing is left here to undo on stop
+    endGuard(request.getMigrationId());
     reply(response, ResumeSourceReply.newBuilder().setWasStopped(wasStopped).build());
   }
 
@@ -178,9 +228,14 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
     SourceMigration m = migrations.remove(request.getMigrationId());
     boolean killed = false;
     if (m != null) {
+      metrics.migrationClosed(m.id());
       killed = signals.send(m.pid(), Signals.SIGKILL);
       m.close();
+    } else {
+      ProcessIdentity left = settle(adopted.remove(request.getMigrationId()));
+      killed = left != null && left.alive() && signals.send((int) left.pid(), Signals.SIGKILL);
     }
+    endGuard(request.getMigrationId());
     reply(response, KillSourceReply.newBuilder().setKilled(killed).build());
   }
 
@@ -188,9 +243,11 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
   public void stopTracking(MigrationRef request, StreamObserver<StopTrackingReply> response) {
     SourceMigration m = migrations.remove(request.getMigrationId());
     if (m != null) {
+      metrics.migrationClosed(m.id());
       m.close();
       log.info("migration {}: tracking stopped", m.id());
     }
+    endGuard(request.getMigrationId());
     reply(response, StopTrackingReply.getDefaultInstance());
   }
 
@@ -237,6 +294,86 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
   private static <T> void reply(StreamObserver<T> response, T value) {
     response.onNext(value);
     response.onCompleted();
+  }
+
+  /**
+   * Adopts a source a previous run of this agent left stopped in its switch-over (from the
+   * rollback journal): the coordinator's ResumeSource or KillSource for {@code migrationId}
+   * then acts on it, as if this run had tracked it.
+   */
+  public void adopt(String migrationId, ProcessIdentity process, Runnable settled) {
+    adopted.put(migrationId, new Adopted(process, settled));
+  }
+
+  /** The checkpoint begins: record the phase, so neither SIGTERM nor a restart resumes the source alone. */
+  private void enterSwitchover(SourceMigration m) throws StatusException {
+    if (guards.stopping()) {
+      throw Status.UNAVAILABLE.withDescription("migration " + m.id() + ": the agent is stopping, no switch-over now").asException();
+    }
+    inSwitchover.add(m.id());
+    MigrationGuards.Guard guard = guardOf.get(m.id());
+    if (guard != null) {
+      guard.record(m.pid(), Map.of("role", "source", "migration", m.id(), "phase", "switchover"));
+    }
+  }
+
+  private static ProcessIdentity settle(Adopted a) {
+    if (a == null) {
+      return null;
+    }
+    a.settled().run();
+    return a.process();
+  }
+
+  private void endGuard(String id) {
+    inSwitchover.remove(id);
+    MigrationGuards.Guard guard = guardOf.remove(id);
+    if (guard != null) {
+      guard.close();
+    }
+  }
+
+  /**
+   * SIGTERM while migration {@code id} has not ended here. In pre-copy no final image exists and
+   * the coordinator cannot commit: resume the process here and forget the migration (the
+   * coordinator's next call finds it gone and rolls back). From the checkpoint on, the commit in
+   * ZooKeeper decides which copy runs: keep serving until the coordinator says (KillSource or
+   * ResumeSource); if it does not within the deadline, leave the process as it is and keep the
+   * record for the next run, which adopts it.
+   */
+  private void rollBackOnStop(String id, Duration remaining) throws Exception {
+    SourceMigration m = migrations.get(id);
+    MigrationGuards.Guard guard = guardOf.get(id);
+    if (m == null || guard == null) {
+      return;
+    }
+    long start = System.nanoTime();
+    // a running round or checkpoint holds the process frozen until it ends: wait for it
+    boolean permit = m.tryAcquireRound(remaining.minusSeconds(2));
+    try {
+      if (!inSwitchover.contains(id)) {
+        migrations.remove(id, m);
+        m.throttle().set(0);
+        boolean wasStopped = Signals.state(m.pid()) == 'T';
+        signals.send(m.pid(), Signals.SIGCONT);
+        m.close();
+        endGuard(id);
+        log.info("migration {}: rolled back on stop: pid {} resumed{}", id, m.pid(), wasStopped ? " (it was stopped)" : "");
+        return;
+      }
+    } finally {
+      if (permit) {
+        m.releaseRound();
+      }
+    }
+    log.warn("migration {}: stopping in its switch-over; pid {} stays as it is until the coordinator commits or rolls back", id, m.pid());
+    Duration left = remaining.minusNanos(System.nanoTime() - start).minusSeconds(2);
+    if (!guard.awaitEnd(left)) {
+      guardOf.remove(id, guard);
+      guard.keepForNextRun();
+      throw new IllegalStateException("migration " + id + ": no commit or rollback from the coordinator before the stop deadline;"
+          + " pid " + m.pid() + " left stopped for it, recorded for the next run");
+    }
   }
 
   /** Closes every migration: throttles end, processes are left running. */

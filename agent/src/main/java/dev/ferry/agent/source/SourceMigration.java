@@ -1,5 +1,6 @@
 package dev.ferry.agent.source;
 
+import dev.ferry.agent.metrics.AgentMetrics;
 import dev.ferry.agent.tracking.AddressRange;
 import dev.ferry.agent.tracking.CapturedRound;
 import dev.ferry.agent.tracking.CopyFigures;
@@ -49,12 +50,14 @@ public final class SourceMigration implements AutoCloseable {
   private final SenderBuffers buffers = new SenderBuffers();
   private final Semaphore roundPermit = new Semaphore(1);
   private final Throttle throttle;
+  private final AgentMetrics metrics;
   private volatile int nextRound = 1;
   private volatile String broken;
   private Instant previousCapture;
 
   SourceMigration(String id, int pid, PrecopySession session, ManagedChannel channel, AgentTransport transport,
-      ByteString streamToken, SendOptions options, PageHashing hashing, Throttle throttle) {
+      ByteString streamToken, SendOptions options, PageHashing hashing, Throttle throttle, AgentMetrics metrics) {
+    this.metrics = metrics;
     this.id = id;
     this.pid = pid;
     this.session = session;
@@ -104,6 +107,11 @@ public final class SourceMigration implements AutoCloseable {
     if (!roundPermit.tryAcquire()) {
       throw Status.ABORTED.withDescription("migration " + id + ": a round or checkpoint is already running").asException();
     }
+  }
+
+  /** Takes the round permit, waiting at most {@code timeout} for a running round; false if it did not come. */
+  boolean tryAcquireRound(java.time.Duration timeout) throws InterruptedException {
+    return roundPermit.tryAcquire(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
   }
 
   void releaseRound() {
@@ -158,6 +166,10 @@ public final class SourceMigration implements AutoCloseable {
       throw e;
     }
     nextRound = round + 1;
+    long roundNanos = System.nanoTime() - started;
+    metrics.roundSent(sender.bytesOnWire(), sender.pagesSent() - sender.zeroPagesSent(), sender.zeroPagesSent(),
+        sender.batches());
+    metrics.sourceRound(Duration.ofNanos(roundNanos), captured.freezeWindow());
     Instant capturedAt = captured.capturedAt();
     double sinceLast = previousCapture == null ? 0 : Duration.between(previousCapture, capturedAt).toNanos() / 1e9;
     previousCapture = capturedAt;
@@ -169,7 +181,7 @@ public final class SourceMigration implements AutoCloseable {
         .setBytesSent(sender.bytesOnWire())
         .setFreezeWindowMicros(TimeUnit.NANOSECONDS.toMicros(captured.freezeWindow().toNanos()))
         .setCopyMicros(TimeUnit.NANOSECONDS.toMicros(copy.copyTime().toNanos()))
-        .setRoundMicros(TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - started))
+        .setRoundMicros(TimeUnit.NANOSECONDS.toMicros(roundNanos))
         .setBandwidthBytesPerSec(copy.bytesRead() / copySeconds)
         .setDirtyPagesPerSec(sinceLast > 0 ? copy.dirtyPages() / sinceLast : 0)
         .setTotalPages(copy.totalPages())

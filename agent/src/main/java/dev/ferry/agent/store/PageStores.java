@@ -77,6 +77,16 @@ public final class PageStores implements AutoCloseable {
     }
   }
 
+  /** Bytes the open stores' files take on disk (metrics; each store's status is a volatile snapshot). */
+  public long bytesOnDisk() {
+    return open.values().stream().mapToLong(s -> s.status().bytesOnDisk()).sum();
+  }
+
+  /** Pages the open stores hold. */
+  public long pagesHeld() {
+    return open.values().stream().mapToLong(s -> s.status().pages()).sum();
+  }
+
   /** Free bytes where the stores live (the data dir's file system). */
   public long usableBytes() {
     try {

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
+import java.util.Optional;
 import java.util.Set;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -72,9 +73,9 @@ final class ImageReceiver implements StreamObserver<ImageStreamMessage> {
   }
 
   private void onHeader(ImageHeader h) throws IOException {
-    if (!tokens.matches(h.getMigrationId(), h.getStreamToken())) {
-      throw Status.PERMISSION_DENIED.withDescription("migration " + h.getMigrationId()
-          + ": wrong or unarmed stream token (PrepareReceive first)").asRuntimeException();
+    Optional<Status> refused = tokens.refusal(h.getMigrationId(), h.getStreamToken());
+    if (refused.isPresent()) {
+      throw refused.get().asRuntimeException();
     }
     PageStore store = stores.get(h.getMigrationId()).orElseThrow(() -> Status.FAILED_PRECONDITION
         .withDescription("migration " + h.getMigrationId() + " has no open page store here").asRuntimeException());

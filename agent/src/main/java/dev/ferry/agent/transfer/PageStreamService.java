@@ -1,5 +1,6 @@
 package dev.ferry.agent.transfer;
 
+import dev.ferry.agent.metrics.AgentMetrics;
 import dev.ferry.agent.store.PageStores;
 import dev.ferry.proto.ImageStreamMessage;
 import dev.ferry.proto.ImagesAck;
@@ -21,10 +22,16 @@ import io.grpc.stub.StreamObserver;
 public final class PageStreamService implements PageStreamGrpc.AsyncService, io.grpc.BindableService {
   private final PageStores stores;
   private final StreamTokens tokens;
+  private final AgentMetrics metrics;
 
   public PageStreamService(PageStores stores, StreamTokens tokens) {
+    this(stores, tokens, AgentMetrics.unexposed());
+  }
+
+  public PageStreamService(PageStores stores, StreamTokens tokens, AgentMetrics metrics) {
     this.stores = stores;
     this.tokens = tokens;
+    this.metrics = metrics;
   }
 
   /**
@@ -56,7 +63,7 @@ public final class PageStreamService implements PageStreamGrpc.AsyncService, io.
   private StreamObserver<InboundMessage> receiveRound(StreamObserver<RoundAck> responseObserver) {
     ServerCallStreamObserver<RoundAck> call = (ServerCallStreamObserver<RoundAck>) responseObserver;
     call.disableAutoRequest();
-    RoundReceiver receiver = new RoundReceiver(call, stores, tokens);
+    RoundReceiver receiver = new RoundReceiver(call, stores, tokens, metrics);
     call.setOnCancelHandler(receiver::cancelled);
     // A few messages ahead, so the transport deframes the next batch while this one is written:
     // every hop between threads costs a scheduling delay, and on a loaded host that, not the

@@ -1,5 +1,6 @@
 package dev.ferry.agent.transfer;
 
+import dev.ferry.agent.metrics.AgentMetrics;
 import dev.ferry.agent.store.PageStore;
 import dev.ferry.agent.store.PageStores;
 import dev.ferry.agent.store.RoundWriter;
@@ -14,6 +15,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
+import java.util.Optional;
 import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4FastDecompressor;
@@ -39,6 +41,7 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
   private final ServerCallStreamObserver<RoundAck> call;
   private final PageStores stores;
   private final StreamTokens tokens;
+  private final AgentMetrics metrics;
   private RoundHeader header;
   private RoundWriter writer;
   private ByteBuffer scratch; // decompression target, allocated on the first compressed batch
@@ -48,10 +51,11 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
   private long nextSequence;
   private boolean done;
 
-  RoundReceiver(ServerCallStreamObserver<RoundAck> call, PageStores stores, StreamTokens tokens) {
+  RoundReceiver(ServerCallStreamObserver<RoundAck> call, PageStores stores, StreamTokens tokens, AgentMetrics metrics) {
     this.call = call;
     this.stores = stores;
     this.tokens = tokens;
+    this.metrics = metrics;
   }
 
   @Override
@@ -84,9 +88,9 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
     if (header != null) {
       throw Status.INVALID_ARGUMENT.withDescription("a second round header in one stream").asRuntimeException();
     }
-    if (!tokens.matches(h.getMigrationId(), h.getStreamToken())) {
-      throw Status.PERMISSION_DENIED.withDescription("migration " + h.getMigrationId()
-          + ": wrong or unarmed stream token (PrepareReceive first)").asRuntimeException();
+    Optional<Status> refused = tokens.refusal(h.getMigrationId(), h.getStreamToken());
+    if (refused.isPresent()) {
+      throw refused.get().asRuntimeException();
     }
     if (h.getCompression() != Compression.COMPRESSION_NONE && h.getCompression() != Compression.COMPRESSION_LZ4) {
       throw Status.UNIMPLEMENTED.withDescription("compression " + h.getCompression() + " is not supported; use NONE or LZ4").asRuntimeException();
@@ -104,6 +108,7 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
           header.getRound(), batch.getSequence(), nextSequence)).asRuntimeException();
     }
     nextSequence++;
+    int payloadBytes = data.remaining(); // as on the wire (compressed or not), what the source counts as sent
     int length = batch.getUncompressedLength();
     if (data.remaining() != length) {
       if (header.getCompression() != Compression.COMPRESSION_LZ4 || length > 16 * 1024 * 1024) {
@@ -145,6 +150,13 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
           header.getRound(), batch.getSequence(), batch.getPid(), batch.getCrc32C(), crc)).asRuntimeException();
     }
     writer.apply(batch.getPid(), batch.getRunsList(), data, hashes);
+    long named = 0;
+    long zero = 0;
+    for (dev.ferry.proto.PageRun run : batch.getRunsList()) {
+      named += run.getPages();
+      zero += run.getZero() ? run.getPages() : 0;
+    }
+    metrics.batchReceived(payloadBytes, named - zero, zero);
   }
 
   /**
@@ -156,6 +168,7 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
     requireHeader();
     RoundWriter.Commit commit = writer.commit(trailer.getBatches(), trailer.getPages(), trailer.getSourceDigest());
     done = true;
+    metrics.destinationRound();
     call.onNext(RoundAck.newBuilder().setRound(header.getRound()).setPagesApplied(commit.pagesApplied())
         .setDigest(commit.status().digestHex()).setPagesHeld(commit.status().pages()).build());
     call.onCompleted();

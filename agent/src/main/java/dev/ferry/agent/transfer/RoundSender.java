@@ -201,6 +201,11 @@ public final class RoundSender implements PageSink {
     return failure;
   }
 
+  /** Page batches sent so far. */
+  public long batches() {
+    return sequence;
+  }
+
   public long pagesSent() {
     return pagesSent;
   }

@@ -72,7 +72,16 @@ public final class AgentTransport {
 
   /** A channel to another agent, {@code target} as "host:port". */
   public ManagedChannel channel(String target) {
-    return NettyChannelBuilder.forTarget(target, security.channelCredentials())
+    return channel(target, "");
+  }
+
+  /**
+   * A channel to the agent of Ferry host {@code peerHost} at {@code target}: with mutual TLS its
+   * certificate must name {@code peerHost} as CN, so memory goes only to the destination the
+   * coordinator named, whatever answers at the address ("" = any agent certificate).
+   */
+  public ManagedChannel channel(String target, String peerHost) {
+    return NettyChannelBuilder.forTarget(target, security.channelCredentials(peerHost))
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         .flowControlWindow(STREAM_WINDOW_BYTES)
         .keepAliveTime(30, TimeUnit.SECONDS)

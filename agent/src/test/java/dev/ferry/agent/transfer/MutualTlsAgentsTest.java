@@ -84,6 +84,21 @@ class MutualTlsAgentsTest {
         out.onCompleted();
         assertEquals(Status.Code.PERMISSION_DENIED, closed.get(30, TimeUnit.SECONDS).getCode());
         assertEquals(status, agents.status("m-tls"), "store untouched");
+
+        // Even holding the right token, host3 is not the source host PrepareReceive named (host1).
+        CompletableFuture<Status> stolen = new CompletableFuture<>();
+        StreamObserver<PageStreamMessage> thief = host3.withDeadline(PageStreamGrpc.newStub(ch), Duration.ofSeconds(20)).pushRound(new StreamObserver<RoundAck>() {
+          @Override public void onNext(RoundAck value) { }
+          @Override public void onError(Throwable t) { stolen.complete(Status.fromThrowable(t)); }
+          @Override public void onCompleted() { stolen.complete(Status.OK); }
+        });
+        thief.onNext(PageStreamMessage.newBuilder().setHeader(dev.ferry.proto.RoundHeader.newBuilder().setMigrationId("m-tls").setRound(3)
+            .setStreamToken(agents.token)).build());
+        thief.onCompleted();
+        Status s = stolen.get(30, TimeUnit.SECONDS);
+        assertEquals(Status.Code.PERMISSION_DENIED, s.getCode(), s.toString());
+        assertTrue(s.getDescription().contains("streams from host1, not from host3"), s.getDescription());
+        assertEquals(status, agents.status("m-tls"), "store untouched");
       } finally {
         ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
@@ -98,6 +113,44 @@ class MutualTlsAgentsTest {
         pc.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
       assertEquals("host1", agents.sourceStub().describe(DescribeRequest.getDefaultInstance()).getHost());
+    }
+  }
+
+  /**
+   * An agent with a valid certificate for host3 answers at the address given for host2 (a forged
+   * or stale registration): the source refuses to stream to it, nothing reaches its store.
+   */
+  @Test
+  void theSourceStreamsOnlyToTheDestinationHostTheCoordinatorNamed(@TempDir Path dir) throws Exception {
+    try (MemWriter child = MemWriter.start(memwriter, 4);
+        TwoAgents agents = new TwoAgents(dir, SendOptions.defaults(), dir.resolve("host2"), certs);
+        dev.ferry.agent.Agent impostor = dev.ferry.agent.Agent.start(dev.ferry.agent.Agent.Config.of("host3",
+            new java.net.InetSocketAddress("127.0.0.1", 0), dir.resolve("host3"))
+            .withSecurity(TransportSecurity.mutualTls(certs.agent("host3"))))) {
+      ManagedChannel toImpostor = agents.transport.channel(impostor.address());
+      try {
+        var impostorStub = agents.transport.withDeadline(dev.ferry.proto.DestinationAgentGrpc.newBlockingStub(toImpostor), Duration.ofSeconds(30));
+        impostorStub.prepareReceive(dev.ferry.proto.PrepareReceiveRequest.newBuilder().setMigrationId("m-steal")
+            .setStreamToken(agents.token).setSourceHost("host1").build());
+        agents.sourceStub().startTracking(dev.ferry.proto.StartTrackingRequest.newBuilder().setMigrationId("m-steal")
+            .setPid(child.pid()).setDestinationAddress(impostor.address()).setDestinationHost("host2")
+            .setStreamToken(agents.token).setDryRun(true).build());
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged = new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        ch.qos.logback.classic.Logger tlsLog = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.ferry.service.tls");
+        tlsLog.addAppender(logged);
+        try {
+          assertThrows(StatusRuntimeException.class, () -> agents.round("m-steal", 1));
+        } finally {
+          tlsLog.detachAppender(logged);
+        }
+        assertTrue(logged.list.stream().anyMatch(l -> l.getFormattedMessage().startsWith("TLS refused the server certificate")
+            && l.getFormattedMessage().contains("names host3, not host2")), logged.list.toString());
+        assertEquals(0, impostorStub.storeStatus(MigrationRef.newBuilder().setMigrationId("m-steal").build()).getPages(),
+            "no page reached the impostor");
+      } finally {
+        toImpostor.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
     }
   }
 }

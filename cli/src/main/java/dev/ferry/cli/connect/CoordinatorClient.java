@@ -10,34 +10,48 @@ import dev.ferry.proto.MigrationInfo;
 import dev.ferry.proto.MigrationRef;
 import dev.ferry.proto.StartMigrationRequest;
 import dev.ferry.proto.WatchMigrationRequest;
+import dev.ferry.service.leader.LeaderHint;
+import io.grpc.ChannelCredentials;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
  * The CLI's view of a coordinator: every unary call has a deadline; every failure becomes a
- * {@link CliFailure} with a one-line message. Thread-safe (gRPC stubs are).
+ * {@link CliFailure} with a one-line message. A coordinator that is not the leader answers calls
+ * that change a migration with UNAVAILABLE naming the leader ({@link LeaderHint}): the client
+ * then switches to that leader, once per client (no redirect loops), and repeats the call.
+ * Thread-safe (gRPC stubs are; the switch is synchronized and published through a volatile).
  */
 public final class CoordinatorClient implements AutoCloseable {
-    private final CoordinatorAddress address;
-    private final Deadlines deadlines;
-    private final ManagedChannel channel;
-    private final CoordinatorGrpc.CoordinatorBlockingStub stub;
-
-    public CoordinatorClient(CoordinatorAddress address, Deadlines deadlines) {
-        this.address = address;
-        this.deadlines = deadlines;
-        this.channel = Channels.toCoordinator(address);
-        this.stub = CoordinatorGrpc.newBlockingStub(channel);
+    private record Connection(CoordinatorAddress address, ManagedChannel channel, CoordinatorGrpc.CoordinatorBlockingStub stub) {
+        static Connection to(CoordinatorAddress address, ChannelCredentials credentials) {
+            ManagedChannel channel = Channels.toCoordinator(address, credentials);
+            return new Connection(address, channel, CoordinatorGrpc.newBlockingStub(channel));
+        }
     }
 
+    private final Deadlines deadlines;
+    private final ChannelCredentials credentials;
+    private volatile Connection connection;
+    private boolean redirected; // guarded by this
+    private boolean closed; // guarded by this
+
+    public CoordinatorClient(CoordinatorAddress address, Deadlines deadlines, ChannelCredentials credentials) {
+        this.deadlines = deadlines;
+        this.credentials = credentials;
+        this.connection = Connection.to(address, credentials);
+    }
+
+    /** The coordinator talked to now: the one asked, or the leader it named. */
     public CoordinatorAddress address() {
-        return address;
+        return connection.address();
     }
 
     public MigrationInfo start(StartMigrationRequest request) {
@@ -71,7 +85,7 @@ public final class CoordinatorClient implements AutoCloseable {
                 .setMigrationId(migrationId).setReplay(replay).build();
         Context.CancellableContext context = Context.current().withCancellation();
         try {
-            Iterator<MigrationEvent> events = context.call(() -> stub.watchMigration(request));
+            Iterator<MigrationEvent> events = context.call(() -> connection.stub().watchMigration(request));
             return new EventStream(context, events);
         } catch (StatusRuntimeException e) {
             context.cancel(null);
@@ -84,19 +98,49 @@ public final class CoordinatorClient implements AutoCloseable {
 
     /** The operator's error for a status seen while reading a stream. */
     public CliFailure failure(String what, StatusRuntimeException e) {
-        return StatusFailures.from(what, address, e);
+        return StatusFailures.from(what, address(), e);
     }
 
     private CoordinatorGrpc.CoordinatorBlockingStub stubWithin(Duration deadline) {
-        return stub.withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS);
+        return connection.stub().withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS);
     }
 
+    /** Runs {@code rpc}; again on the leader if the coordinator asked named another one. */
     private <T> T call(String what, Supplier<T> rpc) {
         try {
             return rpc.get();
         } catch (StatusRuntimeException e) {
-            throw StatusFailures.from(what, address, e);
+            if (!follow(e)) {
+                throw StatusFailures.from(what, address(), e);
+            }
         }
+        try {
+            return rpc.get();
+        } catch (StatusRuntimeException e) {
+            throw StatusFailures.from(what, address(), e);
+        }
+    }
+
+    /** Switches to the leader named by {@code failure}; false if none, the same, or already redirected once. */
+    private boolean follow(StatusRuntimeException failure) {
+        Optional<CoordinatorAddress> leader;
+        try {
+            leader = LeaderHint.of(failure).map(CoordinatorAddress::parse);
+        } catch (RuntimeException malformed) {
+            return false;
+        }
+        Connection old;
+        synchronized (this) {
+            if (closed || redirected || leader.isEmpty() || leader.get().equals(connection.address())) {
+                return false;
+            }
+            redirected = true;
+            old = connection;
+            connection = Connection.to(leader.get(), credentials);
+        }
+        // graceful: a watch stream still open on the old coordinator (which serves reads) runs on
+        old.channel().shutdown();
+        return true;
     }
 
     private static MigrationRef ref(String migrationId) {
@@ -105,6 +149,11 @@ public final class CoordinatorClient implements AutoCloseable {
 
     @Override
     public void close() {
+        ManagedChannel channel;
+        synchronized (this) {
+            closed = true;
+            channel = connection.channel();
+        }
         channel.shutdownNow();
         try {
             channel.awaitTermination(1, TimeUnit.SECONDS);

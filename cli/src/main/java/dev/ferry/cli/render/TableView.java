@@ -16,6 +16,8 @@ import java.util.function.LongSupplier;
  * The attached view: a heading, one row per round as it completes, the switch-over phases with
  * their times, then a summary. Each phase line is printed when the next phase starts (so it
  * carries its own duration); the phase in progress shows on the live status line.
+ * The limits line (with the tracker, chosen by the source agent once tracking starts) follows
+ * the heading as soon as the tracker is known: at the PRECOPY phase, else the first round or the end.
  * Confined to the thread that reads the event stream; the status line is read by the ticker
  * through {@link #status()}, which only reads volatile fields.
  */
@@ -23,6 +25,7 @@ public final class TableView implements EventView {
     private final ConsoleLines lines;
     private final LongSupplier clockMillis;
     private boolean headerShown;
+    private boolean limitsShown;
     private boolean phasesShown;
     private int rounds;
     private MigrationInfo started;
@@ -69,14 +72,25 @@ public final class TableView implements EventView {
     private void started(MigrationInfo info) {
         started = info;
         lines.line(heading(info));
-        lines.line(limits(info.getLimits(), info.getTracker()));
+        if (info.getTracker() != TrackerKind.TRACKER_UNSPECIFIED) {
+            showLimits(info.getTracker());
+        }
         if (phase == Phase.PHASE_UNSPECIFIED) {
             phase = info.getPhase();
             phaseStartMillis = info.getCreatedUnixMillis();
         }
     }
 
+    /** Once, after the heading: the limits and the tracker (unspecified: not named). */
+    private void showLimits(TrackerKind tracker) {
+        if (!limitsShown && started != null) {
+            limitsShown = true;
+            lines.line(limits(started.getLimits(), tracker));
+        }
+    }
+
     private void round(MigrationEvent event) {
+        showLimits(event.getRound().getFigures().getTracker());
         if (!headerShown) {
             lines.line(RoundRows.header());
             headerShown = true;
@@ -86,6 +100,11 @@ public final class TableView implements EventView {
     }
 
     private void phase(long atMillis, PhaseEvent event) {
+        // an older coordinator's PRECOPY event names no tracker: the first round's figures will
+        if (event.getPhase() != Phase.PENDING
+                && !(event.getPhase() == Phase.PRECOPY && event.getTracker() == TrackerKind.TRACKER_UNSPECIFIED)) {
+            showLimits(event.getTracker());
+        }
         if (phase != Phase.PHASE_UNSPECIFIED && phase != Phase.PENDING && phase != event.getPhase()) {
             long took = event.getPhaseMillis() > 0 ? event.getPhaseMillis() : atMillis - phaseStartMillis;
             closePhase(phase, took);
@@ -106,6 +125,7 @@ public final class TableView implements EventView {
     }
 
     private void finished(long atMillis, MigrationInfo info) {
+        showLimits(info.getTracker());
         if (phase != Phase.PHASE_UNSPECIFIED && !terminal(phase)) {
             closePhase(phase, atMillis - phaseStartMillis);
         }
@@ -127,7 +147,7 @@ public final class TableView implements EventView {
     }
 
     static String limits(MigrationLimits l, TrackerKind tracker) {
-        return String.format(Locale.ROOT, "limits: downtime <= %s, at most %d rounds, bandwidth %s, on stall %s; tracker %s",
+        return String.format(Locale.ROOT, "limits: downtime <= %s, at most %d rounds, bandwidth %s, on stall %s%s",
                 Figures.millis(l.getDowntimeLimitMillis()), l.getMaxRounds(),
                 l.getBandwidthLimitBytesPerSec() == 0 ? "unlimited" : ByteRate.format(l.getBandwidthLimitBytesPerSec()),
                 switch (l.getOnStall()) {
@@ -136,9 +156,9 @@ public final class TableView implements EventView {
                     default -> "throttle";
                 },
                 switch (tracker) {
-                    case SOFT_DIRTY -> "soft-dirty";
-                    case CONTENT_HASH -> "content hash";
-                    default -> "not chosen yet";
+                    case SOFT_DIRTY -> "; tracker soft-dirty";
+                    case CONTENT_HASH -> "; tracker content hash";
+                    default -> "";
                 });
     }
 

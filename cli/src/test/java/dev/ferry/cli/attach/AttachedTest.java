@@ -57,7 +57,7 @@ class AttachedTest {
     @Test
     void attachedStartShowsOneRowPerRoundThenPhasesAndSummary() throws Exception {
         try (RecordedCoordinator c = new RecordedCoordinator(5)) {
-            Run r = run("4242", "--to", "host2", "--coordinator", "127.0.0.1:" + c.port());
+            Run r = run("4242", "--to", "host2", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
             assertEquals(ExitCode.DONE, r.code(), r.toString());
             assertTrue(r.out().startsWith("starting migration of pid 4242 to host2 via coordinator 127.0.0.1:"), r.out());
             List<String> rows = r.rows();
@@ -76,7 +76,7 @@ class AttachedTest {
     @Test
     void jsonIsOneParseableEventPerLine() throws Exception {
         try (RecordedCoordinator c = new RecordedCoordinator(2)) {
-            Run r = run("4242", "--to", "host2", "--output", "json", "--coordinator", "127.0.0.1:" + c.port());
+            Run r = run("4242", "--to", "host2", "--output", "json", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
             assertEquals(ExitCode.DONE, r.code(), r.toString());
             List<String> lines = r.out().lines().toList();
             assertEquals(12, lines.size(), r.out());
@@ -95,7 +95,7 @@ class AttachedTest {
             StringWriter out = new StringWriter();
             StringWriter err = new StringWriter();
             CompletableFuture<Integer> code = CompletableFuture.supplyAsync(() -> MigrateCommand.run(
-                    new String[] {"watch", "m-0001", "--coordinator", "127.0.0.1:" + c.port()},
+                    new String[] {"watch", "m-0001", "--insecure", "--coordinator", "127.0.0.1:" + c.port()},
                     new PrintWriter(out, true), new PrintWriter(err, true), new ByteArrayInputStream(new byte[0])));
             await(() -> out.toString().contains("\n    2 "), Duration.ofSeconds(30)); // round 2 shown
             c.restart();
@@ -111,15 +111,15 @@ class AttachedTest {
         try (RecordedCoordinator c = new RecordedCoordinator(200)) {
             StringWriter out = new StringWriter();
             CompletableFuture<Integer> code = CompletableFuture.supplyAsync(() -> MigrateCommand.run(
-                    new String[] {"4242", "--to", "host2", "--coordinator", "127.0.0.1:" + c.port()},
+                    new String[] {"4242", "--to", "host2", "--insecure", "--coordinator", "127.0.0.1:" + c.port()},
                     new PrintWriter(out, true), new PrintWriter(new StringWriter(), true), new ByteArrayInputStream(new byte[0])));
             await(() -> out.toString().contains("\n    1 "), Duration.ofSeconds(30));
-            Run cancel = run("cancel", "m-0001", "--coordinator", "127.0.0.1:" + c.port());
+            Run cancel = run("cancel", "m-0001", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
             assertEquals(ExitCode.DONE, cancel.code(), cancel.toString());
             assertTrue(cancel.out().startsWith("cancel requested: migration m-0001 is cancelled; pid 4242 runs on host1"), cancel.out());
             assertEquals(ExitCode.CANCELLED, code.get(30, TimeUnit.SECONDS), out.toString());
             assertTrue(out.toString().contains("cancelled: cancelled by the operator"), out.toString());
-            Run again = run("cancel", "m-0001", "--coordinator", "127.0.0.1:" + c.port());
+            Run again = run("cancel", "m-0001", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
             assertEquals(ExitCode.REFUSED, again.code());
             assertEquals("migrate: cannot cancel migration m-0001: migration m-0001 already ended\n", again.err());
         }
@@ -130,25 +130,25 @@ class AttachedTest {
         try (RecordedCoordinator c = new RecordedCoordinator(1)) {
             String at = "127.0.0.1:" + c.port();
             c.begin();
-            assertEquals(ExitCode.DONE, run("watch", "m-0001", "--coordinator", at).code());
+            assertEquals(ExitCode.DONE, run("watch", "m-0001", "--insecure", "--coordinator", at).code());
             Path svg = dir.resolve("m.svg");
-            Run report = run("report", "m-0001", "--svg", svg.toString(), "--coordinator", at);
+            Run report = run("report", "m-0001", "--svg", svg.toString(), "--insecure", "--coordinator", at);
             assertEquals(ExitCode.DONE, report.code(), report.toString());
             assertEquals("wrote " + svg + " (5 rounds)\n", report.out());
             assertEquals(5, Files.readString(svg).split("class=\"dirty\"", -1).length - 1);
 
-            Run status = run("status", "m-0001", "--coordinator", at);
+            Run status = run("status", "m-0001", "--insecure", "--coordinator", at);
             assertTrue(status.out().contains("phase      done, round 5"), status.out());
             assertTrue(status.out().contains("runs on    host2"), status.out());
-            Run list = run("list", "--coordinator", at);
+            Run list = run("list", "--insecure", "--coordinator", at);
             assertTrue(list.out().lines().anyMatch(l -> l.matches("m-0001\\s+4242\\s+host1\\s+host2\\s+done\\s+5\\s.*105 ms.*")), list.out());
-            Run agents = run("agents", "--coordinator", at);
+            Run agents = run("agents", "--insecure", "--coordinator", at);
             assertTrue(agents.out().lines().anyMatch(l -> l.matches("host1\\s+127.0.0.1:7101\\s+ok\\s+yes\\s+3.17.1\\s+6.1.0\\s+0\\s+50.0 GiB.*")),
                     agents.out());
-            Run json = run("status", "m-0001", "--output", "json", "--coordinator", at);
+            Run json = run("status", "m-0001", "--output", "json", "--insecure", "--coordinator", at);
             assertTrue(json.out().startsWith("{\"id\":\"m-0001\""), json.out());
 
-            Run unknown = run("watch", "m-9", "--coordinator", at);
+            Run unknown = run("watch", "m-9", "--insecure", "--coordinator", at);
             assertEquals(ExitCode.REFUSED, unknown.code());
             assertEquals("migrate: cannot get migration m-9: no migration m-9\n", unknown.err());
         }

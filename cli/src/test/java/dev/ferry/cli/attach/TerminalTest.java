@@ -43,7 +43,7 @@ class TerminalTest {
     @Test
     void liveRenderingDoesNotGarble() throws Exception {
         try (RecordedCoordinator c = new RecordedCoordinator(1_500); Tmux t = new Tmux()) {
-            t.start(200, 40, migrate("4242 --to host2 --coordinator 127.0.0.1:" + c.port()));
+            t.start(200, 40, migrate("4242 --to host2 --insecure --coordinator 127.0.0.1:" + c.port()));
             List<String> during = t.awaitText("... round", Duration.ofSeconds(60));
             assertTrue(during.get(lastNonEmpty(during)).matches("\\.\\.\\. round \\d running, \\d+\\.\\d s"),
                     "status line is the last row: " + String.join("\n", during));
@@ -66,7 +66,7 @@ class TerminalTest {
     @Test
     void ctrlCAsksThenDetaches() throws Exception {
         try (RecordedCoordinator c = new RecordedCoordinator(1_000); Tmux t = new Tmux()) {
-            t.start(200, 40, migrate("4242 --to host2 --coordinator 127.0.0.1:" + c.port()));
+            t.start(200, 40, migrate("4242 --to host2 --insecure --coordinator 127.0.0.1:" + c.port()));
             t.awaitText("... round 2 running", Duration.ofSeconds(60));
             t.sendKeys("C-c");
             t.awaitText("Ctrl-C: [c]ancel migration m-0001", Duration.ofSeconds(30));
@@ -81,7 +81,7 @@ class TerminalTest {
     @Test
     void ctrlCAsksThenCancels() throws Exception {
         try (RecordedCoordinator c = new RecordedCoordinator(1_000); Tmux t = new Tmux()) {
-            t.start(200, 40, migrate("4242 --to host2 --coordinator 127.0.0.1:" + c.port()));
+            t.start(200, 40, migrate("4242 --to host2 --insecure --coordinator 127.0.0.1:" + c.port()));
             t.awaitText("... round 2 running", Duration.ofSeconds(60));
             t.sendKeys("C-c");
             t.awaitText("Ctrl-C: [c]ancel migration m-0001", Duration.ofSeconds(30));
@@ -104,7 +104,7 @@ class TerminalTest {
             // env --default-signal=INT: a CI job started in the background inherits SIGINT
             // ignored (POSIX), and a JVM leaves an ignored SIGINT ignored: Ctrl-C would never arrive.
             List<String> cmd = new ArrayList<>(List.of("env", "--default-signal=INT"));
-            cmd.addAll(List.of(migrate("4242 --to host2 --coordinator 127.0.0.1:" + c.port()).split(" ")));
+            cmd.addAll(List.of(migrate("4242 --to host2 --insecure --coordinator 127.0.0.1:" + c.port()).split(" ")));
             long t0 = System.nanoTime();
             Process p = new ProcessBuilder(cmd).start();
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));

@@ -16,6 +16,7 @@ import dev.ferry.coordinator.service.GrpcEndpoints;
 import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.proto.MigrationEvent;
 import dev.ferry.proto.Phase;
+import dev.ferry.service.tls.TransportSecurity;
 import dev.ferry.testkit.EmbeddedZooKeeper;
 import dev.ferry.testkit.Workload;
 import java.io.ByteArrayInputStream;
@@ -75,6 +76,7 @@ class RealCoordinatorTest {
 
     static Run migrate(String... args) {
         List<String> a = new ArrayList<>(List.of(args));
+        a.add("--insecure"); // TLS is the subject of MutualTlsPathTest, not of this test
         a.add("--coordinator");
         a.add(at);
         return run(a.toArray(String[]::new));
@@ -100,7 +102,7 @@ class RealCoordinatorTest {
                 .withZookeeper(zk.connectString(), "/ferry").withSessions(engine));
         assertTrue(host1.awaitRegistered(Duration.ofSeconds(30)) && host2.awaitRegistered(Duration.ofSeconds(30)));
         coordinator = new Coordinator(new Coordinator.Config(new InetSocketAddress("127.0.0.1", 0), zk.connectString(),
-                new ZkLayout("/ferry"), Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment())).start();
+                new ZkLayout("/ferry"), Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment(TransportSecurity.insecure("cli test coordinator")))).start();
         at = coordinator.address();
         await("leadership", coordinator::isLeader, Duration.ofSeconds(60));
         await("both agents listed", () -> {

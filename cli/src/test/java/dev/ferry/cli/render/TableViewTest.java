@@ -61,6 +61,27 @@ class TableViewTest {
     }
 
     @Test
+    void theLimitsLineNamesTheTrackerOnceTrackingStarted() {
+        // The started event is recorded before the source agent chose a tracker.
+        List<MigrationEvent> events = new java.util.ArrayList<>(Recorded.done());
+        events.set(0, events.get(0).toBuilder().setStarted(events.get(0).getStarted().toBuilder()
+                .clearTracker()).build());
+        List<MigrationEvent> fromRounds = List.copyOf(events);
+        assertTrue(events.get(1).hasPhase() && events.get(1).getPhase().getPhase() == Phase.PRECOPY, events.get(1).toString());
+        events.set(1, events.get(1).toBuilder().setPhase(events.get(1).getPhase().toBuilder()
+                .setTracker(dev.ferry.proto.TrackerKind.CONTENT_HASH)).build());
+        List<String> out = render(events);
+        assertTrue(out.get(1).startsWith("limits: ") && out.get(1).endsWith("; tracker content hash"), out.get(1));
+        assertEquals(1, out.stream().filter(l -> l.startsWith("limits: ")).count(), String.join("\n", out));
+        assertTrue(out.get(2).trim().startsWith("round"), out.get(2));
+
+        // a PRECOPY event without the tracker (older coordinator): the first round's figures name it
+        List<String> rounds = render(fromRounds);
+        assertTrue(rounds.get(1).startsWith("limits: ") && rounds.get(1).endsWith("; tracker soft-dirty"), rounds.get(1));
+        assertTrue(rounds.stream().noneMatch(l -> l.contains("not chosen") || l.contains("unspecified")), String.join("\n", rounds));
+    }
+
+    @Test
     void dryRunSummarySaysWhetherItWouldConverge() {
         var info = Recorded.info(Phase.DONE).toBuilder().setDryRun(true)
                 .setSummary(dev.ferry.proto.MigrationSummary.newBuilder().setPredictedDowntimeMillis(480)

@@ -7,9 +7,9 @@ import dev.ferry.proto.RoundFigures;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
-import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import dev.ferry.service.metrics.MetricsEndpoint;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -39,7 +39,7 @@ public final class CoordinatorMetrics implements AutoCloseable {
     private static final String MIGRATION = "migration";
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
-    private final HTTPServer server;
+    private MetricsEndpoint endpoint; // set once by serve(), before the object is shared
     private final Set<String> active = new HashSet<>();
     private final Deque<String> recentFinished = new ArrayDeque<>();
 
@@ -63,7 +63,7 @@ public final class CoordinatorMetrics implements AutoCloseable {
     private final Histogram predictedDowntime;
     private final Histogram migrationDuration;
 
-    private CoordinatorMetrics(String host, int port) throws IOException {
+    private CoordinatorMetrics() {
         round = gauge("ferry_round", "Latest completed pre-copy round of the migration (1-based)");
         dirtyPages = gauge("ferry_round_dirty_pages", "Pages found written in the migration's latest round");
         sentBytes = gauge("ferry_round_sent_bytes", "Payload bytes sent in the migration's latest round");
@@ -99,25 +99,18 @@ public final class CoordinatorMetrics implements AutoCloseable {
         migrationDuration = Histogram.builder().name("ferry_migration_duration_seconds").unit(Unit.SECONDS)
                 .help("Whole migration, start to end").classicOnly()
                 .classicUpperBounds(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800).register(registry);
-        server = port < 0 ? null
-                : HTTPServer.builder().hostname(host).port(port).registry(registry).buildAndStart();
     }
 
     /** Metrics served on {@code http://host:port/metrics} (port 0: any free port, see {@link #port()}). */
     public static CoordinatorMetrics serve(String host, int port) throws IOException {
-        if (port < 0) {
-            throw new IllegalArgumentException("metrics port must be >= 0, got " + port);
-        }
-        return new CoordinatorMetrics(host, port);
+        CoordinatorMetrics m = new CoordinatorMetrics();
+        m.endpoint = MetricsEndpoint.serve(m.registry, host, port);
+        return m;
     }
 
     /** Metrics kept in the registry only (no endpoint): tests, or metrics switched off. */
     public static CoordinatorMetrics unexposed() {
-        try {
-            return new CoordinatorMetrics("", -1);
-        } catch (IOException e) {
-            throw new IllegalStateException("no server was started", e);
-        }
+        return new CoordinatorMetrics();
     }
 
     public PrometheusRegistry registry() {
@@ -126,7 +119,7 @@ public final class CoordinatorMetrics implements AutoCloseable {
 
     /** The endpoint's port, or -1 when not served. */
     public int port() {
-        return server == null ? -1 : server.getPort();
+        return endpoint == null ? -1 : endpoint.port();
     }
 
     public void migrationStarted(String migrationId, long downtimeLimitMillis) {
@@ -195,8 +188,8 @@ public final class CoordinatorMetrics implements AutoCloseable {
 
     @Override
     public void close() {
-        if (server != null) {
-            server.close();
+        if (endpoint != null) {
+            endpoint.close();
         }
     }
 }

@@ -109,11 +109,13 @@ final class Conductor implements Leadership.Listener, AutoCloseable {
       }
     }
     MigrationState state = RecordCodec.state(s.value(), rounds);
+    services.metrics().migrationStarted(id, plan.getLimits().getDowntimeLimitMillis());
     return register(plan, state, s.value(), s.version());
   }
 
   /** Starts driving a migration just created in the store. */
   void begin(MigrationPlanRecord plan, MigrationStateRecord initial) {
+    services.metrics().migrationStarted(plan.getId(), plan.getLimits().getDowntimeLimitMillis());
     register(plan, MigrationMachine.initial(), initial, 0).submit(new Signal.Begin());
   }
 

@@ -1,10 +1,13 @@
 package dev.ferry.coordinator.service;
 
+import dev.ferry.coordinator.metrics.CoordinatorMetrics;
 import dev.ferry.coordinator.policy.ConvergencePolicy;
 import dev.ferry.coordinator.zk.AgentDirectory;
 import dev.ferry.coordinator.zk.Leadership;
 import dev.ferry.coordinator.zk.MigrationStore;
 import dev.ferry.coordinator.zk.ZkLayout;
+import dev.ferry.service.zookeeper.ZooKeeperCredentials;
+import dev.ferry.service.zookeeper.ZooKeeperSecurity;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -34,11 +37,22 @@ public final class Coordinator implements AutoCloseable {
    * @param listen where to serve gRPC (port 0: any free port)
    * @param zookeeper connect string
    * @param sessionTimeout ZooKeeper session; a coordinator that is silent longer loses leadership
+   * @param endpoints gRPC server/channel factory, carrying the transport security
+   * @param zkCredentials Ferry's ZooKeeper digest identity: every znode is created with an ACL
+   *     that only it may write (null: no ACLs, anyone reaching ZooKeeper may change Ferry's state)
    */
   public record Config(InetSocketAddress listen, String zookeeper, ZkLayout layout, Duration sessionTimeout,
-      GrpcEndpoints endpoints) {}
+      GrpcEndpoints endpoints, ZooKeeperCredentials zkCredentials) {
+
+    /** Without ZooKeeper ACLs (tests of other concerns; a WARN at start says so). */
+    public Config(InetSocketAddress listen, String zookeeper, ZkLayout layout, Duration sessionTimeout,
+        GrpcEndpoints endpoints) {
+      this(listen, zookeeper, layout, sessionTimeout, endpoints, null);
+    }
+  }
 
   private final Config config;
+  private final CoordinatorMetrics metrics;
   private CuratorFramework zk;
   private AgentDirectory agents;
   private AgentClients clients;
@@ -52,8 +66,15 @@ public final class Coordinator implements AutoCloseable {
   private volatile String id;
   private boolean closed;
 
+  /** A coordinator whose metrics are kept unserved. */
   public Coordinator(Config config) {
+    this(config, CoordinatorMetrics.unexposed());
+  }
+
+  /** @param metrics fed by the migrations this coordinator drives; owned and closed by the caller */
+  public Coordinator(Config config, CoordinatorMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
   }
 
   public synchronized Coordinator start() throws Exception {
@@ -77,17 +98,27 @@ public final class Coordinator implements AutoCloseable {
     });
     executor.setRemoveOnCancelPolicy(true);
     int session = (int) config.endpoints().deadline(config.sessionTimeout()).toMillis();
-    zk = CuratorFrameworkFactory.builder().connectString(config.zookeeper())
+    CuratorFrameworkFactory.Builder zkBuilder = CuratorFrameworkFactory.builder().connectString(config.zookeeper())
         .sessionTimeoutMs(session).connectionTimeoutMs(Math.min(session, 15_000))
         // Bounded by the session: once it has passed without a connection the session is gone and
         // a ZooKeeper call fails (UNAVAILABLE to a client, a retry by its own loop for a driver)
         // instead of blocking a request for minutes past its deadline while SUSPENDED/LOST.
         .retryPolicy(new RetryUntilElapsed(session, 200))
-        .connectionStateErrorPolicy(new SessionConnectionStateErrorPolicy())
-        .build();
+        .connectionStateErrorPolicy(new SessionConnectionStateErrorPolicy());
+    if (config.zkCredentials() != null) {
+      // Not world-readable: the migration plans hold the page streams' one-time tokens.
+      ZooKeeperSecurity.apply(zkBuilder, config.zkCredentials(), false);
+    } else {
+      log.warn("no ZooKeeper secret (--zk-secret): Ferry's znodes get open ACLs; anyone who reaches ZooKeeper "
+          + "at {} can read stream tokens and change migrations", config.zookeeper());
+    }
+    zk = zkBuilder.build();
     zk.start();
     if (!zk.blockUntilConnected((int) config.endpoints().deadline(Duration.ofSeconds(30)).toSeconds(), TimeUnit.SECONDS)) {
       throw new IOException("cannot reach ZooKeeper at " + config.zookeeper());
+    }
+    if (config.zkCredentials() != null) {
+      ZooKeeperSecurity.ensureRoot(zk, config.layout().root(), config.zkCredentials(), false);
     }
     MigrationStore store = new MigrationStore(zk, config.layout());
     store.ensureLayout();
@@ -100,7 +131,8 @@ public final class Coordinator implements AutoCloseable {
     server = config.endpoints().server(config.listen(), List.<BindableService>of(holder, health.getHealthService()),
         grpcExecutor).start();
     id = config.listen().getHostString() + ":" + server.getPort();
-    Services services = new Services(store, agents, clients, executor, Clock.systemUTC(), id, config.endpoints());
+    Services services = new Services(store, agents, clients, executor, Clock.systemUTC(), id, config.endpoints(),
+        metrics);
     conductor = new Conductor(services, new ConvergencePolicy());
     leadership = new Leadership(zk, config.layout(), id, conductor, roleEvents);
     conductor.decideWhen(leadership::canDecide);

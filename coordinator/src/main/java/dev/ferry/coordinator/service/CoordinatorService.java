@@ -3,7 +3,6 @@ package dev.ferry.coordinator.service;
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
-import com.google.protobuf.ByteString;
 import dev.ferry.coordinator.policy.ConvergenceLimits;
 import dev.ferry.coordinator.state.MigrationMachine;
 import dev.ferry.coordinator.zk.AgentDirectory.RegisteredAgent;
@@ -28,6 +27,8 @@ import dev.ferry.proto.Phase;
 import dev.ferry.proto.ProcessInfo;
 import dev.ferry.proto.StartMigrationRequest;
 import dev.ferry.proto.WatchMigrationRequest;
+import dev.ferry.service.auth.StreamToken;
+import dev.ferry.service.leader.LeaderHint;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
@@ -125,8 +126,6 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     }
     long now = services.clock().millis();
     String id = "m-" + ID_TIME.format(Instant.ofEpochMilli(now)) + "-" + HexFormat.of().toHexDigits((short) random.nextInt());
-    byte[] token = new byte[16];
-    random.nextBytes(token);
     MigrationPlanRecord plan = MigrationPlanRecord.newBuilder()
         .setId(id).setPid(req.getPid())
         .setSourceHost(c.source().capabilities().getHost())
@@ -134,7 +133,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         .setLimits(RecordCodec.limits(c.limits()))
         .setDryRun(req.getDryRun())
         .setCreatedUnixMillis(now)
-        .setStreamToken(ByteString.copyFrom(token))
+        .setStreamToken(StreamToken.generate().toByteString())
         .build();
     MigrationStateRecord state = RecordCodec.record(MigrationMachine.initial())
         .setDriver(services.coordinatorId()).setUpdatedUnixMillis(now).setOwnerHost(plan.getSourceHost())
@@ -157,6 +156,9 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
   @Override
   public void watchMigration(WatchMigrationRequest req, StreamObserver<MigrationEvent> out) {
+    if (refuseMalformedId(req.getMigrationId(), out)) {
+      return;
+    }
     ServerCallStreamObserver<MigrationEvent> call = (ServerCallStreamObserver<MigrationEvent>) out;
     // grpc-java accepts the onReady/onCancel handlers only during this call, not from the
     // executor task that opens the stream after a ZooKeeper read: register them here and forward
@@ -196,6 +198,9 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
   @Override
   public void getMigration(MigrationRef req, StreamObserver<MigrationInfo> out) {
+    if (refuseMalformedId(req.getMigrationId(), out)) {
+      return;
+    }
     services.executor().execute(() -> {
       try {
         out.onNext(info(req.getMigrationId()));
@@ -243,6 +248,9 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
   @Override
   public void cancelMigration(MigrationRef req, StreamObserver<MigrationInfo> out) {
+    if (refuseMalformedId(req.getMigrationId(), out)) {
+      return;
+    }
     services.executor().execute(() -> {
       try {
         requireLeader();
@@ -311,16 +319,36 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
   // ---- helpers ----
 
+  /** What a migration id may look like (ours are m-<time>-<hex>): never a ZooKeeper path of its own. */
+  private static final java.util.regex.Pattern MIGRATION_ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+  /**
+   * INVALID_ARGUMENT for an id that is empty or could not be one of ours ("a/b", "..", 1 KiB):
+   * it is joined into ZooKeeper paths, so it is checked before any read. True if refused.
+   */
+  private static boolean refuseMalformedId(String id, StreamObserver<?> out) {
+    if (MIGRATION_ID.matcher(id).matches()) {
+      return false;
+    }
+    String shown = id.length() > 40 ? id.substring(0, 40) + "..." : id;
+    out.onError(Status.INVALID_ARGUMENT.withDescription(id.isEmpty() ? "migration_id is empty"
+        : "malformed migration_id '" + shown + "': expected letters, digits, '.', '_' or '-' (e.g. m-20261130-142301-3f2a)")
+        .asRuntimeException());
+    return true;
+  }
+
   private void requireLeader() throws StatusException {
     if (!leadership.connected()) {
       throw new StatusException(Status.UNAVAILABLE.withDescription("this coordinator (" + leadership.id()
           + ") has lost its ZooKeeper connection; decisions are paused until it reconnects"));
     }
     if (!conductor.leading() || !leadership.canDecide()) {
-      String leader = leadership.leaderId().filter(l -> !l.equals(leadership.id())).orElse("unknown (election or "
-          + "ZooKeeper connection in progress)");
-      throw new StatusException(Status.UNAVAILABLE.withDescription("this coordinator (" + leadership.id()
-          + ") is not the leader; the leader is " + leader));
+      java.util.Optional<String> known = leadership.leaderId().filter(l -> !l.equals(leadership.id()));
+      String leader = known.orElse("unknown (election or ZooKeeper connection in progress)");
+      Status status = Status.UNAVAILABLE.withDescription("this coordinator (" + leadership.id()
+          + ") is not the leader; the leader is " + leader);
+      // clients follow the trailer (LeaderHint), not the text
+      throw known.map(l -> new StatusException(status, LeaderHint.trailers(l))).orElseGet(() -> new StatusException(status));
     }
   }
 

@@ -1,5 +1,7 @@
 package dev.ferry.coordinator.service;
 
+import dev.ferry.service.auth.AccessPolicy;
+import dev.ferry.service.tls.TransportSecurity;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -11,33 +13,47 @@ import java.util.List;
 import java.util.concurrent.Executor;
 
 /**
- * The one place that builds the coordinator's gRPC servers and channels (transport security is
- * added here), and that scales deadlines: every call's deadline is its base times
- * {@code FERRY_DEADLINE_SCALE} (default 1; larger in the emulated lab VM, where JVMs are slow).
+ * The one place that builds the coordinator's gRPC servers and channels, and that scales
+ * deadlines: every call's deadline is its base times {@code FERRY_DEADLINE_SCALE} (default 1;
+ * larger in the emulated lab VM, where JVMs are slow).
+ *
+ * <p>Transport security: the server and every channel to an agent use the given
+ * {@link TransportSecurity} (mutual TLS; plaintext only when explicitly asked for). The server
+ * authorizes each call by the caller's certificate role ({@link AccessPolicy#ferry()}: operators
+ * start and cancel, operators and viewers look; anything else PERMISSION_DENIED, no certificate
+ * UNAUTHENTICATED; refusals logged at WARN).
  */
 public final class GrpcEndpoints {
   public static final String SCALE_ENV = "FERRY_DEADLINE_SCALE";
+  /** Coordinator messages are small (a list of migrations or agents); a larger one is refused. */
+  public static final int MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
   private final double scale;
+  private final TransportSecurity security;
 
-  public GrpcEndpoints(double scale) {
+  public GrpcEndpoints(double scale, TransportSecurity security) {
     if (!(scale > 0) || Double.isInfinite(scale)) {
       throw new IllegalArgumentException(SCALE_ENV + " must be a positive number, got " + scale);
     }
     this.scale = scale;
+    this.security = java.util.Objects.requireNonNull(security, "security");
   }
 
   /** Scale from the environment; a malformed value is an error naming the variable. */
-  public static GrpcEndpoints fromEnvironment() {
+  public static GrpcEndpoints fromEnvironment(TransportSecurity security) {
     String v = System.getenv(SCALE_ENV);
     if (v == null || v.isBlank()) {
-      return new GrpcEndpoints(1);
+      return new GrpcEndpoints(1, security);
     }
     try {
-      return new GrpcEndpoints(Double.parseDouble(v.trim()));
+      return new GrpcEndpoints(Double.parseDouble(v.trim()), security);
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(SCALE_ENV + " must be a positive number, got '" + v + "'", e);
     }
+  }
+
+  public TransportSecurity security() {
+    return security;
   }
 
   public Duration deadline(Duration base) {
@@ -49,13 +65,22 @@ public final class GrpcEndpoints {
   }
 
   public Server server(InetSocketAddress listen, List<BindableService> services, Executor executor) {
-    NettyServerBuilder b = NettyServerBuilder.forAddress(listen).executor(executor);
+    NettyServerBuilder b = NettyServerBuilder.forAddress(listen, security.serverCredentials())
+        .intercept(security.authorization(AccessPolicy.ferry()))
+        .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+        .executor(executor);
     services.forEach(b::addService);
     return b.build();
   }
 
+  /**
+   * A channel to {@code target} ("host:port" of an agent, or of a coordinator in tests). With
+   * mutual TLS the peer's certificate must be signed by Ferry's CA and name {@code target}'s host.
+   */
   public ManagedChannel channel(String target) {
-    return NettyChannelBuilder.forTarget(target).usePlaintext().build();
+    return NettyChannelBuilder.forTarget(target, security.channelCredentials())
+        .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+        .build();
   }
 
   /** "host:port" to an address; the port must be given. */

@@ -46,9 +46,11 @@ final class Journal {
         .setRound(RoundEvent.newBuilder().setFigures(figures).setDecision(d)).build();
   }
 
-  static MigrationEvent phase(String id, long seq, long at, Phase phase, String detail, long phaseMillis) {
+  static MigrationEvent phase(String id, long seq, long at, Phase phase, String detail, long phaseMillis,
+      dev.ferry.proto.TrackerKind tracker) {
     return MigrationEvent.newBuilder().setMigrationId(id).setSequence(seq).setAtUnixMillis(at)
-        .setPhase(PhaseEvent.newBuilder().setPhase(phase).setDetail(detail).setPhaseMillis(phaseMillis)).build();
+        .setPhase(PhaseEvent.newBuilder().setPhase(phase).setDetail(detail).setPhaseMillis(phaseMillis)
+            .setTracker(tracker)).build();
   }
 
   static MigrationEvent finished(MigrationInfo info, long seq, long at) {

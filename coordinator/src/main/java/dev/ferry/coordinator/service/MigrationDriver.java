@@ -59,6 +59,7 @@ final class MigrationDriver {
   private final Clock clock;
   private final Runnable onFinished;
   private final EffectRunner effects;
+  private final dev.ferry.coordinator.metrics.CoordinatorMetrics metrics;
   private final ConcurrentLinkedDeque<Item> queue = new ConcurrentLinkedDeque<>();
   private final AtomicBoolean draining = new AtomicBoolean();
   private final Map<Integer, RoundFigures> figures = new ConcurrentHashMap<>();
@@ -80,6 +81,7 @@ final class MigrationDriver {
     this.driverId = services.coordinatorId();
     this.clock = services.clock();
     this.onFinished = onFinished;
+    this.metrics = services.metrics();
     this.state = state;
     this.record = record;
     this.version = version;
@@ -166,6 +168,13 @@ final class MigrationDriver {
             ? plan.getDestinationHost() : plan.getSourceHost())
         .setPrecopyStartedUnixMillis(record.getPrecopyStartedUnixMillis() == 0 && t.next().phase() == Phase.PRECOPY
             ? now : record.getPrecopyStartedUnixMillis());
+    if (t.next().terminal()) {
+      // A terminal state keeps the figures of the progress it ends (rounds, tracker) and says
+      // how long the whole migration took, so `list`/`status` need not replay the journal.
+      next.setRound(Math.max(record.getRound(), next.getSummary().getRounds()))
+          .setTracker(record.getTracker())
+          .setSummary(next.getSummary().toBuilder().setTotalMillis(Math.max(0, now - plan.getCreatedUnixMillis())));
+    }
     List<MigrationEvent> events = new ArrayList<>();
     long seq = record.getNextSequence();
     for (Notice n : t.notices()) {
@@ -174,7 +183,7 @@ final class MigrationDriver {
             .setDirtyPages(r.sample().dirtyPages()).build());
         events.add(Journal.round(id(), seq++, now, f, RecordCodec.decision(r.decision())));
       } else if (n instanceof Notice.PhaseChanged p) {
-        events.add(Journal.phase(id(), seq++, now, p.phase(), p.detail(), now - phaseStartedMillis));
+        events.add(Journal.phase(id(), seq++, now, p.phase(), p.detail(), now - phaseStartedMillis, next.getTracker()));
       }
     }
     MigrationStateRecord provisional = next.setNextSequence(seq + (t.next().terminal() ? 1 : 0)).build();
@@ -199,6 +208,14 @@ final class MigrationDriver {
     }
     if (t.next().phase() != state.phase()) {
       phaseStartedMillis = now;
+    }
+    for (MigrationEvent e : events) {
+      if (e.hasRound()) {
+        metrics.roundCompleted(id(), e.getRound().getFigures(), e.getRound().getDecision());
+      }
+    }
+    if (t.next().terminal()) {
+      metrics.migrationFinished(id(), provisional.getPhase(), plan.getDryRun(), provisional.getSummary());
     }
     state = t.next();
     record = provisional;

@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Properties;
 import org.apache.zookeeper.server.embedded.ExitHandler;
 import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
@@ -17,11 +18,21 @@ import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
 public final class EmbeddedZooKeeper implements AutoCloseable {
   private final Path dataDir;
   private final int port;
+  private final Properties extra;
   private ZooKeeperServerEmbedded server;
 
   public EmbeddedZooKeeper(Path dataDir, int port) {
+    this(dataDir, port, new Properties());
+  }
+
+  /**
+   * @param extra server properties added to the defaults, e.g.
+   *     {@code ZooKeeperSecurity.embeddedServerProperties()} to refuse unauthenticated sessions
+   */
+  public EmbeddedZooKeeper(Path dataDir, int port, Properties extra) {
     this.dataDir = dataDir;
     this.port = port;
+    this.extra = (Properties) extra.clone();
   }
 
   /** A free loopback port (may be taken again before use; fine for a one-host default and tests). */
@@ -32,6 +43,14 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
   }
 
   public synchronized void start() throws Exception {
+    start(Duration.ofSeconds(30));
+  }
+
+  /**
+   * Starts and waits at most {@code timeout} for the server to serve (a slow machine, or an
+   * emulated lab VM, needs far more than the usual few seconds: scale it).
+   */
+  public synchronized void start(Duration timeout) throws Exception {
     Files.createDirectories(dataDir);
     Properties p = new Properties();
     p.setProperty("clientPort", Integer.toString(port));
@@ -41,9 +60,10 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     p.setProperty("syncLimit", "5");
     p.setProperty("admin.enableServer", "false");
     p.setProperty("maxSessionTimeout", "60000");
+    p.putAll(extra);
     server = ZooKeeperServerEmbedded.builder().baseDir(dataDir).configuration(p).exitHandler(ExitHandler.LOG_ONLY)
         .build();
-    server.start(30_000);
+    server.start(timeout.toMillis());
   }
 
   public String connectString() {

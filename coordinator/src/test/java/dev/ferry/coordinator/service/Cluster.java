@@ -38,7 +38,7 @@ final class Cluster implements AutoCloseable {
   final List<Agent> agents = new ArrayList<>();
   final List<Coordinator> coordinators = new ArrayList<>();
   private final List<ManagedChannel> channels = new ArrayList<>();
-  private final GrpcEndpoints endpoints = new GrpcEndpoints(1);
+  private final GrpcEndpoints endpoints = new GrpcEndpoints(1, dev.ferry.service.tls.TransportSecurity.insecure("coordinator test cluster"));
 
   Cluster() throws Exception {
     dir = Files.createTempDirectory("ferry-coordinator-test-");

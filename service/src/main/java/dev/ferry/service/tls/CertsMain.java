@@ -2,6 +2,7 @@ package dev.ferry.service.tls;
 
 import dev.ferry.service.auth.PeerIdentity;
 import dev.ferry.service.auth.Role;
+import dev.ferry.service.zookeeper.ZooKeeperCredentials;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
@@ -22,11 +23,12 @@ import picocli.CommandLine.Spec;
  *   ferry-certs issue --dir certs --role agent --name host1 --dns host1 --dns localhost --ip 127.0.0.1
  *   ferry-certs dev   --dir certs host1 host2      (CA + every certificate a one-machine cluster needs)
  *   ferry-certs show  certs/host1.crt
+ *   ferry-certs zk-secret --file /etc/ferry/zk-secret   (ZooKeeper digest identity for --zk-secret)
  * </pre>
  */
 @Command(name = "ferry-certs", mixinStandardHelpOptions = true, version = "ferry-certs 0.1",
         description = "Creates a development CA and role certificates (PEM) for Ferry's mutual TLS.",
-        subcommands = {CertsMain.Init.class, CertsMain.Issue.class, CertsMain.Dev.class, CertsMain.Show.class})
+        subcommands = {CertsMain.Init.class, CertsMain.Issue.class, CertsMain.Dev.class, CertsMain.Show.class, CertsMain.ZkSecret.class})
 public final class CertsMain implements Runnable {
 
     @Spec
@@ -46,7 +48,7 @@ public final class CertsMain implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand: init, issue, dev or show");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand: init, issue, dev, show or zk-secret");
     }
 
     @Command(name = "init", description = "Creates a CA (ca.crt, ca.key) in --dir.")
@@ -125,6 +127,21 @@ public final class CertsMain implements Runnable {
                     out.println("  issuer: " + c.getIssuerX500Principal());
                 }
             }
+            return 0;
+        }
+    }
+
+    @Command(name = "zk-secret", description = "Writes a new ZooKeeper secret file (user:random password, mode 0600) for --zk-secret.")
+    static final class ZkSecret implements Callable<Integer> {
+        @Option(names = "--file", required = true, description = "Where to write it; an existing file is never replaced.") Path file;
+        @Option(names = "--user", defaultValue = ZooKeeperCredentials.DEFAULT_USER, description = "Digest user name (default: ${DEFAULT-VALUE}).") String user;
+        @Spec CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            ZooKeeperCredentials.createSecretFile(file, user);
+            spec.commandLine().getOut().println("ZooKeeper secret for user " + user + " -> " + file
+                    + " (mode 0600; copy it to every coordinator and agent, pass --zk-secret " + file + ")");
             return 0;
         }
     }

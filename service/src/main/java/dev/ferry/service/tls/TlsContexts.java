@@ -51,12 +51,20 @@ public final class TlsContexts {
 
     /** A client context presenting the configured certificate and trusting only the CA. */
     public static SslContext client(TlsFiles files) {
+        return client(files, "");
+    }
+
+    /**
+     * As {@link #client(TlsFiles)}, and the server's certificate must name {@code expectedServerName}
+     * as its CN ("" = any name the CA signed).
+     */
+    public static SslContext client(TlsFiles files, String expectedServerName) {
         files.requireReadable();
         try {
             SslContextBuilder builder = SslContextBuilder.forClient()
                     .keyManager(files.certificateChain().toFile(), files.privateKey().toFile());
             return GrpcSslContexts.configure(builder, SslProvider.JDK)
-                    .trustManager(trustManager(files.trustedCa()))
+                    .trustManager(trustManager(files.trustedCa(), expectedServerName))
                     .protocols(PROTOCOLS)
                     .build();
         } catch (SSLException | IllegalArgumentException e) {
@@ -81,6 +89,10 @@ public final class TlsContexts {
     }
 
     static X509ExtendedTrustManager trustManager(Path caPem) {
+        return trustManager(caPem, "");
+    }
+
+    static X509ExtendedTrustManager trustManager(Path caPem, String expectedServerName) {
         try {
             KeyStore anchors = KeyStore.getInstance(KeyStore.getDefaultType());
             anchors.load(null, null);
@@ -92,7 +104,7 @@ public final class TlsContexts {
             factory.init(anchors);
             for (TrustManager tm : factory.getTrustManagers()) {
                 if (tm instanceof X509ExtendedTrustManager x509) {
-                    return new LoggingTrustManager(x509);
+                    return new LoggingTrustManager(x509, expectedServerName);
                 }
             }
             throw new TlsConfigurationException("the JDK offers no X509ExtendedTrustManager");

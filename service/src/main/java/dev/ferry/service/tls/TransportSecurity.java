@@ -33,6 +33,13 @@ public sealed interface TransportSecurity permits TransportSecurity.MutualTls, T
 
     ChannelCredentials channelCredentials();
 
+    /**
+     * Channel credentials for reaching one named peer: with mutual TLS the server's certificate
+     * must also carry {@code peerName} as its CN (an agent's Ferry host name); "" accepts any
+     * name the CA signed. Builds a TLS context per call: for channels kept a while, not per RPC.
+     */
+    ChannelCredentials channelCredentials(String peerName);
+
     /** The interceptor that authorizes each call on a server built with {@link #serverCredentials()}. */
     ServerInterceptor authorization(AccessPolicy policy);
 
@@ -93,6 +100,11 @@ public sealed interface TransportSecurity permits TransportSecurity.MutualTls, T
         }
 
         @Override
+        public ChannelCredentials channelCredentials(String peerName) {
+            return peerName.isEmpty() ? channel : NettySslContextChannelCredentials.create(TlsContexts.client(files, peerName));
+        }
+
+        @Override
         public ServerInterceptor authorization(AccessPolicy policy) {
             return AuthorizationInterceptor.requiringCertificates(policy);
         }
@@ -119,6 +131,11 @@ public sealed interface TransportSecurity permits TransportSecurity.MutualTls, T
 
         @Override
         public ChannelCredentials channelCredentials() {
+            return InsecureChannelCredentials.create();
+        }
+
+        @Override
+        public ChannelCredentials channelCredentials(String peerName) {
             return InsecureChannelCredentials.create();
         }
 

@@ -52,6 +52,17 @@ class CertsMainTest {
     }
 
     @Test
+    void zkSecretWritesAPrivateFileOnceAndItReadsBack() throws Exception {
+        java.nio.file.Path file = dir.resolve("zk-secret");
+        assertEquals(0, CertsMain.run("zk-secret", "--file", file.toString()));
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(file)));
+        assertEquals("ferry", dev.ferry.service.zookeeper.ZooKeeperCredentials.fromSecretFile(file).user());
+        String first = java.nio.file.Files.readString(file);
+        assertNotEquals(0, CertsMain.run("zk-secret", "--file", file.toString()), "an existing secret is never replaced");
+        assertEquals(first, java.nio.file.Files.readString(file));
+    }
+
+    @Test
     void badInputIsNamed() {
         assertNotEquals(0, CertsMain.run("issue", "--dir", dir.toString(), "--role", "root", "--name", "x"));
         assertNotEquals(0, CertsMain.run("issue", "--dir", dir.toString(), "--role", "agent", "--name", "x"), "no CA yet");
