@@ -117,8 +117,19 @@ final class ImageReceiver implements StreamObserver<ImageStreamMessage> {
       throw Status.DATA_LOSS.withDescription(String.format("final images: the source sent %d files / %d bytes, %d / %d arrived",
           trailer.getFiles(), trailer.getBytes(), files.size(), bytes)).asRuntimeException();
     }
+    // On disk before the rename: a crash leaves either no final/ or a complete one.
+    try (var list = Files.list(tmp)) {
+      for (Path f : list.toList()) {
+        try (FileChannel c = FileChannel.open(f, StandardOpenOption.WRITE)) {
+          c.force(true);
+        }
+      }
+    }
     deleteTree(target);
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    try (FileChannel d = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
+      d.force(true);
+    }
     done = true;
     call.onNext(ImagesAck.newBuilder().setFiles(files.size()).setBytes(bytes).build());
     call.onCompleted();
