@@ -1,7 +1,10 @@
 /* pagechild: a purpose-built target for the engine tests. It maps a region of N private
- * anonymous pages, fills page i with a known pattern, prints "region <hex address> <pages>", then
- * obeys one command per stdin line and answers on stdout:
+ * anonymous pages, fills page i with a known pattern, prints its greeting, then
+ * obeys one command per stdin line and answers on stdout (the greeting is
+ * "region <hex address> <pages> <pid>"):
  *   w I J K ...   write (increment) byte 8 of those pages            -> "ok"
+ *   drop I J K .. madvise(MADV_DONTNEED) those pages (they read as zeros
+ *                 from now on)                                        -> "ok"
  *   remap         munmap the region, map it again at the same address,
  *                 fill page i with the pattern of generation 2        -> "ok"
  *   stress SEED   start a thread writing random pages continuously    -> "ok"
@@ -57,7 +60,7 @@ int main(int argc, char **argv) {
   if (thp) region = (uint8_t *)(((uintptr_t)region + slack - 1) & ~(uintptr_t)(slack - 1));
   madvise(region, pages * 4096, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
   fill(1);
-  printf("region %lx %ld\n", (unsigned long)region, pages);
+  printf("region %lx %ld %d\n", (unsigned long)region, pages, (int)getpid());
   fflush(stdout);
   char line[65536];
   while (fgets(line, sizeof line, stdin)) {
@@ -68,6 +71,15 @@ int main(int argc, char **argv) {
         if (end == s) break;
         s = end;
         if (i >= 0 && i < pages) region[i * 4096 + 8]++;
+      }
+      puts("ok");
+    } else if (strncmp(line, "drop", 4) == 0) {
+      char *s = line + 4, *end;
+      for (;;) {
+        long i = strtol(s, &end, 10);
+        if (end == s) break;
+        s = end;
+        if (i >= 0 && i < pages && madvise(region + i * 4096, 4096, MADV_DONTNEED) != 0) { perror("madvise"); return 1; }
       }
       puts("ok");
     } else if (strncmp(line, "remap", 5) == 0) {

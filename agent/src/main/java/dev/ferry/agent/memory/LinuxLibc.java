@@ -37,6 +37,16 @@ public final class LinuxLibc {
   /** int kill(pid, sig). */
   public static native int kill(int pid, int sig);
 
+  public static final long PTRACE_DETACH = 17;
+  public static final long PTRACE_SEIZE = 0x4206;
+  public static final long PTRACE_INTERRUPT = 0x4207;
+
+  /**
+   * long ptrace(request, pid, addr, data): only the integer requests (seize, interrupt, detach);
+   * every request on a tracee must come from the very thread that seized it.
+   */
+  public static native long ptrace(long request, int pid, long address, long data);
+
   public static int errno() {
     return Native.getLastError();
   }

@@ -261,6 +261,18 @@ public final class PageStore implements AutoCloseable {
 
   // ---- used by RoundWriter (same thread as the round) ----
 
+  long heldHash(int pid, long address) {
+    return index.hash(pid, address);
+  }
+
+  long heldHashSum(int pid, long start, long end) {
+    return index.hashSum(pid, start, end);
+  }
+
+  long heldDigest() {
+    return index.digest();
+  }
+
   PageHashing hashing() {
     return hashing;
   }

@@ -37,6 +37,8 @@ public final class RoundWriter implements AutoCloseable {
   private final List<RoundLog.Removal> removals = new ArrayList<>();
   private FileChannel pages;
   private RoundLog.Writer log;
+  private final dev.ferry.agent.transfer.PageTable written = new dev.ferry.agent.transfer.PageTable(false); // this round's pages
+  private long digestDelta;
   private long pagesWritten; // page index of the next non-zero page in round-N.pages
   private long batches;
   private long pageCount;
@@ -82,6 +84,14 @@ public final class RoundWriter implements AutoCloseable {
    * concatenated in {@code data} (position to limit, consumed). On failure the round is aborted.
    */
   public void apply(int pid, List<PageRun> runs, ByteBuffer data) throws StoreException {
+    apply(pid, runs, data, null);
+  }
+
+  /**
+   * As {@link #apply(int, List, ByteBuffer)}, with the {@link PageHashing#contentHash content
+   * hashes} of the data's pages already computed by the caller (null: computed here).
+   */
+  public void apply(int pid, List<PageRun> runs, ByteBuffer data, long[] contentHashes) throws StoreException {
     checkOpen();
     long[] areas = areasByPid.get(pid);
     long dataPages = 0;
@@ -129,7 +139,8 @@ public final class RoundWriter implements AutoCloseable {
         if (run.getZero()) {
           entries.add(new RoundLog.Entry(pid, address, PageHashing.pageHash(pid, address, hashing.zeroContentHash()), RoundLog.ZERO_LOCATION));
         } else {
-          long hash = PageHashing.pageHash(pid, address, hashing.contentHash(data, offset));
+          long content = contentHashes != null ? contentHashes[(int) (index - pagesWritten)] : hashing.contentHash(data, offset);
+          long hash = PageHashing.pageHash(pid, address, content);
           entries.add(new RoundLog.Entry(pid, address, hash, index++));
           offset += PageHashing.PAGE;
         }
@@ -144,9 +155,57 @@ public final class RoundWriter implements AutoCloseable {
     } catch (IOException e) {
       throw fail(StoreException.fromIo("round " + round + " of " + store.migrationId() + ": writing to " + store.directory(), e));
     }
+    for (RoundLog.Entry e : entries) {
+      track(e.pid(), e.address(), e.hash());
+    }
     pagesWritten = index;
     batches++;
     pageCount += entries.size();
+  }
+
+  /**
+   * Keeps {@link #digestDelta}: what this round changes in the store's digest once committed.
+   * A page stored twice in the round counts once (the later copy); a page under a removed area
+   * replaces nothing (the removal already took the old copy).
+   */
+  private void track(int pid, long address, long hash) {
+    long previous = written.put(pid, address, hash, 0);
+    if (previous == 0) {
+      previous = removedAt(pid, address) ? 0 : store.heldHash(pid, address);
+    }
+    digestDelta += hash - previous;
+  }
+
+  private boolean removedAt(int pid, long address) {
+    for (RoundLog.Removal r : removals) {
+      if (r.pid() == pid && r.range().contains(address)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The store's digest after this round would commit: removals first, then the round's pages. */
+  long digestAfterCommit() {
+    long digest = store.heldDigest();
+    List<RoundLog.Removal> counted = new ArrayList<>();
+    for (RoundLog.Removal r : removals) {
+      // overlapping removals of one pid: count each held page once
+      long start = r.range().start();
+      long end = r.range().end();
+      digest -= store.heldHashSum(r.pid(), start, end);
+      for (RoundLog.Removal c : counted) {
+        if (c.pid() == r.pid()) {
+          long from = Math.max(start, c.range().start());
+          long to = Math.min(end, c.range().end());
+          if (from < to) {
+            digest += store.heldHashSum(r.pid(), from, to);
+          }
+        }
+      }
+      counted.add(r);
+    }
+    return digest + digestDelta;
   }
 
   /** The round's result after commit. */
@@ -157,11 +216,27 @@ public final class RoundWriter implements AutoCloseable {
    * from then on the round survives a crash. Then the index is updated from the log.
    */
   public Commit commit(long expectedBatches, long expectedPages) throws StoreException {
+    return commit(expectedBatches, expectedPages, null);
+  }
+
+  /**
+   * As {@link #commit(long, long)}, and refuses the round (CORRUPT, nothing applied) unless the
+   * store's digest after it would be {@code expectedDigestHex} (the source's; null: not checked).
+   */
+  public Commit commit(long expectedBatches, long expectedPages, String expectedDigestHex) throws StoreException {
     checkOpen();
     if (expectedBatches != batches || expectedPages != pageCount) {
       throw fail(new StoreException(StoreException.Kind.CORRUPT, String.format(
           "round %d of %s: the source sent %d batches / %d pages, %d / %d arrived",
           round, store.migrationId(), expectedBatches, expectedPages, batches, pageCount)));
+    }
+    if (expectedDigestHex != null) {
+      String would = PageHashing.hex(digestAfterCommit());
+      if (!would.equals(expectedDigestHex)) {
+        throw fail(new StoreException(StoreException.Kind.CORRUPT, String.format(
+            "round %d of %s: the destination would hold digest %s but the source's is %s; round refused, the store keeps round %d",
+            round, store.migrationId(), would, expectedDigestHex, store.status().lastRound())));
+      }
     }
     Path dir = store.directory();
     try {

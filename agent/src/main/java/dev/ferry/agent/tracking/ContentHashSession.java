@@ -8,7 +8,9 @@ import java.util.List;
 /**
  * The fallback tracker for kernels without soft-dirty: every round reads every copyable page
  * (present or swapped, see {@link dev.ferry.agent.memory.AreaKind}), hashes it (XXH64) and sends
- * the pages whose hash changed. Nothing is cleared, so nothing needs a freeze: the capture only
+ * the pages whose hash changed. A page of private anonymous memory that was sent and is now
+ * neither present nor swapped (dropped with MADV_DONTNEED) reads as zeros: it is sent as a zero
+ * flag once. Nothing is cleared, so nothing needs a freeze: the capture only
  * reads the layout, and the dirty set is decided during the copy. Memory: 8 bytes per page.
  *
  * <p>A page written during its own read may be sent torn; its contents then differ next round,
@@ -27,7 +29,12 @@ public final class ContentHashSession extends TreeSession {
     int number = nextRound();
     List<Integer> pids = tree();
     Instant at = Instant.now();
-    List<ProcessScan> scans = scan(pids, ProcessScanner.Mode.EVERY_COPYABLE);
+    List<ProcessScan> scans;
+    try (TreeScan scan = plan(pids)) {
+      scan.read();
+      // holes: pages dropped since they were sent (MADV_DONTNEED) go out as zero flags
+      scans = decode(scan, ProcessScanner.Mode.EVERY_COPYABLE, hashes);
+    }
     for (ProcessScan s : scans) {
       hashes.retain(s.pid(), s.areas());
     }

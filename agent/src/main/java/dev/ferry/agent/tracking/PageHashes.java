@@ -17,11 +17,13 @@ import net.jpountz.xxhash.XXHashFactory;
  *
  * <p>Confined to the session thread.
  */
-final class PageHashes implements PageFilter {
+final class PageHashes implements PageFilter, ProcessScanner.Holes {
   private static final long SEED = 0x9E3779B97F4A7C15L;
 
   private final XXHash64 xxh = XXHashFactory.fastestJavaInstance().hash64();
   private final Map<Integer, Segments> byPid = new HashMap<>();
+  /** What a page sent as a zero flag is recorded as: the hash of an all-zero page. */
+  private final long zeroPageHash = pageHash(ByteBuffer.allocate(PageSize.BYTES), 0);
 
   private static final class Segments {
     final long[] starts;
@@ -119,10 +121,7 @@ final class PageHashes implements PageFilter {
   public void select(int pid, ByteBuffer data, long[] addresses, int n, boolean[] keep) {
     Segments s = byPid.get(pid);
     for (int i = 0; i < n; i++) {
-      long h = xxh.hash(data, i << PageSize.SHIFT, PageSize.BYTES, SEED);
-      if (h == 0) {
-        h = 1;
-      }
+      long h = pageHash(data, i << PageSize.SHIFT);
       int seg = s == null ? -1 : s.find(addresses[i]);
       if (seg < 0) {
         keep[i] = true; // outside known areas (cannot happen after retain): send it
@@ -132,5 +131,32 @@ final class PageHashes implements PageFilter {
       keep[i] = s.hashes[seg][slot] != h;
       s.hashes[seg][slot] = h;
     }
+  }
+
+  private long pageHash(ByteBuffer data, int offset) {
+    long h = xxh.hash(data, offset, PageSize.BYTES, SEED);
+    return h == 0 ? 1 : h;
+  }
+
+  /**
+   * A hole of a private anonymous area (not present, not swapped: the process reads zeros) must
+   * go out as a zero flag when the destination was sent other contents for that page (it was
+   * dropped with MADV_DONTNEED since); it is then recorded as a zero page, so it goes out once.
+   * Called while decoding, before {@link #retain} of the round (the previous layout's slots).
+   */
+  @Override
+  public boolean zeroed(int pid, long address) {
+    Segments s = byPid.get(pid);
+    int seg = s == null ? -1 : s.find(address);
+    if (seg < 0) {
+      return false; // never sent
+    }
+    int slot = (int) ((address - s.starts[seg]) >>> PageSize.SHIFT);
+    long h = s.hashes[seg][slot];
+    if (h == 0 || h == zeroPageHash) {
+      return false;
+    }
+    s.hashes[seg][slot] = zeroPageHash;
+    return true;
   }
 }

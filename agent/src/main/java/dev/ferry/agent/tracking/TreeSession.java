@@ -1,6 +1,7 @@
 package dev.ferry.agent.tracking;
 
 import dev.ferry.agent.memory.HugePageAreas;
+import dev.ferry.agent.memory.ParallelPagemap;
 import dev.ferry.agent.memory.ProcessTree;
 import dev.ferry.agent.memory.TargetProcess;
 import dev.ferry.proto.TrackerKind;
@@ -26,9 +27,8 @@ abstract class TreeSession implements PrecopySession {
   private final TrackerKind kind;
   private final String reason;
   private final PageCopier copier;
-  /** Reused by every scan: 2 MiB of pagemap entries = 1 GiB of address space per read. */
-  private final java.nio.ByteBuffer pagemapBuffer =
-      dev.ferry.agent.memory.AlignedBuffers.allocate(dev.ferry.agent.memory.PagemapReader.DEFAULT_CHUNK_ENTRIES * 8);
+  /** Reused by every scan: its buffer and its reader threads (settings.pagemapThreads()). */
+  private final ParallelPagemap pagemap;
   /** Copyable areas per pid as the last capture saw them; what the destination may hold. */
   private final Map<Integer, List<AddressRange>> previous = new LinkedHashMap<>();
   private int round;
@@ -41,6 +41,7 @@ abstract class TreeSession implements PrecopySession {
     this.kind = kind;
     this.reason = reason;
     this.copier = new PageCopier(settings.copyBufferBytes());
+    this.pagemap = new ParallelPagemap(settings.pagemapThreads());
   }
 
   @Override
@@ -74,21 +75,21 @@ abstract class TreeSession implements PrecopySession {
   }
 
   /**
-   * Scans every pid; a descendant that exited meanwhile is left out (reported gone), the root
-   * exiting fails the round.
+   * Plans the scan of the tree (before any freeze): maps read and classified, pagemap reads
+   * split across the session's reader threads. Close the result.
    */
-  protected List<ProcessScan> scan(List<Integer> pids, ProcessScanner.Mode mode) throws TrackingException {
-    List<ProcessScan> scans = new ArrayList<>();
-    for (int pid : pids) {
-      try {
-        scans.add(ProcessScanner.scan(pid, previous.get(pid), mode, pagemapBuffer));
-      } catch (TrackingException e) {
-        if (pid == root || e.reason() != TrackingException.Reason.PROCESS_EXITED) {
-          throw e;
-        }
-      }
-    }
-    return scans;
+  protected TreeScan plan(List<Integer> pids) throws TrackingException {
+    return TreeScan.plan(root, pids, pagemap);
+  }
+
+  /** Decodes a scan read this round against the previous round's areas. */
+  protected List<ProcessScan> decode(TreeScan scan, ProcessScanner.Mode mode, ProcessScanner.Holes holes) {
+    return scan.decode(previous, mode, holes);
+  }
+
+  /** Reader threads of the pagemap reads. */
+  protected int pagemapThreads() {
+    return pagemap.threads();
   }
 
   /** Builds the round's layouts (gone processes included) and remembers the areas. */
@@ -141,6 +142,7 @@ abstract class TreeSession implements PrecopySession {
   @Override
   public void close() {
     closed = true;
+    pagemap.close();
   }
 
   private final class Round implements CapturedRound {

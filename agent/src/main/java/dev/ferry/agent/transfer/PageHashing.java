@@ -1,37 +1,67 @@
 package dev.ferry.agent.transfer;
 
 import java.nio.ByteBuffer;
-import net.jpountz.xxhash.XXHash64;
-import net.jpountz.xxhash.XXHashFactory;
+import java.util.zip.CRC32C;
 
 /**
- * The per-page hash both agents use for the round digest.
+ * The per-page hash both agents use for the round digest, and the per-page CRC32C the batch
+ * check is combined from: each page is read once, on each side.
  *
- * <p>{@code pageHash = mix(pid, address, XXH64(content))}, never 0 (0 marks "no page" in a
+ * <p>The content hash of a page is its two half-page CRC32Cs, {@code crc(first 2 KiB) << 32 |
+ * crc(last 2 KiB)}: computed by the CPU's CRC32C instruction (the JDK intrinsic), many times
+ * faster than a software 64-bit hash, and {@link #pageCrc} combines the halves into the CRC32C of
+ * the whole page, from which {@link BatchCheck} builds a batch's CRC32C without a second pass.
+ *
+ * <p>{@code pageHash = mix(pid, address, content hash)}, never 0 (0 marks "no page" in a
  * {@link PageTable}). The digest of a set of pages is the 64-bit wrapping sum of their page
  * hashes: order-independent and incremental (replace a page: subtract the old hash, add the new),
  * so the source computes it from what it sent and the destination from what it stored, and they
- * agree exactly when both hold the same (pid, address, content) set.
+ * agree exactly when both hold the same (pid, address, content) set. (Transport corruption is
+ * the batch CRC's job; the digest catches pages missing, extra or stale.)
  *
- * <p>Thread-safe (XXH64 instances are stateless).
+ * <p>Thread-safe: the CRC32C state is per call (a fresh CRC32C is a few fields, scalar-replaced).
  */
 public final class PageHashing {
   public static final int PAGE = 4096;
+  static final int HALF = PAGE / 2;
+  private static final Crc32cCombine HALVES = new Crc32cCombine(HALF);
 
-  private final XXHash64 xxh64 = XXHashFactory.fastestJavaInstance().hash64();
   private final long zeroContentHash;
 
   public PageHashing() {
-    zeroContentHash = xxh64.hash(ByteBuffer.allocateDirect(PAGE), 0, PAGE, 0);
+    zeroContentHash = contentHash(new byte[PAGE], 0);
   }
 
-  /** XXH64 of the page at {@code offset} in {@code buffer} (absolute, position untouched). */
+  /** The content hash of the page at {@code offset} in {@code buffer} (absolute, position untouched). */
   public long contentHash(ByteBuffer buffer, int offset) {
-    return xxh64.hash(buffer, offset, PAGE, 0);
+    ByteBuffer view = buffer.duplicate();
+    view.limit(offset + HALF).position(offset);
+    CRC32C crc = new CRC32C();
+    crc.update(view);
+    long first = crc.getValue();
+    crc.reset();
+    view.limit(offset + PAGE).position(offset + HALF);
+    crc.update(view);
+    return first << 32 | crc.getValue();
+  }
+
+  /** The content hash of the page at {@code offset} in {@code array}. */
+  public long contentHash(byte[] array, int offset) {
+    CRC32C crc = new CRC32C();
+    crc.update(array, offset, HALF);
+    long first = crc.getValue();
+    crc.reset();
+    crc.update(array, offset + HALF, HALF);
+    return first << 32 | crc.getValue();
   }
 
   public long zeroContentHash() {
     return zeroContentHash;
+  }
+
+  /** The CRC32C of the whole page whose {@link #contentHash} this is. */
+  public static int pageCrc(long contentHash) {
+    return HALVES.combine((int) (contentHash >>> 32), (int) contentHash);
   }
 
   /** The digest contribution of one page; never 0. */
@@ -46,7 +76,7 @@ public final class PageHashing {
   }
 
   // splitmix64 finalizer: a bijection with good avalanche, so neighbouring addresses do not
-  // produce correlated hashes whose sums could cancel.
+  // produce correlated hashes whose sums could cancel, and the two CRC halves are mixed.
   private static long mix(long z) {
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
     z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;

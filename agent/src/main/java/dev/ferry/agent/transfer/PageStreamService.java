@@ -7,7 +7,11 @@ import dev.ferry.proto.ImagesAck;
 import dev.ferry.proto.PageStreamGrpc;
 import dev.ferry.proto.PageStreamMessage;
 import dev.ferry.proto.RoundAck;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 
 /**
@@ -15,7 +19,7 @@ import io.grpc.stub.StreamObserver;
  * into the store's {@code final/} dir. Both streams use manual flow control (one message
  * requested at a time, after the previous one is on disk).
  */
-public final class PageStreamService extends PageStreamGrpc.PageStreamImplBase {
+public final class PageStreamService implements PageStreamGrpc.AsyncService, io.grpc.BindableService {
   private final PageStores stores;
   private final StreamTokens tokens;
   private final AgentMetrics metrics;
@@ -30,8 +34,33 @@ public final class PageStreamService extends PageStreamGrpc.PageStreamImplBase {
     this.metrics = metrics;
   }
 
+  /**
+   * The generated definition, with PushRound bound to {@link InboundMarshaller} (page data read
+   * once, into a direct buffer, instead of copied twice into protobuf arrays). Same method name
+   * and wire format, so senders use the generated stub unchanged.
+   */
+  @Override
+  public ServerServiceDefinition bindService() {
+    ServerServiceDefinition generated = PageStreamGrpc.bindService(this);
+    MethodDescriptor<PageStreamMessage, RoundAck> push = PageStreamGrpc.getPushRoundMethod();
+    MethodDescriptor<InboundMessage, RoundAck> inbound = push.toBuilder(new InboundMarshaller(), push.getResponseMarshaller()).build();
+    ServerServiceDefinition.Builder builder = ServerServiceDefinition.builder(PageStreamGrpc.SERVICE_NAME)
+        .addMethod(inbound, ServerCalls.asyncClientStreamingCall(this::receiveRound));
+    for (ServerMethodDefinition<?, ?> m : generated.getMethods()) {
+      if (!m.getMethodDescriptor().getFullMethodName().equals(push.getFullMethodName())) {
+        builder.addMethod(m);
+      }
+    }
+    return builder.build();
+  }
+
+  /** Bound in place of the generated method by {@link #bindService()}; not reachable. */
   @Override
   public StreamObserver<PageStreamMessage> pushRound(StreamObserver<RoundAck> responseObserver) {
+    throw new UnsupportedOperationException("PushRound is bound to receiveRound (InboundMarshaller)");
+  }
+
+  private StreamObserver<InboundMessage> receiveRound(StreamObserver<RoundAck> responseObserver) {
     ServerCallStreamObserver<RoundAck> call = (ServerCallStreamObserver<RoundAck>) responseObserver;
     call.disableAutoRequest();
     RoundReceiver receiver = new RoundReceiver(call, stores, tokens, metrics);

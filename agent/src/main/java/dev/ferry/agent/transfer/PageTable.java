@@ -24,6 +24,11 @@ public final class PageTable {
   private final Map<Integer, NavigableMap<Long, Chunk>> byPid = new HashMap<>();
   private long digest;
   private long pages;
+  // The chunk of the last put: pages mostly arrive in address order, so most puts skip both map
+  // lookups (and the boxing of their keys).
+  private int lastPid;
+  private long lastKey = -1;
+  private Chunk lastChunk;
 
   public PageTable(boolean withLocations) {
     this.withLocations = withLocations;
@@ -40,8 +45,14 @@ public final class PageTable {
     if (hash == 0) {
       throw new IllegalArgumentException("page hash 0 is reserved");
     }
-    Chunk chunk = byPid.computeIfAbsent(pid, p -> new TreeMap<>())
-        .computeIfAbsent(address >>> CHUNK_SHIFT, k -> new Chunk());
+    long key = address >>> CHUNK_SHIFT;
+    Chunk chunk = lastChunk;
+    if (chunk == null || key != lastKey || pid != lastPid) {
+      chunk = byPid.computeIfAbsent(pid, p -> new TreeMap<>()).computeIfAbsent(key, k -> new Chunk());
+      lastChunk = chunk;
+      lastKey = key;
+      lastPid = pid;
+    }
     int slot = slot(address);
     long old = chunk.hashes[slot];
     if (old == 0) {
@@ -68,8 +79,29 @@ public final class PageTable {
     return chunk == null || !withLocations ? 0 : chunk.locations[slot(address)];
   }
 
+  /** The wrapping sum of the hashes of {@code pid}'s pages in [start, end) (what removing them subtracts). */
+  public long hashSum(int pid, long start, long end) {
+    NavigableMap<Long, Chunk> chunks = byPid.get(pid);
+    if (chunks == null || Long.compareUnsigned(start, end) >= 0) {
+      return 0;
+    }
+    long sum = 0;
+    for (var e : chunks.subMap(start >>> CHUNK_SHIFT, true, (end - 1) >>> CHUNK_SHIFT, true).entrySet()) {
+      long base = e.getKey() << CHUNK_SHIFT;
+      long[] hashes = e.getValue().hashes;
+      for (int i = 0; i < CHUNK_PAGES; i++) {
+        long address = base + (long) i * PageHashing.PAGE;
+        if (hashes[i] != 0 && address >= start && address < end) {
+          sum += hashes[i];
+        }
+      }
+    }
+    return sum;
+  }
+
   /** Drops every page of {@code pid} in [start, end); returns how many were dropped. */
   public long removeRange(int pid, long start, long end) {
+    lastChunk = null; // chunks may be dropped below
     NavigableMap<Long, Chunk> chunks = byPid.get(pid);
     if (chunks == null) {
       return 0;

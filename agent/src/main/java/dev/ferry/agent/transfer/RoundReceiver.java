@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * <p>gRPC calls these callbacks serially on the server executor (not the Netty event loop), so
  * the store I/O done here does not block the transport.
  */
-final class RoundReceiver implements StreamObserver<PageStreamMessage> {
+final class RoundReceiver implements StreamObserver<InboundMessage> {
   private static final Logger log = LoggerFactory.getLogger(RoundReceiver.class);
   /** Messages requested ahead of the one being applied. */
   static final int PREFETCH = 4;
@@ -45,6 +45,9 @@ final class RoundReceiver implements StreamObserver<PageStreamMessage> {
   private RoundHeader header;
   private RoundWriter writer;
   private ByteBuffer scratch; // decompression target, allocated on the first compressed batch
+  private final PageHashing hashing = new PageHashing();
+  private final BatchChecksum.Accumulator check = new BatchChecksum.Accumulator();
+  private long[] contentHashes = new long[RoundSender.BATCH_PAGES];
   private long nextSequence;
   private boolean done;
 
@@ -56,14 +59,15 @@ final class RoundReceiver implements StreamObserver<PageStreamMessage> {
   }
 
   @Override
-  public void onNext(PageStreamMessage message) {
+  public void onNext(InboundMessage inbound) {
     if (done) {
       return;
     }
+    PageStreamMessage message = inbound.message();
     try {
       switch (message.getKindCase()) {
         case HEADER -> onHeader(message.getHeader());
-        case BATCH -> onBatch(message.getBatch());
+        case BATCH -> onBatch(message.getBatch(), inbound.data());
         case TRAILER -> onTrailer(message.getTrailer());
         default -> throw Status.INVALID_ARGUMENT.withDescription("empty page stream message").asRuntimeException();
       }
@@ -97,14 +101,13 @@ final class RoundReceiver implements StreamObserver<PageStreamMessage> {
     writer = store.beginRound(h.getRound(), h.getProcessesList());
   }
 
-  private void onBatch(PageBatch batch) throws StoreException {
+  private void onBatch(PageBatch batch, ByteBuffer data) throws StoreException {
     requireHeader();
     if (batch.getSequence() != nextSequence) {
       throw Status.DATA_LOSS.withDescription(String.format("round %d: batch %d arrived, %d expected",
           header.getRound(), batch.getSequence(), nextSequence)).asRuntimeException();
     }
     nextSequence++;
-    ByteBuffer data = batch.getData().asReadOnlyByteBuffer();
     int length = batch.getUncompressedLength();
     if (data.remaining() != length) {
       if (header.getCompression() != Compression.COMPRESSION_LZ4 || length > 16 * 1024 * 1024) {
@@ -122,13 +125,30 @@ final class RoundReceiver implements StreamObserver<PageStreamMessage> {
       }
       data = scratch.duplicate().position(0).limit(length);
     }
-    int crc = BatchChecksum.of(batch.getRunsList(), data);
+    // One pass over the pages: their CRC32Cs give both the batch check and the digest hashes.
+    long[] hashes = null;
+    int crc;
+    if (data.remaining() % PageHashing.PAGE == 0) {
+      int pages = data.remaining() / PageHashing.PAGE;
+      if (contentHashes.length < pages) {
+        contentHashes = new long[pages];
+      }
+      hashes = contentHashes;
+      check.reset();
+      for (int i = 0; i < pages; i++) {
+        hashes[i] = hashing.contentHash(data, data.position() + i * PageHashing.PAGE);
+        check.addPage(hashes[i]);
+      }
+      crc = BatchChecksum.of(batch.getRunsList(), check.dataCrc(), check.length());
+    } else {
+      crc = BatchChecksum.of(batch.getRunsList(), data); // not whole pages: the store refuses it
+    }
     if (crc != batch.getCrc32C()) {
       throw Status.DATA_LOSS.withDescription(String.format(
           "round %d batch %d of pid %d: CRC32C %08x expected, %08x computed; batch not applied, round aborted",
           header.getRound(), batch.getSequence(), batch.getPid(), batch.getCrc32C(), crc)).asRuntimeException();
     }
-    writer.apply(batch.getPid(), batch.getRunsList(), data);
+    writer.apply(batch.getPid(), batch.getRunsList(), data, hashes);
     long named = 0;
     long zero = 0;
     for (dev.ferry.proto.PageRun run : batch.getRunsList()) {
@@ -138,18 +158,18 @@ final class RoundReceiver implements StreamObserver<PageStreamMessage> {
     metrics.batchReceived(batch.getData().size(), named - zero, zero);
   }
 
+  /**
+   * Commits the round only if it leaves the store holding exactly what the source says it sent
+   * (its digest): otherwise the round is dropped and the source gets DATA_LOSS, so a destination
+   * never acknowledges, let alone restores from, a copy that differs from the source's.
+   */
   private void onTrailer(RoundTrailer trailer) throws StoreException {
     requireHeader();
-    RoundWriter.Commit commit = writer.commit(trailer.getBatches(), trailer.getPages());
+    RoundWriter.Commit commit = writer.commit(trailer.getBatches(), trailer.getPages(), trailer.getSourceDigest());
     done = true;
     metrics.destinationRound();
-    String digest = commit.status().digestHex();
-    if (!digest.equals(trailer.getSourceDigest())) {
-      log.error("migration {} round {}: destination digest {} differs from the source's {}",
-          header.getMigrationId(), header.getRound(), digest, trailer.getSourceDigest());
-    }
     call.onNext(RoundAck.newBuilder().setRound(header.getRound()).setPagesApplied(commit.pagesApplied())
-        .setDigest(digest).setPagesHeld(commit.status().pages()).build());
+        .setDigest(commit.status().digestHex()).setPagesHeld(commit.status().pages()).build());
     call.onCompleted();
   }
 

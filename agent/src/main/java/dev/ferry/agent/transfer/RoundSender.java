@@ -26,7 +26,8 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Streams one round to the destination: the {@link PageSink} the engine's copy feeds. Pages are
- * gathered into batches of at most {@link #BATCH_PAGES} pages of data, each with its CRC32C, and
+ * copied once, into a heap batch of at most {@link #BATCH_PAGES} pages of data, hashed once
+ * there (the digest hash and the batch CRC32C come from the same per-page CRC32Cs), and
  * sent only when gRPC says the stream is ready, so at most the transport's bounded window is in
  * flight and the copy thread blocks otherwise (that is the back-pressure on the reader).
  *
@@ -50,6 +51,7 @@ public final class RoundSender implements PageSink {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
   private final Responses responses = new Responses();
+  private final BatchChecksum.Accumulator check = new BatchChecksum.Accumulator();
 
   private ClientCallStreamObserver<PageStreamMessage> requests;
   private volatile Status failure;
@@ -93,10 +95,7 @@ public final class RoundSender implements PageSink {
   public void pages(int pid, long address, int pages, ByteBuffer data) throws IOException, InterruptedException {
     checkAlive();
     int base = data.position();
-    for (int i = 0; i < pages; i++) {
-      long hash = hashing.contentHash(data, base + i * PageHashing.PAGE);
-      ledger.put(pid, address + (long) i * PageHashing.PAGE, PageHashing.pageHash(pid, address + (long) i * PageHashing.PAGE, hash), 0);
-    }
+    byte[] batch = buffers.batch();
     int done = 0;
     while (done < pages) {
       if (batchPid != pid || batchDataPages == BATCH_PAGES || runs.size() == MAX_RUNS || batchPages == RoundWriter.MAX_BATCH_PAGES) {
@@ -104,22 +103,22 @@ public final class RoundSender implements PageSink {
         batchPid = pid;
       }
       int n = Math.min(Math.min(pages - done, BATCH_PAGES - batchDataPages), RoundWriter.MAX_BATCH_PAGES - batchPages);
-      batchPages += n;
-      ByteBuffer src = data.duplicate();
-      src.position(base + done * PageHashing.PAGE).limit(base + (done + n) * PageHashing.PAGE);
+      int at = batchDataPages * PageHashing.PAGE;
+      // The one copy on the source: the engine's direct buffer into the heap batch that gRPC
+      // serializes from (protobuf wraps a byte[] without copying; a direct buffer it copies).
+      // The page is hashed right after, while it is in the cache: one CRC32C pass yields the
+      // digest hash and the batch CRC.
+      data.get(base + done * PageHashing.PAGE, batch, at, n * PageHashing.PAGE);
       long runAddress = address + (long) done * PageHashing.PAGE;
-      if (batchDataPages == 0 && runs.isEmpty() && n == BATCH_PAGES) {
-        // A whole batch straight from the engine's (aligned) buffer: no copy here; gRPC
-        // serializes it during onNext, before this call returns.
-        addRun(runAddress, n, false);
-        batchDataPages = n;
-        sendBatch(src);
-      } else {
-        buffers.batch().position(batchDataPages * PageHashing.PAGE);
-        buffers.batch().put(src);
-        addRun(runAddress, n, false);
-        batchDataPages += n;
+      for (int i = 0; i < n; i++) {
+        long content = hashing.contentHash(batch, at + i * PageHashing.PAGE);
+        check.addPage(content);
+        long a = runAddress + (long) i * PageHashing.PAGE;
+        ledger.put(pid, a, PageHashing.pageHash(pid, a, content), 0);
       }
+      addRun(runAddress, n, false);
+      batchDataPages += n;
+      batchPages += n;
       done += n;
     }
     pagesSent += pages;
@@ -236,32 +235,28 @@ public final class RoundSender implements PageSink {
     if (runs.isEmpty()) {
       return;
     }
-    ByteBuffer data = buffers.batch().duplicate();
-    data.position(0).limit(batchDataPages * PageHashing.PAGE);
-    sendBatch(data);
-  }
-
-  private void sendBatch(ByteBuffer data) throws IOException, InterruptedException {
     List<PageRun> built = new ArrayList<>(runs.size());
     runs.forEach(r -> built.add(r.build()));
-    int crc = BatchChecksum.of(built, data);
-    int length = data.remaining();
-    ByteString payload = UnsafeByteOperations.unsafeWrap(data);
+    int length = batchDataPages * PageHashing.PAGE;
+    int crc = BatchChecksum.of(built, check.dataCrc(), check.length());
+    byte[] batch = buffers.batch();
+    // unsafeWrap: no copy; gRPC serializes the message during onNext, before the buffer is reused.
+    ByteString payload = UnsafeByteOperations.unsafeWrap(batch, 0, length);
     if (options.compression() == Compression.COMPRESSION_LZ4 && length > 0) {
-      ByteBuffer out = buffers.compressed();
-      out.clear();
-      int n = buffers.lz4().compress(data, data.position(), length, out, 0, out.capacity());
+      byte[] out = buffers.compressed();
+      int n = buffers.lz4().compress(batch, 0, length, out, 0, out.length);
       if (n < length) {
-        payload = UnsafeByteOperations.unsafeWrap(out.duplicate().position(0).limit(n));
+        payload = UnsafeByteOperations.unsafeWrap(out, 0, n);
       }
     }
-    PageBatch batch = options.batchHook().apply(PageBatch.newBuilder()
+    PageBatch message = options.batchHook().apply(PageBatch.newBuilder()
         .setPid(batchPid).addAllRuns(built).setData(payload).setUncompressedLength(length)
         .setCrc32C(crc).setSequence(sequence++).build());
     limiter.acquire(payload.size());
-    send(PageStreamMessage.newBuilder().setBatch(batch).build());
+    send(PageStreamMessage.newBuilder().setBatch(message).build());
     bytesOnWire += payload.size();
     runs.clear();
+    check.reset();
     batchDataPages = 0;
     batchPages = 0;
   }

@@ -1,24 +1,24 @@
 package dev.ferry.agent.transfer;
 
-import java.nio.ByteBuffer;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;
 
 /**
- * The direct buffers one migration's sender reuses round after round: one batch of pages
- * (page-aligned) and one LZ4 output buffer. Allocated once, so the heap stays flat whatever the
- * process size. Confined to the migration's round thread.
+ * The buffers one migration's sender reuses round after round: one batch of pages and one LZ4
+ * output buffer, 1 MiB each. Heap arrays on purpose: protobuf wraps a byte[] without a copy but
+ * copies a direct buffer into a fresh array (protobuf 4.x). Allocated once, so the heap stays
+ * flat whatever the process size. Confined to the migration's round thread.
  */
 public final class SenderBuffers {
-  private final ByteBuffer batch = AlignedBuffers.allocate(RoundSender.BATCH_PAGES * PageHashing.PAGE);
+  private final byte[] batch = new byte[RoundSender.BATCH_PAGES * PageHashing.PAGE];
   private final LZ4Compressor lz4 = LZ4Factory.fastestInstance().fastCompressor();
-  private final ByteBuffer compressed = ByteBuffer.allocateDirect(lz4.maxCompressedLength(RoundSender.BATCH_PAGES * PageHashing.PAGE));
+  private final byte[] compressed = new byte[lz4.maxCompressedLength(RoundSender.BATCH_PAGES * PageHashing.PAGE)];
 
-  ByteBuffer batch() {
+  byte[] batch() {
     return batch;
   }
 
-  ByteBuffer compressed() {
+  byte[] compressed() {
     return compressed;
   }
 

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.ferry.agent.Agent;
 import dev.ferry.agent.source.PrecopySessionFactory;
 import dev.ferry.agent.transfer.BatchChecksum;
+import dev.ferry.agent.transfer.PageHashing;
 import dev.ferry.agent.transport.AgentTransport;
 import dev.ferry.agent.transport.DeadlineScale;
 import dev.ferry.proto.AddressRange;
@@ -118,12 +119,30 @@ final class DestinationUnderTest implements AutoCloseable {
     return PageStreamMessage.newBuilder().setTrailer(RoundTrailer.newBuilder().setBatches(batches).setPages(pages)).build();
   }
 
-  /** A valid round {@code round}: two batches of pages inside the area, one zero run. */
+  /**
+   * A valid round {@code round}: two batches of pages inside the area, one zero run, and the
+   * source digest of the six pages it stores (the same addresses every time, so after any valid
+   * round the store holds exactly these six).
+   */
   List<PageStreamMessage> validRound(int round) {
+    PageHashing hashing = new PageHashing();
+    long digest = 0;
+    byte[] page = new byte[PAGE];
+    for (int i = 0; i < 2; i++) {
+      Arrays.fill(page, (byte) round);
+      digest += PageHashing.pageHash(PID, AREA_START + (long) i * PAGE, hashing.contentHash(page, 0));
+    }
+    for (int i = 4; i < 7; i++) {
+      digest += PageHashing.pageHash(PID, AREA_START + (long) i * PAGE, hashing.zeroContentHash());
+    }
+    Arrays.fill(page, (byte) (round + 1));
+    digest += PageHashing.pageHash(PID, AREA_START + 10L * PAGE, hashing.contentHash(page, 0));
+    PageStreamMessage trailer = PageStreamMessage.newBuilder().setTrailer(RoundTrailer.newBuilder()
+        .setBatches(2).setPages(6).setSourceDigest(PageHashing.hex(digest))).build();
     return List.of(of(armedHeader(round)),
         of(batch(0, (byte) round, run(AREA_START, 2, false), run(AREA_START + 4L * PAGE, 3, true))),
         of(batch(1, (byte) (round + 1), run(AREA_START + 10L * PAGE, 1, false))),
-        trailer(2, 6));
+        trailer);
   }
 
   /** Sends {@code messages} in order, half-closes, and waits for the end of the stream. */

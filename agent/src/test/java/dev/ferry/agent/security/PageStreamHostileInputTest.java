@@ -129,6 +129,15 @@ class PageStreamHostileInputTest {
   }
 
   @Test
+  void aRoundWhoseDigestDiffersFromTheSourcesIsRefused() throws Exception {
+    List<PageStreamMessage> wrong = new java.util.ArrayList<>(dest.validRound(round()));
+    PageStreamMessage trailer = wrong.get(wrong.size() - 1);
+    wrong.set(wrong.size() - 1, PageStreamMessage.newBuilder()
+        .setTrailer(trailer.getTrailer().toBuilder().setSourceDigest("0123456789abcdef")).build());
+    refused(wrong, Status.Code.DATA_LOSS, "would hold digest");
+  }
+
+  @Test
   void replayedAndOldRounds() throws Exception {
     int done = nextRound++;
     assertTrue(dest.push(dest.validRound(done)).ok());

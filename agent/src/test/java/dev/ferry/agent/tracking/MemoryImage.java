@@ -31,10 +31,13 @@ public final class MemoryImage implements PageSink {
   private final Map<Integer, TreeMap<Long, byte[]>> pages = new HashMap<>();
   /** Pages delivered during the current round (data or zero), per pid. */
   private final Map<Integer, Set<Long>> delivered = new HashMap<>();
+  /** Pages delivered as zero flags during the current round, per pid. */
+  private final Map<Integer, Set<Long>> zeroFlags = new HashMap<>();
 
   /** Applies a round's layouts (drops removed areas) and resets the per-round record. */
   public void beginRound(CapturedRound round) {
     delivered.clear();
+    zeroFlags.clear();
     for (ProcessLayout p : round.processes()) {
       TreeMap<Long, byte[]> m = pages.computeIfAbsent(p.pid(), k -> new TreeMap<>());
       for (AddressRange r : p.removed()) {
@@ -57,12 +60,18 @@ public final class MemoryImage implements PageSink {
   public void zeroPages(int pid, long address, int n) {
     for (int i = 0; i < n; i++) {
       put(pid, address + (long) i * PageSize.BYTES, ZERO);
+      zeroFlags.computeIfAbsent(pid, k -> new HashSet<>()).add(address + (long) i * PageSize.BYTES);
     }
   }
 
   private void put(int pid, long address, byte[] page) {
     pages.computeIfAbsent(pid, k -> new TreeMap<>()).put(address, page);
     delivered.computeIfAbsent(pid, k -> new HashSet<>()).add(address);
+  }
+
+  /** Pages delivered as zero flags (no data) this round. */
+  public Set<Long> zeroFlagsThisRound(int pid) {
+    return zeroFlags.getOrDefault(pid, Set.of());
   }
 
   public Set<Long> deliveredThisRound(int pid) {

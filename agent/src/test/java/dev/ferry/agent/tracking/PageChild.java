@@ -25,6 +25,7 @@ public final class PageChild implements AutoCloseable {
   private final Writer in;
   private final long region;
   private final int pages;
+  private final int pid;
 
   private PageChild(Process process, int pages) throws IOException {
     this.process = process;
@@ -36,6 +37,7 @@ public final class PageChild implements AutoCloseable {
     }
     this.region = Long.parseUnsignedLong(hello[1], 16);
     this.pages = pages;
+    this.pid = hello.length > 3 ? Integer.parseInt(hello[3]) : (int) process.pid();
   }
 
   /** Compiles (once per JVM) and starts a child with a region of {@code pages} pages. */
@@ -48,6 +50,17 @@ public final class PageChild implements AutoCloseable {
     ProcessBuilder pb = hugePages
         ? new ProcessBuilder(binary().toString(), Integer.toString(pages), "thp")
         : new ProcessBuilder(binary().toString(), Integer.toString(pages));
+    pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+    return new PageChild(pb.start(), pages);
+  }
+
+  /**
+   * A child that is not this JVM's child: started by a shell in the background (its stdin kept
+   * through fd 3: a background job's own stdin is /dev/null),
+   * so the JDK's process reaper never waits for it (as with a process an agent tracks).
+   */
+  public static PageChild startGrandchild(int pages) throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", "exec 3<&0; \"$0\" \"$1\" <&3 3<&- & wait", binary().toString(), Integer.toString(pages));
     pb.redirectError(ProcessBuilder.Redirect.INHERIT);
     return new PageChild(pb.start(), pages);
   }
@@ -85,7 +98,7 @@ public final class PageChild implements AutoCloseable {
   }
 
   public int pid() {
-    return (int) process.pid();
+    return pid;
   }
 
   public long region() {
@@ -103,6 +116,11 @@ public final class PageChild implements AutoCloseable {
   /** Writes byte 8 of each page index; returns after the child confirmed. */
   public void write(Collection<Integer> indexes) throws IOException {
     command("w " + indexes.stream().map(String::valueOf).collect(Collectors.joining(" ")), "ok");
+  }
+
+  /** Drops those pages with MADV_DONTNEED (the child reads zeros there afterwards). */
+  public void drop(Collection<Integer> indexes) throws IOException {
+    command("drop " + indexes.stream().map(String::valueOf).collect(Collectors.joining(" ")), "ok");
   }
 
   public void remap() throws IOException {

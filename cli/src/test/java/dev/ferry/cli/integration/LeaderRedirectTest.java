@@ -3,6 +3,7 @@ package dev.ferry.cli.integration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ferry.service.tls.TransportSecurity;
 import dev.ferry.agent.Agent;
 import dev.ferry.agent.memory.SoftDirtyProbe;
 import dev.ferry.agent.source.PrecopySessionFactory;
@@ -51,9 +52,10 @@ class LeaderRedirectTest {
     record Run(int code, String out, String err) {}
 
     private static Run migrate(String at, String... args) {
-        String[] all = java.util.Arrays.copyOf(args, args.length + 2);
+        String[] all = java.util.Arrays.copyOf(args, args.length + 3);
         all[args.length] = "--coordinator";
         all[args.length + 1] = at;
+        all[args.length + 2] = "--insecure"; // TLS is the subject of MutualTlsPathTest, not of this test
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = MigrateCommand.run(all, new PrintWriter(out, true), new PrintWriter(err, true), new ByteArrayInputStream(new byte[0]));
@@ -70,7 +72,7 @@ class LeaderRedirectTest {
 
     private static Coordinator coordinator(EmbeddedZooKeeper zk) throws Exception {
         return new Coordinator(new Coordinator.Config(new InetSocketAddress("127.0.0.1", 0), zk.connectString(),
-                new ZkLayout("/ferry"), Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment())).start();
+                new ZkLayout("/ferry"), Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment(TransportSecurity.insecure("cli test coordinator")))).start();
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.util.JsonFormat;
+import dev.ferry.service.tls.TransportSecurity;
 import dev.ferry.agent.Agent;
 import dev.ferry.agent.memory.SoftDirtyProbe;
 import dev.ferry.agent.metrics.AgentMetrics;
@@ -76,7 +77,9 @@ class ServedMetricsTest {
     }
 
     private static int run(StringWriter out, StringWriter err, String... args) {
-        return MigrateCommand.run(args, new PrintWriter(out, true), new PrintWriter(err, true),
+        String[] all = java.util.Arrays.copyOf(args, args.length + 1);
+        all[args.length] = "--insecure"; // TLS is the subject of MutualTlsPathTest, not of this test
+        return MigrateCommand.run(all, new PrintWriter(out, true), new PrintWriter(err, true),
                 new ByteArrayInputStream(new byte[0]));
     }
 
@@ -98,7 +101,7 @@ class ServedMetricsTest {
              Agent host2 = Agent.start(Agent.Config.of("host2", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host2"))
                      .withZookeeper(zk.connectString(), "/ferry").withSessions(engine), m2);
              Coordinator coordinator = new Coordinator(new Coordinator.Config(new InetSocketAddress("127.0.0.1", 0),
-                     zk.connectString(), new ZkLayout("/ferry"), Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment()), mc).start();
+                     zk.connectString(), new ZkLayout("/ferry"), Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment(TransportSecurity.insecure("cli test coordinator"))), mc).start();
              Workload w = Workload.memtouch().sizeMib(16).ratePagesPerSecond(500).start()) {
             assertTrue(host1.awaitRegistered(Duration.ofSeconds(30)) && host2.awaitRegistered(Duration.ofSeconds(30)));
             w.awaitOkLines(1, Duration.ofSeconds(30));

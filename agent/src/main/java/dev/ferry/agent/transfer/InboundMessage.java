@@ -1,0 +1,12 @@
+package dev.ferry.agent.transfer;
+
+import dev.ferry.proto.PageStreamMessage;
+import java.nio.ByteBuffer;
+
+/**
+ * One PushRound message as the destination receives it: the message with a batch's {@code data}
+ * field left out, and that data as a read-only view of the receive buffer ({@code null} unless
+ * the message is a batch). The view is valid only until the receiver's {@code onNext} returns:
+ * the buffer is reused for the next message (see {@link InboundMarshaller}).
+ */
+record InboundMessage(PageStreamMessage message, ByteBuffer data) {}
