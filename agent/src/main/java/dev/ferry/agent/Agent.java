@@ -177,6 +177,7 @@ public final class Agent implements AutoCloseable {
         agent.registration = new AgentRegistration(config.zookeeper(), config.zkRoot(), config.name(), agent.capabilities(),
             config.zkCredentials());
         agent.scheduler.scheduleWithFixedDelay(() -> agent.registration.update(agent.capabilities()), 30, 30, TimeUnit.SECONDS);
+        agent.workers.execute(agent::discardStaleStores);
       }
       log.info("agent {} serving on {} (data dir {}, soft-dirty {}, criu {})", config.name(), agent.address(),
           config.dataDir(), agent.softDirty.available(), agent.criu.describe());
@@ -202,6 +203,29 @@ public final class Agent implements AutoCloseable {
           source::activeMigrations, zkGrace, System::nanoTime).start(scheduler);
     }
     return health;
+  }
+
+  /**
+   * Once registered: removes the page stores a previous run left for migrations the coordinators
+   * no longer list as unfinished. Runs once at start on a worker thread (it waits on ZooKeeper).
+   * Without ZooKeeper nothing is known, so nothing is removed.
+   */
+  private void discardStaleStores() {
+    AgentRegistration r = registration;
+    try {
+      if (r == null || !r.awaitRegistered(transport.scaled(Duration.ofSeconds(60)).toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("not registered in ZooKeeper yet: page stores of earlier runs are kept for now");
+        return;
+      }
+      List<String> removed = stores.discardStale(r.unfinishedMigrations());
+      if (!removed.isEmpty()) {
+        log.info("removed {} stale page store(s) of migrations no coordinator lists as unfinished: {}", removed.size(), removed);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      log.warn("could not clean up stale page stores: {}", e.toString());
+    }
   }
 
   /** Waits for the first ZooKeeper registration (tests, startup logs). */
