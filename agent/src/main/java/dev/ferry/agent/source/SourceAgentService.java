@@ -143,7 +143,17 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
 
   @Override
   public void checkpoint(CheckpointRequest request, StreamObserver<CheckpointReply> response) {
-    onRoundThread(request.getMigrationId(), response, m -> checkpoints.checkpoint(m, request));
+    onRoundThread(request.getMigrationId(), response, m -> {
+      // No throttle tick may SIGCONT the copy CRIU leaves stopped: two copies would run.
+      m.throttle().set(0);
+      try {
+        return checkpoints.checkpoint(m, request);
+      } finally {
+        // --track-mem made CRIU clear soft-dirty (also when the dump then failed): pages it saw
+        // are clean but the destination may lack them, so no pre-copy round may follow.
+        m.endPrecopy("a checkpoint ran (CRIU's --track-mem cleared soft-dirty); migrate again to continue");
+      }
+    });
   }
 
   @Override
@@ -161,26 +171,37 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
 
   @Override
   public void resumeSource(MigrationRef request, StreamObserver<ResumeSourceReply> response) {
-    SourceMigration m = migrations.get(request.getMigrationId());
+    String id = request.getMigrationId();
+    SourceMigration m = migrations.get(id);
     if (m != null) {
       m.throttle().set(0);
     }
-    int pid = m != null ? m.pid() : -1;
-    boolean wasStopped = pid > 0 && Signals.state(pid) == 'T';
-    if (pid > 0) {
-      signals.send(pid, Signals.SIGCONT);
+    // The tree the checkpoint stopped (by identity) if there was one; else the tracked pid, which
+    // a throttle may have left stopped.
+    boolean wasStopped = checkpoints.resume(id).orElseGet(() -> {
+      int pid = m != null ? m.pid() : -1;
+      boolean stopped = pid > 0 && Signals.state(pid) == 'T';
+      if (pid > 0) {
+        signals.send(pid, Signals.SIGCONT);
+      }
+      return stopped;
+    });
+    if (wasStopped) {
+      log.info("migration {}: source process resumed (rollback)", id);
     }
     reply(response, ResumeSourceReply.newBuilder().setWasStopped(wasStopped).build());
   }
 
   @Override
   public void killSource(MigrationRef request, StreamObserver<KillSourceReply> response) {
-    SourceMigration m = migrations.remove(request.getMigrationId());
-    boolean killed = false;
+    String id = request.getMigrationId();
+    SourceMigration m = migrations.remove(id);
+    // After the commit: the stopped copy CRIU dumped (by identity: a reused pid is left alone).
+    boolean killed = checkpoints.kill(id).orElseGet(() -> m != null && signals.send(m.pid(), Signals.SIGKILL));
     if (m != null) {
-      killed = signals.send(m.pid(), Signals.SIGKILL);
       m.close();
     }
+    log.info("migration {}: source copy {}", id, killed ? "killed" : "already gone");
     reply(response, KillSourceReply.newBuilder().setKilled(killed).build());
   }
 

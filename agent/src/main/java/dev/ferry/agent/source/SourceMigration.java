@@ -181,6 +181,13 @@ public final class SourceMigration implements AutoCloseable {
         .build();
   }
 
+  /** No more pre-copy rounds: {@link #runRound} fails with FAILED_PRECONDITION naming {@code why}. */
+  void endPrecopy(String why) {
+    if (broken == null) {
+      broken = why;
+    }
+  }
+
   /** Pushes a final CRIU image dir to the destination (for the switch-over). */
   public dev.ferry.proto.ImagesAck pushImages(java.nio.file.Path dir) throws StatusException, InterruptedException {
     return dev.ferry.agent.transfer.ImagePusher.push(transport, channel, id, streamToken, dir, options.ackTimeout());
