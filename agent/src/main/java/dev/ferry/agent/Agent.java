@@ -138,7 +138,7 @@ public final class Agent implements AutoCloseable {
         : config.checkpoints();
     this.restores = config.restores() == RestoreHandler.NONE && criu.usable()
         ? new CriuRestores(new Restorer(CriuCommand.onPath(), new MinimalParentImages(), new ProcessTree(),
-            config.deadlineScale().apply(CRIU_DEADLINE), List.of()))
+            config.deadlineScale().apply(CRIU_DEADLINE), List.of()), workers)
         : config.restores();
     this.source = new SourceAgentService(this::capabilities, config.sessions(), checkpoints, transport, send,
         hashing, workers, scheduler);
@@ -155,7 +155,7 @@ public final class Agent implements AutoCloseable {
       StreamTokens tokens = new StreamTokens();
       agent.server = agent.transport.startServer(config.listen(), List.of(agent.source,
           new DestinationAgentService(agent.stores, tokens, agent.restores, agent.workers),
-          new PageStreamService(agent.stores, tokens),
+          new PageStreamService(agent.stores, tokens, agent.restores::prepare),
           // grpc.health.v1: SERVING while the server runs (load balancers, `grpc_health_probe`)
           new HealthStatusManager().getHealthService()), agent.grpcExecutor);
       if (config.zookeeper() != null) {
@@ -212,7 +212,10 @@ public final class Agent implements AutoCloseable {
     return criu.publishTo(caps).build();
   }
 
-  /** Stops serving (in-flight calls get a short grace), ends throttles, closes the stores. Idempotent. */
+  /**
+   * Stops serving (in-flight quick calls get a short grace; rounds, checkpoints and restores are
+   * interrupted), ends throttles, closes the stores. Idempotent.
+   */
   @Override
   public void close() {
     if (registration != null) {
@@ -221,6 +224,10 @@ public final class Agent implements AutoCloseable {
     }
     if (server != null) {
       server.shutdown();
+      // Rounds, checkpoints and restores in flight are abandoned, not awaited: their callers get
+      // CANCELLED and roll back. (A restore finishing during the grace below would report a
+      // success the coordinator commits to while this agent is going away.)
+      workers.shutdownNow();
       try {
         if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
           server.shutdownNow();

@@ -57,29 +57,43 @@ public final class CriuCheckpoints implements CheckpointHandler {
       throw Status.FAILED_PRECONDITION.withDescription("migration " + id + ": cannot prepare the checkpoint of pid "
           + migration.pid() + ": " + e.getMessage() + " (the process was not stopped)").asException();
     }
-    Checkpointer.Result r;
+    // The image stream opens first: its header tells the destination to lay out its parent pages
+    // (its bulk of the restore work) while CRIU dumps here.
+    Checkpointer.Result[] dump = new Checkpointer.Result[1];
+    CriuFailure[] failure = new CriuFailure[1];
+    ParentSnapshot parent = held;
     try {
-      r = checkpointer.checkpoint(migration.pid(), work, held);
-    } catch (CriuFailure f) {
-      log.warn("migration {}: checkpoint of pid {} failed, process resumed: {}", id, migration.pid(), f.describe());
-      throw f.toStatus().asException();
-    }
-    dumped.put(id, r.dumped());
-    log.info("migration {}: pid {} dumped in {} ms: {}", id, r.dumped().pid(), r.dumpTime().toMillis(), r.detail());
-    try {
-      migration.pushImages(r.finalDir());
+      migration.pushImages(work.resolve("final"), () -> {
+        try {
+          dump[0] = checkpointer.checkpoint(migration.pid(), work, parent);
+          dumped.put(id, dump[0].dumped());
+          log.info("migration {}: pid {} dumped in {} ms: {}", id, dump[0].dumped().pid(), dump[0].dumpTime().toMillis(),
+              dump[0].detail());
+          return true;
+        } catch (CriuFailure f) {
+          failure[0] = f;
+          return false;
+        }
+      });
     } catch (StatusException e) {
-      resumeAfterFailedPush(id, r);
+      if (dump[0] == null) { // the stream failed before the dump: the process was never stopped
+        throw e;
+      }
+      resumeAfterFailedPush(id, dump[0]);
       Status s = e.getStatus();
       throw s.withDescription("migration " + id + ": pushing the final images to the destination failed ("
-          + s.getDescription() + "); process " + r.dumped().pid() + " resumed").asException();
-    } catch (InterruptedException e) {
-      resumeAfterFailedPush(id, r);
-      throw e;
-    } catch (RuntimeException e) {
-      resumeAfterFailedPush(id, r);
+          + s.getDescription() + "); process " + dump[0].dumped().pid() + " resumed").asException();
+    } catch (InterruptedException | RuntimeException e) {
+      if (dump[0] != null) {
+        resumeAfterFailedPush(id, dump[0]);
+      }
       throw e;
     }
+    if (failure[0] != null) { // Checkpointer resumed the process
+      log.warn("migration {}: checkpoint of pid {} failed, process resumed: {}", id, migration.pid(), failure[0].describe());
+      throw failure[0].toStatus().asException();
+    }
+    Checkpointer.Result r = dump[0];
     try {
       Restorer.deleteTree(work); // the images are at the destination now
     } catch (IOException e) {

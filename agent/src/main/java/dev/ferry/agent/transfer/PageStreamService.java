@@ -1,5 +1,6 @@
 package dev.ferry.agent.transfer;
 
+import dev.ferry.agent.store.PageStore;
 import dev.ferry.agent.store.PageStores;
 import dev.ferry.proto.ImageStreamMessage;
 import dev.ferry.proto.ImagesAck;
@@ -8,6 +9,7 @@ import dev.ferry.proto.PageStreamMessage;
 import dev.ferry.proto.RoundAck;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.function.Consumer;
 
 /**
  * The destination's PageStream service: rounds of pages into the page store, final CRIU images
@@ -18,9 +20,20 @@ public final class PageStreamService extends PageStreamGrpc.PageStreamImplBase {
   private final PageStores stores;
   private final StreamTokens tokens;
 
+  private final Consumer<PageStore> finalImagesComing;
+
   public PageStreamService(PageStores stores, StreamTokens tokens) {
+    this(stores, tokens, store -> {});
+  }
+
+  /**
+   * @param finalImagesComing told (on a gRPC thread; must not block) when a final image stream
+   *     with a valid token opens: the source is dumping
+   */
+  public PageStreamService(PageStores stores, StreamTokens tokens, Consumer<PageStore> finalImagesComing) {
     this.stores = stores;
     this.tokens = tokens;
+    this.finalImagesComing = finalImagesComing;
   }
 
   @Override
@@ -40,7 +53,7 @@ public final class PageStreamService extends PageStreamGrpc.PageStreamImplBase {
   public StreamObserver<ImageStreamMessage> pushImages(StreamObserver<ImagesAck> responseObserver) {
     ServerCallStreamObserver<ImagesAck> call = (ServerCallStreamObserver<ImagesAck>) responseObserver;
     call.disableAutoRequest();
-    ImageReceiver receiver = new ImageReceiver(call, stores, tokens);
+    ImageReceiver receiver = new ImageReceiver(call, stores, tokens, finalImagesComing);
     call.request(1);
     return receiver;
   }
