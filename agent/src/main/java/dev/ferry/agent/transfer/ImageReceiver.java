@@ -42,10 +42,14 @@ final class ImageReceiver implements StreamObserver<ImageStreamMessage> {
   private long bytes;
   private boolean done;
 
-  ImageReceiver(ServerCallStreamObserver<ImagesAck> call, PageStores stores, StreamTokens tokens) {
+  private final java.util.function.Consumer<PageStore> headerReceived;
+
+  ImageReceiver(ServerCallStreamObserver<ImagesAck> call, PageStores stores, StreamTokens tokens,
+      java.util.function.Consumer<PageStore> headerReceived) {
     this.call = call;
     this.stores = stores;
     this.tokens = tokens;
+    this.headerReceived = headerReceived;
   }
 
   @Override
@@ -83,6 +87,7 @@ final class ImageReceiver implements StreamObserver<ImageStreamMessage> {
     tmp = store.directory().resolve("final.tmp");
     deleteTree(tmp);
     Files.createDirectories(tmp);
+    headerReceived.accept(store);
   }
 
   private void onChunk(ImageChunk chunk) throws IOException {
