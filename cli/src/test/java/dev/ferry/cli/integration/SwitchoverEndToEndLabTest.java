@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ferry.service.tls.TransportSecurity;
 import dev.ferry.agent.Agent;
 import dev.ferry.agent.transport.DeadlineScale;
 import dev.ferry.cli.ExitCode;
@@ -88,6 +89,7 @@ class SwitchoverEndToEndLabTest {
         List<String> a = new ArrayList<>(List.of(args));
         a.add("--coordinator");
         a.add(at);
+        a.add("--insecure"); // TLS is the subject of MutualTlsPathTest; here every JVM start counts
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = MigrateCommand.run(a.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true),
@@ -123,7 +125,7 @@ class SwitchoverEndToEndLabTest {
         assertTrue(host1.capabilities().getCriuUsable() && host1.capabilities().getSoftDirty(), host1.capabilities().toString());
         assertTrue(host2.capabilities().getCriuUsable(), host2.capabilities().toString());
         coordinator = new Coordinator(new Coordinator.Config(new InetSocketAddress("127.0.0.1", 0), zk.connectString(),
-                new ZkLayout("/ferry"), Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment())).start();
+                new ZkLayout("/ferry"), Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment(TransportSecurity.insecure("lab e2e coordinator")))).start();
         at = coordinator.address();
         await("leadership", coordinator::isLeader, Duration.ofSeconds(60));
         System.out.printf("E2E cluster up in %d ms: host1 %s, host2 %s, coordinator %s%n",
