@@ -7,6 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.service.tls.TransportSecurity;
 import dev.ferry.agent.Agent;
+import dev.ferry.agent.criu.CriuCommand;
+import dev.ferry.agent.criu.CriuRestores;
+import dev.ferry.agent.criu.MinimalParentImages;
+import dev.ferry.agent.criu.ProcessTree;
+import dev.ferry.agent.criu.Restorer;
 import dev.ferry.agent.transport.DeadlineScale;
 import dev.ferry.cli.ExitCode;
 import dev.ferry.cli.MigrateCommand;
@@ -33,6 +38,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
@@ -255,19 +262,34 @@ class SwitchoverEndToEndLabTest {
     @Test
     @Order(4)
     void destinationAgentGoneDuringRestoreRollsBackAndTheSourceResumes() throws Exception {
+        // A destination whose `criu restore` hangs (a wrapper in place of criu that waits instead
+        // of restoring): closing that agent then certainly falls inside its restore, before the
+        // commit. Watching for the real restore to start raced with it: on a quiet machine the
+        // restore finished and the migration committed before the agent was closed, and from the
+        // commit on everything rolls forward (resume on the destination), as it must.
+        Path marker = dir.resolve("host3-restore-started");
+        Path wrapper = dir.resolve("criu-hanging-restore");
+        Files.writeString(wrapper, "#!/bin/sh\nif [ \"$1\" = restore ]; then : > '" + marker + "'; exec sleep 3600; fi\nexec criu \"$@\"\n");
+        assertTrue(wrapper.toFile().setExecutable(true));
+        ExecutorService restoreThreads = Executors.newCachedThreadPool();
+        Agent host3 = Agent.start(Agent.Config.of("host3", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host3"))
+                .withZookeeper(zk.connectString(), "/ferry")
+                .withDeadlineScale(DeadlineScale.fromEnvironment(System.getenv()))
+                .withRestores(new CriuRestores(new Restorer(new CriuCommand(wrapper, 2), new MinimalParentImages(), new ProcessTree(),
+                        Duration.ofMinutes(30), List.of()), restoreThreads)));
         try (Workload w = workload("destination-gone", 32, 500)) {
+            assertTrue(host3.awaitRegistered(LabEnvironment.scaled(Duration.ofSeconds(30))), "host3 registered");
             w.awaitOkLines(1, Duration.ofSeconds(60));
             long pid = w.pid();
-            Run started = migrate(Long.toString(pid), "--to", "host2", "--downtime-limit", "30s", "--max-rounds", "6",
+            Run started = migrate(Long.toString(pid), "--to", "host3", "--downtime-limit", "30s", "--max-rounds", "6",
                     "--detach");
             assertEquals(ExitCode.DONE, started.code(), started.toString());
             Matcher id = Pattern.compile("started migration (\\S+) ").matcher(started.out());
             assertTrue(id.find(), started.out());
-            // criu restore's output file appears when the agent starts it: shut the agent down then.
-            Path restoring = host2.stores().root().resolve(id.group(1)).resolve("final").resolve("restore.out");
-            await("host2 restoring", () -> Files.exists(restoring), Duration.ofSeconds(180));
-            host2.close();
-            System.out.println("E2E host2 closed during its restore");
+            await("host3 restoring", () -> Files.exists(marker), Duration.ofSeconds(180));
+            assertEquals('T', state(pid), "the source is frozen while the destination restores");
+            host3.close();
+            System.out.println("E2E host3 closed during its restore");
             Run watch = migrate("watch", id.group(1));
             System.out.println("E2E destination gone:\n" + watch);
             assertEquals(ExitCode.FAILED_ROLLED_BACK, watch.code(), watch.toString());
@@ -278,7 +300,8 @@ class SwitchoverEndToEndLabTest {
             w.assertNoCorruption();
             assertEquals(List.of(pid), runningCopies(w), "never two running copies");
         } finally {
-            // Whatever the restore left (a stopped copy the closed agent no longer knows): gone.
+            host3.close();
+            restoreThreads.shutdownNow();
             killStoppedCopies();
         }
     }
