@@ -19,19 +19,17 @@ import dev.ferry.proto.CoordinatorGrpc;
 import dev.ferry.proto.ListAgentsRequest;
 import dev.ferry.service.auth.Role;
 import dev.ferry.service.tls.CertificateAuthority;
+import dev.ferry.service.tls.Calls;
 import dev.ferry.service.tls.CertificateRequest;
 import dev.ferry.service.tls.DevCertificates;
 import dev.ferry.service.tls.IssuedCertificate;
+import dev.ferry.service.tls.PresentingKeyManager;
 import dev.ferry.service.tls.TlsFiles;
 import dev.ferry.service.tls.TransportSecurity;
 import dev.ferry.service.zookeeper.ZooKeeperCredentials;
-import io.grpc.CallOptions;
-import io.grpc.Channel;
 import io.grpc.ChannelCredentials;
-import io.grpc.ClientCall;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.netty.GrpcSslContexts;
@@ -47,7 +45,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -177,7 +174,7 @@ class SecureCoordinatorTest {
     try {
       int refused = 0;
       for (MethodDescriptor<?, ?> method : coordinatorMethods()) {
-        Status status = call(channel, method);
+        Status status = Calls.call(channel, method);
         String what = role + " -> " + method.getFullMethodName() + ": " + status;
         if (expectedRoles(method).contains(role)) {
           // Reached the real handler, which judges the empty request on its merits.
@@ -207,7 +204,7 @@ class SecureCoordinatorTest {
     ManagedChannel channel = channel(refusedClient(kind));
     try {
       for (MethodDescriptor<?, ?> method : coordinatorMethods()) {
-        Status status = call(channel, method);
+        Status status = Calls.call(channel, method);
         assertEquals(Status.Code.UNAVAILABLE, status.getCode(), kind + " -> " + method.getFullMethodName() + ": " + status);
       }
       if (!kind.equals("plaintext") && !kind.equals("no certificate")) {
@@ -220,7 +217,7 @@ class SecureCoordinatorTest {
     // and the coordinator keeps serving the right clients
     ManagedChannel viewer = channel(TransportSecurity.mutualTls(certs.viewer()).channelCredentials());
     try {
-      assertEquals(Status.Code.OK, call(viewer, CoordinatorGrpc.getListMigrationsMethod()).getCode());
+      assertEquals(Status.Code.OK, Calls.call(viewer, CoordinatorGrpc.getListMigrationsMethod()).getCode());
     } finally {
       viewer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
@@ -329,23 +326,5 @@ class SecureCoordinatorTest {
     c.start();
     assertTrue(c.blockUntilConnected(30, TimeUnit.SECONDS));
     return c;
-  }
-
-  /** Calls any method with its default request (one message, then half-close); returns how it closed. */
-  static <Q, A> Status call(Channel channel, MethodDescriptor<Q, A> method) throws Exception {
-    @SuppressWarnings("unchecked")
-    Q request = (Q) ((MethodDescriptor.PrototypeMarshaller<?>) method.getRequestMarshaller()).getMessagePrototype();
-    CompletableFuture<Status> closed = new CompletableFuture<>();
-    ClientCall<Q, A> call = channel.newCall(method, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS));
-    call.start(new ClientCall.Listener<>() {
-      @Override
-      public void onClose(Status status, Metadata trailers) {
-        closed.complete(status);
-      }
-    }, new Metadata());
-    call.request(Integer.MAX_VALUE);
-    call.sendMessage(request);
-    call.halfClose();
-    return closed.get(45, TimeUnit.SECONDS);
   }
 }

@@ -186,7 +186,7 @@ class MutualTlsAuthorizationTest {
      */
     private static ChannelCredentials withCertificate(IssuedCertificate issued, String subdir) throws Exception {
         return NettySslContextChannelCredentials.create(GrpcSslContexts.configure(SslContextBuilder.forClient(), SslProvider.JDK)
-                .keyManager(new PushyKeyManager(issued)).trustManager(dir.resolve("ca.crt").toFile()).protocols("TLSv1.3").build());
+                .keyManager(new PresentingKeyManager(issued)).trustManager(dir.resolve("ca.crt").toFile()).protocols("TLSv1.3").build());
     }
 
     @Test
