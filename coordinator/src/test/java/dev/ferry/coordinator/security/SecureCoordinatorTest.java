@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.ferry.agent.Agent;
 import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
@@ -18,8 +15,9 @@ import dev.ferry.proto.AgentStatus;
 import dev.ferry.proto.CoordinatorGrpc;
 import dev.ferry.proto.ListAgentsRequest;
 import dev.ferry.service.auth.Role;
-import dev.ferry.service.tls.CertificateAuthority;
+import dev.ferry.service.logging.CapturedLogs;
 import dev.ferry.service.tls.Calls;
+import dev.ferry.service.tls.CertificateAuthority;
 import dev.ferry.service.tls.CertificateRequest;
 import dev.ferry.service.tls.DevCertificates;
 import dev.ferry.service.tls.IssuedCertificate;
@@ -53,16 +51,14 @@ import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.data.ACL;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.slf4j.LoggerFactory;
 
 /**
  * A real coordinator with mutual TLS and ZooKeeper ACLs (embedded ZooKeeper, two real agents
@@ -84,7 +80,8 @@ class SecureCoordinatorTest {
   static Coordinator coordinator;
   static int port;
 
-  ListAppender<ILoggingEvent> logged;
+  @RegisterExtension
+  final CapturedLogs logged = new CapturedLogs("dev.ferry.service");
 
   @BeforeAll
   static void cluster() throws Exception {
@@ -123,18 +120,6 @@ class SecureCoordinatorTest {
     if (zk != null) {
       zk.close();
     }
-  }
-
-  @BeforeEach
-  void captureLogs() {
-    logged = new ListAppender<>();
-    logged.start();
-    ((Logger) LoggerFactory.getLogger("dev.ferry.service")).addAppender(logged);
-  }
-
-  @AfterEach
-  void releaseLogs() {
-    ((Logger) LoggerFactory.getLogger("dev.ferry.service")).detachAppender(logged);
   }
 
   /** The roles the issue names for each Coordinator method, written independently of AccessPolicy. */
@@ -188,7 +173,7 @@ class SecureCoordinatorTest {
       }
       int expectedRefusals = role == Role.OPERATOR ? 0 : role == Role.VIEWER ? 2 : 6;
       assertEquals(expectedRefusals, refused, role.toString());
-      long refusalsLogged = logged.list.stream().filter(e -> e.getLevel() == Level.WARN
+      long refusalsLogged = logged.events().stream().filter(e -> e.getLevel() == Level.WARN
           && e.getFormattedMessage().startsWith("refused ferry.v1.Coordinator/")
           && e.getFormattedMessage().contains("PERMISSION_DENIED")).count();
       assertEquals(expectedRefusals, refusalsLogged, "each refusal logged");
@@ -208,7 +193,7 @@ class SecureCoordinatorTest {
         assertEquals(Status.Code.UNAVAILABLE, status.getCode(), kind + " -> " + method.getFullMethodName() + ": " + status);
       }
       if (!kind.equals("plaintext") && !kind.equals("no certificate")) {
-        assertTrue(logged.list.stream().anyMatch(e -> e.getLevel() == Level.WARN
+        assertTrue(logged.events().stream().anyMatch(e -> e.getLevel() == Level.WARN
             && e.getFormattedMessage().startsWith("TLS refused the client certificate")), kind + ": refusal logged");
       }
     } finally {
