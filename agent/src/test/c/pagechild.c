@@ -9,6 +9,7 @@
  *                 fill page i with the pattern of generation 2        -> "ok"
  *   stress SEED   start a thread writing random pages continuously    -> "ok"
  *   stop          stop that thread                                    -> "stopped <writes>"
+ *   count         writes of that thread so far                        -> "writes <writes>"
  *   fork          fork a child that writes its own pages and waits    -> "child <pid>"
  *   exit          exit 0
  * With a second argument "thp" the region is 2 MiB aligned and advised MADV_HUGEPAGE instead of
@@ -98,6 +99,8 @@ int main(int argc, char **argv) {
       running = 0;
       pthread_join(writer, NULL);
       printf("stopped %llu\n", (unsigned long long)writes);
+    } else if (strncmp(line, "count", 5) == 0) {
+      printf("writes %llu\n", (unsigned long long)writes);
     } else if (strncmp(line, "fork", 4) == 0) {
       pid_t pid = fork();
       if (pid == 0) {

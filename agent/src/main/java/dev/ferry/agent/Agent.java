@@ -1,7 +1,13 @@
 package dev.ferry.agent;
 
 import io.grpc.protobuf.services.HealthStatusManager;
+import dev.ferry.agent.criu.Checkpointer;
+import dev.ferry.agent.criu.CriuCheckpoints;
 import dev.ferry.agent.criu.CriuCommand;
+import dev.ferry.agent.criu.CriuRestores;
+import dev.ferry.agent.criu.MinimalParentImages;
+import dev.ferry.agent.criu.ProcessTree;
+import dev.ferry.agent.criu.Restorer;
 import dev.ferry.agent.criu.CriuProbe;
 import dev.ferry.agent.criu.CriuStatus;
 import dev.ferry.agent.destination.DestinationAgentService;
@@ -53,13 +59,20 @@ import org.slf4j.LoggerFactory;
 public final class Agent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Agent.class);
   public static final String VERSION = "0.1.0";
+  /** How long one criu dump or restore may take (scaled by the deadline scale). */
+  static final Duration CRIU_DEADLINE = Duration.ofMinutes(3);
 
   /** Everything an agent is built from. The seams default to "not in this build". */
   public record Config(String name, InetSocketAddress listen, Path dataDir, String zookeeper, String zkRoot,
       DeadlineScale deadlineScale, PrecopySessionFactory sessions, CheckpointHandler checkpoints,
       RestoreHandler restores, SendOptions sendDefaults, TransportSecurity security, ZooKeeperCredentials zkCredentials) {
 
-    /** An agent with the engine's trackers; the switch-over seams answer UNIMPLEMENTED until wired. */
+    /**
+     * An agent with the engine's trackers. The switch-over seams are left NONE here, which the
+     * agent replaces with CRIU's (criu.CriuCheckpoints/CriuRestores) when `criu check` passes on
+     * this host; without a usable CRIU they answer UNIMPLEMENTED (and the coordinator refuses a
+     * real migration up front, since the capabilities say CRIU is unusable).
+     */
     public static Config of(String name, InetSocketAddress listen, Path dataDir) {
       return new Config(name, listen, dataDir, null, "/ferry", DeadlineScale.ONE,
           new EngineSessions(SoftDirtyProbe.probe(), TrackerSettings.defaults()),
@@ -111,6 +124,9 @@ public final class Agent implements AutoCloseable {
   private final SoftDirtySupport softDirty;
   private final CriuStatus criu;
   private final AgentMetrics metrics;
+  /** The switch-over seams: CRIU's when usable here (and none was configured), else the configured ones. */
+  private final CheckpointHandler checkpoints;
+  private final RestoreHandler restores;
   private Server server;
   private AgentRegistration registration;
   private AgentHealth health; // guarded by this
@@ -127,9 +143,17 @@ public final class Agent implements AutoCloseable {
     PageHashing hashing = new PageHashing();
     this.stores = new PageStores(config.dataDir(), hashing);
     this.softDirty = SoftDirtyProbe.probe();
-    this.criu = probeCriu();
+    this.criu = probeCriu(config.deadlineScale().apply(Duration.ofSeconds(60)));
     SendOptions send = config.sendDefaults().withAckTimeout(transport.scaled(config.sendDefaults().ackTimeout()));
-    this.source = new SourceAgentService(this::capabilities, config.sessions(), config.checkpoints(), transport, send,
+    this.checkpoints = config.checkpoints() == CheckpointHandler.NONE && criu.usable()
+        ? new CriuCheckpoints(new Checkpointer(CriuCommand.onPath(), new MinimalParentImages(), new ProcessTree(),
+            config.deadlineScale().apply(CRIU_DEADLINE), List.of()), config.dataDir().resolve("checkpoints"))
+        : config.checkpoints();
+    this.restores = config.restores() == RestoreHandler.NONE && criu.usable()
+        ? new CriuRestores(new Restorer(CriuCommand.onPath(), new MinimalParentImages(), new ProcessTree(),
+            config.deadlineScale().apply(CRIU_DEADLINE), List.of()), workers)
+        : config.restores();
+    this.source = new SourceAgentService(this::capabilities, config.sessions(), checkpoints, transport, send,
         hashing, workers, scheduler, metrics, guards);
     metrics.watchStores(stores::bytesOnDisk, stores::pagesHeld);
   }
@@ -164,19 +188,20 @@ public final class Agent implements AutoCloseable {
     Agent agent = new Agent(config, metrics, guards);
     try {
       StreamTokens tokens = new StreamTokens();
-      DestinationAgentService destination = new DestinationAgentService(agent.stores, tokens, config.restores(),
+      DestinationAgentService destination = new DestinationAgentService(agent.stores, tokens, agent.restores,
           agent.workers, guards);
       if (guards.journal() != null) {
         JournalLeftovers.settle(guards.journal(), agent.source, destination);
       }
       agent.server = agent.transport.startServer(config.listen(), List.of(agent.source, destination,
-          new PageStreamService(agent.stores, tokens, metrics),
+          new PageStreamService(agent.stores, tokens, metrics, agent.restores::prepare),
           // grpc.health.v1: SERVING while the server runs (load balancers, `grpc_health_probe`)
           new HealthStatusManager().getHealthService()), agent.grpcExecutor);
       if (config.zookeeper() != null) {
         agent.registration = new AgentRegistration(config.zookeeper(), config.zkRoot(), config.name(), agent.capabilities(),
             config.zkCredentials());
         agent.scheduler.scheduleWithFixedDelay(() -> agent.registration.update(agent.capabilities()), 30, 30, TimeUnit.SECONDS);
+        agent.workers.execute(agent::discardStaleStores);
       }
       log.info("agent {} serving on {} (data dir {}, soft-dirty {}, criu {})", config.name(), agent.address(),
           config.dataDir(), agent.softDirty.available(), agent.criu.describe());
@@ -202,6 +227,29 @@ public final class Agent implements AutoCloseable {
           source::activeMigrations, zkGrace, System::nanoTime).start(scheduler);
     }
     return health;
+  }
+
+  /**
+   * Once registered: removes the page stores a previous run left for migrations the coordinators
+   * no longer list as unfinished. Runs once at start on a worker thread (it waits on ZooKeeper).
+   * Without ZooKeeper nothing is known, so nothing is removed.
+   */
+  private void discardStaleStores() {
+    AgentRegistration r = registration;
+    try {
+      if (r == null || !r.awaitRegistered(transport.scaled(Duration.ofSeconds(60)).toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("not registered in ZooKeeper yet: page stores of earlier runs are kept for now");
+        return;
+      }
+      List<String> removed = stores.discardStale(r.unfinishedMigrations());
+      if (!removed.isEmpty()) {
+        log.info("removed {} stale page store(s) of migrations no coordinator lists as unfinished: {}", removed.size(), removed);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      log.warn("could not clean up stale page stores: {}", e.toString());
+    }
   }
 
   /** Waits for the first ZooKeeper registration (tests, startup logs). */
@@ -242,7 +290,10 @@ public final class Agent implements AutoCloseable {
     return criu.publishTo(caps).build();
   }
 
-  /** Stops serving (in-flight calls get a short grace), ends throttles, closes the stores. Idempotent. */
+  /**
+   * Stops serving (in-flight quick calls get a short grace; rounds, checkpoints and restores are
+   * interrupted), ends throttles, closes the stores. Idempotent.
+   */
   @Override
   public void close() {
     synchronized (this) {
@@ -257,6 +308,10 @@ public final class Agent implements AutoCloseable {
     }
     if (server != null) {
       server.shutdown();
+      // Rounds, checkpoints and restores in flight are abandoned, not awaited: their callers get
+      // CANCELLED and roll back. (A restore finishing during the grace below would report a
+      // success the coordinator commits to while this agent is going away.)
+      workers.shutdownNow();
       try {
         if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
           server.shutdownNow();
@@ -283,9 +338,9 @@ public final class Agent implements AutoCloseable {
   }
 
   /** CRIU's typed status, probed once at start (also warms CRIU's kernel-feature cache). */
-  private static CriuStatus probeCriu() {
+  private static CriuStatus probeCriu(Duration deadline) {
     try {
-      return new CriuProbe(CriuCommand.onPath(), Duration.ofSeconds(60)).probe();
+      return new CriuProbe(CriuCommand.onPath(), deadline).probe();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new CriuStatus.Unusable("", "probe interrupted");

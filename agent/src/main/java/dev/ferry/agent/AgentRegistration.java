@@ -3,6 +3,9 @@ package dev.ferry.agent;
 import dev.ferry.proto.AgentCapabilities;
 import dev.ferry.service.zookeeper.ZooKeeperCredentials;
 import dev.ferry.service.zookeeper.ZooKeeperSecurity;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -18,6 +21,7 @@ import org.apache.zookeeper.CreateMode;
 final class AgentRegistration implements AutoCloseable {
   private final CuratorFramework client;
   private final PersistentNode node;
+  private final String root;
   private final String path;
 
   /** @param credentials Ferry's ZooKeeper identity (null: no authentication, open ACLs) */
@@ -31,6 +35,7 @@ final class AgentRegistration implements AutoCloseable {
     }
     client = builder.build();
     client.start();
+    this.root = root;
     path = root + "/agents/" + name;
     node = new PersistentNode(client, CreateMode.EPHEMERAL, false, path, capabilities.toByteArray());
     node.start();
@@ -48,6 +53,27 @@ final class AgentRegistration implements AutoCloseable {
   /** Whether the node is in place now: connected, and created (cheap: no ZooKeeper call). */
   boolean registered() {
     return client.getZookeeperClient().isConnected() && node.getActualPath() != null;
+  }
+
+  /**
+   * Ids of the migrations no coordinator has finished: the data (UTF-8 id) of the nodes
+   * {@code <root>/active/<host>:<pid>} of the coordinator's layout, created with a migration's plan
+   * and deleted with its terminal state. Blocks on ZooKeeper: not for an event thread.
+   */
+  Set<String> unfinishedMigrations() throws Exception {
+    Set<String> ids = new HashSet<>();
+    String active = root + "/active";
+    if (client.checkExists().forPath(active) == null) {
+      return ids;
+    }
+    for (String child : client.getChildren().forPath(active)) {
+      try {
+        ids.add(new String(client.getData().forPath(active + "/" + child), StandardCharsets.UTF_8));
+      } catch (org.apache.zookeeper.KeeperException.NoNodeException finishedMeanwhile) {
+        // the migration ended between the listing and the read
+      }
+    }
+    return ids;
   }
 
   void update(AgentCapabilities capabilities) {

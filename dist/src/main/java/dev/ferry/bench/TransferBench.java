@@ -45,7 +45,10 @@ public final class TransferBench {
   private final Path cPipeline;
   private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
 
-  private TransferBench(long sizeMib, Path work, Path cPipeline) {
+  private final boolean warmup;
+
+  private TransferBench(long sizeMib, Path work, Path cPipeline, boolean warmup) {
+    this.warmup = warmup;
     this.sizeMib = sizeMib;
     this.work = work;
     this.cPipeline = cPipeline;
@@ -53,11 +56,14 @@ public final class TransferBench {
 
   public static void main(String[] args) throws Exception {
     long mib = 1024;
+    boolean warmup = true;
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--size") && i + 1 < args.length) {
         mib = parseMib(args[++i]);
+      } else if (args[i].equals("--no-warmup")) {
+        warmup = false;
       } else if (args[i].equals("--help") || args[i].equals("-h")) {
-        System.out.println("usage: ferry-bench transfer [--size 1GiB]   (sizes: 256MiB, 1GiB, 4GiB)");
+        System.out.println("usage: ferry-bench transfer [--size 1GiB] [--no-warmup]   (sizes: 256MiB, 1GiB, 4GiB)");
         return;
       } else {
         System.err.println("ferry-bench transfer: unknown argument " + args[i] + " (try --help)");
@@ -66,7 +72,7 @@ public final class TransferBench {
     }
     Path work = Files.createTempDirectory("ferry-transfer-bench");
     try {
-      new TransferBench(mib, work, compile(work)).run();
+      new TransferBench(mib, work, compile(work), warmup).run();
     } finally {
       deleteTree(work);
     }
@@ -80,9 +86,15 @@ public final class TransferBench {
     return Long.parseLong(t.replaceAll("[^0-9]", ""));
   }
 
-  record Row(String workload, String path, String compression, long bytes, double seconds, long bytesOnWire) {
+  /** One measured copy; cpuSeconds: this JVM's CPU time during it (both agents), -1 for the C pipeline. */
+  record Row(String workload, String path, String compression, long bytes, double seconds, long bytesOnWire, double cpuSeconds) {
     double gbps() {
       return bytes / seconds / 1e9;
+    }
+
+    /** GB moved per CPU-second: what the code costs, much less sensitive to other load than GB/s. */
+    double gbPerCpuSecond() {
+      return cpuSeconds > 0 ? bytes / cpuSeconds / 1e9 : 0;
     }
   }
 
@@ -107,6 +119,12 @@ public final class TransferBench {
         // Its first OK line comes after it has filled its memory: reading while it still faults
         // pages in would time its start-up (and a varying part of its size), not the transfer.
         demo.awaitOkLines(1, Duration.ofSeconds(120));
+        if (warmup) {
+          // A long-running agent has compiled its hot paths; the first round of a fresh JVM
+          // would time the JIT. Reported, not counted.
+          Row w = agents.transfer("demo", (int) demo.pid(), Compression.COMPRESSION_NONE);
+          rows.add(new Row("warmup", w.path(), w.compression(), w.bytes(), w.seconds(), w.bytesOnWire(), w.cpuSeconds()));
+        }
         rows.add(agents.transfer("demo", (int) demo.pid(), Compression.COMPRESSION_NONE));
         rows.add(agents.transfer("demo", (int) demo.pid(), Compression.COMPRESSION_LZ4));
       }
@@ -121,10 +139,14 @@ public final class TransferBench {
     } finally {
       sampler.interrupt();
     }
-    System.out.printf("%-8s %-10s %-5s %10s %9s %8s %12s%n", "workload", "path", "comp", "MiB", "seconds", "GB/s", "wire MiB");
+    System.out.printf("%-8s %-10s %-5s %10s %9s %8s %12s %8s %9s%n", "workload", "path", "comp", "MiB", "seconds", "GB/s", "wire MiB",
+        "cpu s", "GB/cpu-s");
     for (Row r : rows) {
-      System.out.printf(Locale.ROOT, "%-8s %-10s %-5s %10d %9.3f %8.3f %12d%n", r.workload(), r.path(), r.compression(),
-          r.bytes() >> 20, r.seconds(), r.gbps(), r.bytesOnWire() >> 20);
+      System.out.printf(Locale.ROOT, "%-8s %-10s %-5s %10d %9.3f %8.3f %12d %8.2f %9.3f%n", r.workload(), r.path(), r.compression(),
+          r.bytes() >> 20, r.seconds(), r.gbps(), r.bytesOnWire() >> 20, r.cpuSeconds(), r.gbPerCpuSecond());
+    }
+    if (warmup) {
+      rows.remove(0);
     }
     double transfer = rows.get(0).gbps();
     double c = rows.get(rows.size() - 1).gbps();
@@ -138,8 +160,9 @@ public final class TransferBench {
           + "scheduling delays far more than the two-process C pipeline; rerun on an idle host%n", load, cpus);
     }
     System.out.printf(Locale.ROOT, "transfer_gbps=%.3f transfer_lz4_gbps=%.3f zero_gbps=%.3f zero_lz4_gbps=%.3f "
-            + "c_pipeline_gbps=%.3f c_zero_gbps=%.3f ratio=%.2f peak_heap_mib=%d size_mib=%d load=%.1f%n",
-        transfer, rows.get(1).gbps(), rows.get(2).gbps(), rows.get(3).gbps(), c, rows.get(4).gbps(), transfer / c, peakMib, sizeMib,
+            + "c_pipeline_gbps=%.3f c_zero_gbps=%.3f ratio=%.2f transfer_gb_per_cpu_s=%.3f peak_heap_mib=%d size_mib=%d load=%.1f%n",
+        transfer, rows.get(1).gbps(), rows.get(2).gbps(), rows.get(3).gbps(), c, rows.get(4).gbps(), transfer / c,
+        rows.get(0).gbPerCpuSecond(), peakMib, sizeMib,
         ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
   }
 
@@ -151,7 +174,7 @@ public final class TransferBench {
       throw new IOException("c-pipeline copy failed: " + out);
     }
     double seconds = Double.parseDouble(out.substring(out.indexOf("seconds=") + 8).trim());
-    return new Row(workload, "c-pipeline", "-", sizeMib << 20, seconds, sizeMib << 20);
+    return new Row(workload, "c-pipeline", "-", sizeMib << 20, seconds, sizeMib << 20, -1);
   }
 
   /** Two agents on loopback ports in this JVM and the coordinator's calls to them. */
@@ -176,12 +199,43 @@ public final class TransferBench {
       dst().prepareReceive(PrepareReceiveRequest.newBuilder().setMigrationId(id).setStreamToken(token).setSourceHost("bench-src").build());
       src().startTracking(StartTrackingRequest.newBuilder().setMigrationId(id).setPid(pid).setDestinationAddress(destination.address())
           .setDestinationHost("bench-dst").setStreamToken(token).setCompression(compression).setDryRun(true).build());
+      long cpuBefore = processCpuNanos();
+      java.util.Map<String, Long> threadsBefore = threadCpu();
       RoundFigures f = src().runRound(RunRoundRequest.newBuilder().setMigrationId(id).setRound(1).build());
+      double cpu = (processCpuNanos() - cpuBefore) / 1e9;
+      java.util.Map<String, Long> threadsAfter = threadCpu();
+      StringBuilder where = new StringBuilder();
+      threadsAfter.entrySet().stream()
+          .map(e -> java.util.Map.entry(e.getKey(), e.getValue() - threadsBefore.getOrDefault(e.getKey(), 0L)))
+          .filter(e -> e.getValue() > 10_000_000L)
+          .sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed())
+          .forEach(e -> where.append(String.format(Locale.ROOT, " %s=%.2fs", e.getKey(), e.getValue() / 1e9)));
+      System.err.println(workload + " " + compression + " CPU by thread (JVM threads only):" + where);
       System.err.println(workload + " " + compression + ": " + f.toString().replace('\n', ' '));
       src().stopTracking(MigrationRef.newBuilder().setMigrationId(id).build());
       dst().discard(MigrationRef.newBuilder().setMigrationId(id).build());
       return new Row(workload, "ferry-grpc", compression == Compression.COMPRESSION_LZ4 ? "lz4" : "none",
-          f.getDirtyPages() * 4096, f.getRoundMicros() / 1e6, f.getBytesSent());
+          f.getDirtyPages() * 4096, f.getRoundMicros() / 1e6, f.getBytesSent(), cpu);
+    }
+
+    /** CPU time of the live Java threads (compiler and GC threads not included), by name without numbers. */
+    private static java.util.Map<String, Long> threadCpu() {
+      java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+      java.util.Map<String, Long> byName = new java.util.HashMap<>();
+      for (java.lang.management.ThreadInfo t : threads.getThreadInfo(threads.getAllThreadIds())) {
+        if (t != null) {
+          long ns = threads.getThreadCpuTime(t.getThreadId());
+          if (ns > 0) {
+            byName.merge(t.getThreadName().replaceAll("[0-9]+", "N"), ns, Long::sum);
+          }
+        }
+      }
+      return byName;
+    }
+
+    private static long processCpuNanos() {
+      return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+          ? os.getProcessCpuTime() : -1;
     }
 
     private DestinationAgentGrpc.DestinationAgentBlockingStub dst() {

@@ -1,6 +1,7 @@
 package dev.ferry.demo;
 
 import dev.ferry.agent.Agent;
+import dev.ferry.agent.transport.DeadlineScale;
 import dev.ferry.cli.MigrateCommand;
 import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
@@ -16,6 +17,7 @@ import dev.ferry.testkit.MemtouchLine;
 import dev.ferry.testkit.Workload;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,6 +26,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -86,7 +90,7 @@ public final class DemoMain implements Callable<Integer> {
                         + " pages/s dirtied, verifying itself every second into " + w.outputFile());
                 MemtouchLine first = w.awaitOkLines(1, Duration.ofSeconds(60));
                 say("  " + first.raw());
-                int code = migrate(zk, w.pid());
+                int code = migrate(zk, w);
                 MemtouchLine later = w.awaitOkBeyond(first.counter() + 1, Duration.ofSeconds(30));
                 say("  " + later.raw());
                 w.assertNoCorruption();
@@ -110,7 +114,8 @@ public final class DemoMain implements Callable<Integer> {
      * {@code migrate <pid> --from host1 --to host2 [--dry-run]} with its live table; returns
      * migrate's exit code.
      */
-    private int migrate(EmbeddedZooKeeper zk, long pid) throws Exception {
+    private int migrate(EmbeddedZooKeeper zk, Workload w) throws Exception {
+        long pid = w.pid();
         Path data = Files.createTempDirectory("ferry-demo");
         InetSocketAddress loopback = new InetSocketAddress("127.0.0.1", 0);
         // Its own development CA and certificates (agents host1/host2, coordinator, operator), and
@@ -119,8 +124,9 @@ public final class DemoMain implements Callable<Integer> {
         DevCertificates certs = DevCertificates.createAll(certsDir, "host1", "host2");
         ZooKeeperCredentials zkSecret = ZooKeeperCredentials.createSecretFile(data.resolve("zk-secret"), ZooKeeperCredentials.DEFAULT_USER);
         say("development certificates (CA, host1, host2, coordinator, operator, viewer) in " + certsDir);
-        try (Agent host1 = Agent.start(agent("host1", loopback, data, certs, zk, zkSecret));
-             Agent host2 = Agent.start(agent("host2", loopback, data, certs, zk, zkSecret));
+        DeadlineScale scale = DeadlineScale.fromEnvironment(System.getenv());
+        try (Agent host1 = Agent.start(agent("host1", loopback, data, certs, zk, zkSecret).withDeadlineScale(scale));
+             Agent host2 = Agent.start(agent("host2", loopback, data, certs, zk, zkSecret).withDeadlineScale(scale));
              Coordinator coordinator = new Coordinator(new Coordinator.Config(loopback, zk.connectString(), new ZkLayout("/ferry"),
                      Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment(TransportSecurity.mutualTls(certs.coordinator())),
                      zkSecret)).start()) {
@@ -143,12 +149,24 @@ public final class DemoMain implements Callable<Integer> {
                     "--coordinator", coordinator.address(), "--certs", certsDir.toString(), "--cert-name", DevCertificates.OPERATOR));
             if (dryRun) {
                 args.add("--dry-run");
+            } else if (LabEnvironment.isLab()) {
+                // Under emulation everything is ~10x slower (CRIU alone takes seconds): a limit the
+                // emulated switch-over can meet, else pre-copy never ends.
+                args.addAll(List.of("--downtime-limit", "30s", "--max-rounds", "12"));
             }
             say("$ migrate " + String.join(" ", args));
-            PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+            StringWriter copy = new StringWriter();
+            PrintWriter out = new PrintWriter(new TeeWriter(new PrintWriter(System.out, true, StandardCharsets.UTF_8), copy), true);
             PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
             int code = MigrateCommand.run(args.toArray(String[]::new), out, err, new ByteArrayInputStream(new byte[0]));
             say("migrate exited with " + code);
+            Matcher moved = MOVED.matcher(copy.toString());
+            if (!dryRun && code == 0 && moved.find()) {
+                long now = Long.parseLong(moved.group(1));
+                w.movedTo(now);
+                say("the workload now runs on host2 as pid " + now + (isAlive(pid) ? "; pid " + pid + " STILL RUNS on host1"
+                        : "; its copy on host1 (pid " + pid + ") is gone"));
+            }
             return code;
         }
     }
@@ -157,6 +175,40 @@ public final class DemoMain implements Callable<Integer> {
                                       ZooKeeperCredentials zkSecret) {
         return Agent.Config.of(host, listen, data.resolve(host)).withZookeeper(zk.connectString(), "/ferry")
                 .withSecurity(TransportSecurity.mutualTls(certs.agent(host))).withZookeeperCredentials(zkSecret);
+    }
+
+    private static final Pattern MOVED = Pattern.compile("now runs on host2 as pid (\\d+)");
+
+    private static boolean isAlive(long pid) {
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    /** What migrate prints goes to the terminal and into a copy (to learn the restored pid). */
+    private static final class TeeWriter extends java.io.Writer {
+        private final java.io.Writer a;
+        private final java.io.Writer b;
+
+        TeeWriter(java.io.Writer a, java.io.Writer b) {
+            this.a = a;
+            this.b = b;
+        }
+
+        @Override
+        public void write(char[] buf, int off, int len) throws java.io.IOException {
+            a.write(buf, off, len);
+            b.write(buf, off, len);
+        }
+
+        @Override
+        public void flush() throws java.io.IOException {
+            a.flush();
+            b.flush();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            flush();
+        }
     }
 
     private List<String> rerunArgs() {

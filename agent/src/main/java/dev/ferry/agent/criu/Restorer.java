@@ -125,6 +125,16 @@ public final class Restorer {
     return processes.resume(restored) > 0;
   }
 
+  /** Rollback: kill the restored (stopped) copy. Idempotent; false if it was already gone. */
+  public boolean kill(ProcessTree.Identity restored) {
+    return processes.kill(restored);
+  }
+
+  /** Whether the restored process still runs (is the one restored, not a reused pid). */
+  public boolean alive(ProcessTree.Identity restored) {
+    return processes.alive(restored);
+  }
+
   /** Rollback: kill the restored (stopped) copy if any and delete the work dir. Idempotent. */
   public void discard(Optional<ProcessTree.Identity> restored, Path workDir) throws IOException {
     restored.ifPresent(processes::kill);

@@ -15,6 +15,13 @@ import io.grpc.StatusException;
 public interface RestoreHandler {
   RestoreReply restore(PageStore store) throws StatusException, InterruptedException;
 
+  /**
+   * The switch-over began: the source opened the final image stream (and is dumping now). Start
+   * what does not need the final images (the parent pages from the store) in the background.
+   * Called on a gRPC thread: must not block. No round changes the store any more.
+   */
+  default void prepare(PageStore store) {}
+
   ResumeRestoredReply resume(String migrationId) throws StatusException;
 
   /** Kills a restored (stopped) copy, if any. Idempotent. */

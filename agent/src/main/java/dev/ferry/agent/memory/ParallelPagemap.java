@@ -13,8 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
@@ -62,11 +64,18 @@ public final class ParallelPagemap implements AutoCloseable {
     }
     this.threads = threads;
     AtomicInteger n = new AtomicInteger();
-    this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, r -> {
-      Thread t = new Thread(r, "ferry-pagemap-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    if (threads == 1) {
+      this.pool = null;
+    } else {
+      ThreadPoolExecutor p = new ThreadPoolExecutor(threads - 1, threads - 1, 0, TimeUnit.MILLISECONDS,
+          new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "ferry-pagemap-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+          });
+      p.prestartAllCoreThreads(); // not inside the first freeze
+      this.pool = p;
+    }
   }
 
   public int threads() {

@@ -4,6 +4,7 @@ import dev.ferry.proto.CheckpointReply;
 import dev.ferry.proto.CheckpointRequest;
 import io.grpc.Status;
 import io.grpc.StatusException;
+import java.util.Optional;
 
 /**
  * Seam for the switch-over (dev.ferry.agent.criu): stop the process, write the CRIU parent image
@@ -15,6 +16,20 @@ import io.grpc.StatusException;
 @FunctionalInterface
 public interface CheckpointHandler {
   CheckpointReply checkpoint(SourceMigration migration, CheckpointRequest request) throws StatusException, InterruptedException;
+
+  /**
+   * Rollback: resumes the process tree this handler stopped for the migration (its dumped
+   * identity, safe against pid reuse). Empty when it stopped nothing for it (no checkpoint ran,
+   * or it was resumed or killed already); otherwise whether anything was stopped. Idempotent.
+   */
+  default Optional<Boolean> resume(String migrationId) {
+    return Optional.empty();
+  }
+
+  /** After the commit: kills the stopped tree dumped for the migration. Empty as for {@link #resume}. */
+  default Optional<Boolean> kill(String migrationId) {
+    return Optional.empty();
+  }
 
   /** Until the switch-over lands: a clear UNIMPLEMENTED. */
   CheckpointHandler NONE = (migration, request) -> {

@@ -189,7 +189,15 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
   public void checkpoint(CheckpointRequest request, StreamObserver<CheckpointReply> response) {
     onRoundThread(request.getMigrationId(), response, m -> {
       enterSwitchover(m);
-      return checkpoints.checkpoint(m, request);
+      // No throttle tick may SIGCONT the copy CRIU leaves stopped: two copies would run.
+      m.throttle().set(0);
+      try {
+        return checkpoints.checkpoint(m, request);
+      } finally {
+        // --track-mem made CRIU clear soft-dirty (also when the dump then failed): pages it saw
+        // are clean but the destination may lack them, so no pre-copy round may follow.
+        m.endPrecopy("a checkpoint ran (CRIU's --track-mem cleared soft-dirty); migrate again to continue");
+      }
     });
   }
 
@@ -208,15 +216,25 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
 
   @Override
   public void resumeSource(MigrationRef request, StreamObserver<ResumeSourceReply> response) {
-    SourceMigration m = migrations.get(request.getMigrationId());
+    String id = request.getMigrationId();
+    SourceMigration m = migrations.get(id);
     if (m != null) {
       m.throttle().set(0);
     }
-    ProcessIdentity left = m == null ? settle(adopted.remove(request.getMigrationId())) : null;
-    int pid = m != null ? m.pid() : left != null && left.alive() ? (int) left.pid() : -1;
-    boolean wasStopped = pid > 0 && Signals.state(pid) == 'T';
-    if (pid > 0) {
-      signals.send(pid, Signals.SIGCONT);
+    // A process a previous run of this agent left (adopted from the rollback journal), if any.
+    ProcessIdentity left = m == null ? settle(adopted.remove(id)) : null;
+    // The tree the checkpoint stopped (by identity) if there was one; else the tracked (or
+    // adopted) pid, which a throttle may have left stopped.
+    boolean wasStopped = checkpoints.resume(id).orElseGet(() -> {
+      int pid = m != null ? m.pid() : left != null && left.alive() ? (int) left.pid() : -1;
+      boolean stopped = pid > 0 && Signals.state(pid) == 'T';
+      if (pid > 0) {
+        signals.send(pid, Signals.SIGCONT);
+      }
+      return stopped;
+    });
+    if (wasStopped) {
+      log.info("migration {}: source process resumed (rollback)", id);
     }
     // the coordinator rolled the migration back: nothing is left here to undo on stop
     endGuard(request.getMigrationId());
@@ -225,17 +243,19 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
 
   @Override
   public void killSource(MigrationRef request, StreamObserver<KillSourceReply> response) {
-    SourceMigration m = migrations.remove(request.getMigrationId());
-    boolean killed = false;
+    String id = request.getMigrationId();
+    SourceMigration m = migrations.remove(id);
+    // After the commit: the stopped copy CRIU dumped (by identity: a reused pid is left alone).
+    boolean killed = checkpoints.kill(id).orElseGet(() -> m != null && signals.send(m.pid(), Signals.SIGKILL));
     if (m != null) {
       metrics.migrationClosed(m.id());
-      killed = signals.send(m.pid(), Signals.SIGKILL);
       m.close();
     } else {
-      ProcessIdentity left = settle(adopted.remove(request.getMigrationId()));
-      killed = left != null && left.alive() && signals.send((int) left.pid(), Signals.SIGKILL);
+      ProcessIdentity left = settle(adopted.remove(id));
+      killed = killed || left != null && left.alive() && signals.send((int) left.pid(), Signals.SIGKILL);
     }
-    endGuard(request.getMigrationId());
+    endGuard(id);
+    log.info("migration {}: source copy {}", id, killed ? "killed" : "already gone");
     reply(response, KillSourceReply.newBuilder().setKilled(killed).build());
   }
 

@@ -193,9 +193,26 @@ public final class SourceMigration implements AutoCloseable {
         .build();
   }
 
+  /** No more pre-copy rounds: {@link #runRound} fails with FAILED_PRECONDITION naming {@code why}. */
+  void endPrecopy(String why) {
+    if (broken == null) {
+      broken = why;
+    }
+  }
+
   /** Pushes a final CRIU image dir to the destination (for the switch-over). */
   public dev.ferry.proto.ImagesAck pushImages(java.nio.file.Path dir) throws StatusException, InterruptedException {
     return dev.ferry.agent.transfer.ImagePusher.push(transport, channel, id, streamToken, dir, options.ackTimeout());
+  }
+
+  /**
+   * Opens the image stream, then lets {@code producer} write {@code dir} (the dump), then pushes
+   * it: the destination learns from the stream's header that the switch-over began and lays out
+   * its parent pages meanwhile. Null when the producer returned false (nothing sent).
+   */
+  public dev.ferry.proto.ImagesAck pushImages(java.nio.file.Path dir, dev.ferry.agent.transfer.ImagePusher.Producer producer)
+      throws StatusException, InterruptedException {
+    return dev.ferry.agent.transfer.ImagePusher.push(transport, channel, id, streamToken, dir, options.ackTimeout(), producer);
   }
 
   private static dev.ferry.proto.AddressRange range(AddressRange a) {

@@ -52,6 +52,11 @@ public final class PageStore implements AutoCloseable {
   private final PageHashing hashing;
   private final PageTable index = new PageTable(true);
   private final Map<Integer, FileChannel> layers = new TreeMap<>();
+  /** Index entries per layer (round); a layer at 0 holds nothing live and may be compacted. */
+  private final Map<Integer, Long> live = new TreeMap<>();
+  private final Set<Integer> withRemovals = new java.util.HashSet<>();
+  /** The page-index part of a location meaning "all-zero page" (no data in the layer). */
+  private static final long ZERO_PAGE = 0xFFFF_FFFFL;
   private final AtomicReference<RoundWriter> active = new AtomicReference<>();
   private volatile Status status = new Status(0, 0, 0, 0);
   private volatile boolean closed;
@@ -121,20 +126,8 @@ public final class PageStore implements AutoCloseable {
         throw new StoreException(StoreException.Kind.CORRUPT, "round " + round + " out of order");
       }
       Path pages = dir.resolve(pagesName(round));
-      long[] maxIndex = {-1};
       FileChannel channel = openLayer(round);
-      RoundLog.replay(dir.resolve(logName(round)), round, new RoundLog.Replay() {
-        @Override
-        public void removal(RoundLog.Removal r) {
-          index.removeRange(r.pid(), r.range().start(), r.range().end());
-        }
-
-        @Override
-        public void entry(RoundLog.Entry en) {
-          index.put(en.pid(), en.address(), en.hash(), en.location() == RoundLog.ZERO_LOCATION ? -1 : location(round, en.location()));
-          maxIndex[0] = Math.max(maxIndex[0], en.location());
-        }
-      });
+      long[] maxIndex = replayLayer(round);
       try {
         if (channel.size() < (maxIndex[0] + 1) * PageHashing.PAGE) {
           throw new StoreException(StoreException.Kind.CORRUPT, pages + " is shorter than its log says");
@@ -193,7 +186,7 @@ public final class PageStore implements AutoCloseable {
       return false;
     }
     long loc = index.location(pid, address);
-    if (loc == -1) {
+    if ((loc & ZERO_PAGE) == ZERO_PAGE) {
       for (int i = 0; i < PageHashing.PAGE; i += 8) {
         dst.putLong(0L);
       }
@@ -223,7 +216,7 @@ public final class PageStore implements AutoCloseable {
 
   /** Visits the held pages of {@code pid} in address order (location -1: all-zero page). */
   public void forEachPage(int pid, PageTable.PageVisitor visitor) {
-    index.forEach(pid, visitor);
+    index.forEach(pid, (address, hash, loc) -> visitor.page(address, hash, (loc & ZERO_PAGE) == ZERO_PAGE ? -1 : loc));
   }
 
   /** Deletes the store from disk; any round in progress is aborted. Idempotent. */
@@ -294,21 +287,76 @@ public final class PageStore implements AutoCloseable {
       if (committed) {
         int round = writer.round();
         layers.put(round, openLayer(round));
-        RoundLog.replay(dir.resolve(logName(round)), round, new RoundLog.Replay() {
-          @Override
-          public void removal(RoundLog.Removal r) {
-            index.removeRange(r.pid(), r.range().start(), r.range().end());
-          }
-
-          @Override
-          public void entry(RoundLog.Entry en) {
-            index.put(en.pid(), en.address(), en.hash(), en.location() == RoundLog.ZERO_LOCATION ? -1 : location(round, en.location()));
-          }
-        });
+        replayLayer(round);
+        compact(round);
         publish(round);
       }
     } finally {
       active.compareAndSet(writer, null);
+    }
+  }
+
+  /**
+   * Applies layer {@code round}'s log to the index, keeping each layer's count of live pages.
+   * Returns {highest page index the log names} (-1 if none).
+   */
+  private long[] replayLayer(int round) throws StoreException {
+    long[] maxIndex = {-1};
+    PageTable.PageVisitor dropped = (address, hash, loc) -> live.merge((int) (loc >>> 32), -1L, Long::sum);
+    RoundLog.replay(dir.resolve(logName(round)), round, new RoundLog.Replay() {
+      @Override
+      public void removal(RoundLog.Removal r) {
+        withRemovals.add(round);
+        index.removeRange(r.pid(), r.range().start(), r.range().end(), dropped);
+      }
+
+      @Override
+      public void entry(RoundLog.Entry en) {
+        long old = index.hash(en.pid(), en.address()) == 0 ? 0 : index.location(en.pid(), en.address());
+        if (old != 0) {
+          dropped.page(en.address(), 0, old);
+        }
+        boolean zero = en.location() == RoundLog.ZERO_LOCATION;
+        index.put(en.pid(), en.address(), en.hash(), location(round, zero ? ZERO_PAGE : en.location()));
+        live.merge(round, 1L, Long::sum);
+        maxIndex[0] = Math.max(maxIndex[0], en.location());
+      }
+    });
+    live.putIfAbsent(round, 0L);
+    return maxIndex;
+  }
+
+  /**
+   * Compaction: deletes the layers older than {@code newest} that no longer hold a live page
+   * (every page superseded by a later round or dropped by a later removal). Only layers without
+   * removals go: replaying the remaining logs then rebuilds exactly the same index, so a crash
+   * during or after the deletion loses nothing. (A layer that dropped areas keeps its log, since
+   * its removals still shadow pages of older layers during a replay.)
+   */
+  private void compact(int newest) {
+    for (var it = live.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      int round = e.getKey();
+      if (round < newest && e.getValue() == 0 && !withRemovals.contains(round)) {
+        FileChannel channel = layers.remove(round);
+        try {
+          if (channel != null) {
+            channel.close();
+          }
+        } catch (IOException ex) {
+          log.debug("closing layer {} of {}: {}", round, migrationId, ex.toString());
+        }
+        // The log first: without it, a reopen treats a leftover pages file as never committed.
+        for (String name : List.of(logName(round), pagesName(round))) {
+          try {
+            Files.deleteIfExists(dir.resolve(name));
+          } catch (IOException ex) {
+            log.warn("migration {}: could not delete {} of a superseded layer: {}", migrationId, name, ex.toString());
+          }
+        }
+        it.remove();
+        log.debug("migration {}: layer of round {} superseded by later rounds, deleted", migrationId, round);
+      }
     }
   }
 

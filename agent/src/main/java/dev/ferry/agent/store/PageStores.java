@@ -3,8 +3,12 @@ package dev.ferry.agent.store;
 import dev.ferry.agent.transfer.PageHashing;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.regex.Pattern;
@@ -75,6 +79,34 @@ public final class PageStores implements AutoCloseable {
     if (Files.isDirectory(dir)) {
       PageStore.forDeletion(migrationId, dir, hashing).discard();
     }
+  }
+
+  /**
+   * Deletes the stores an earlier run of the agent left on disk whose migration is not in
+   * {@code unfinished} (the coordinators finished it while this agent was down, or it never
+   * got a terminal state here): not open in this run, not unfinished. Returns the ids removed.
+   */
+  public synchronized List<String> discardStale(Set<String> unfinished) throws IOException {
+    List<String> removed = new ArrayList<>();
+    if (!Files.isDirectory(root)) {
+      return removed;
+    }
+    List<String> candidates = new ArrayList<>();
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, Files::isDirectory)) {
+      dirs.forEach(d -> candidates.add(d.getFileName().toString()));
+    }
+    for (String id : candidates) {
+      if (open.containsKey(id) || unfinished.contains(id)) {
+        continue;
+      }
+      try {
+        discard(id);
+        removed.add(id);
+      } catch (StoreException e) {
+        // not a store of ours (a name no migration id can have): leave it
+      }
+    }
+    return removed;
   }
 
   /** Bytes the open stores' files take on disk (metrics; each store's status is a volatile snapshot). */

@@ -8,6 +8,7 @@ import dev.ferry.agent.memory.PagemapEntry;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * One process's part of a capture: the plan (maps parsed and classified, done before any freeze)
@@ -69,7 +70,7 @@ final class ProcessScanner {
    *     to the session (then everything is new)
    * @param holes null, or the content-hash tracker's view of holes (see {@link Holes})
    */
-  static ProcessScan decode(Plan plan, java.util.function.IntFunction<LongBuffer> entries,
+  static ProcessScan decode(Plan plan, IntFunction<LongBuffer> entries,
       List<AddressRange> previous, Mode mode, Holes holes) {
     PageRuns runs = new PageRuns();
     List<AddressRange> vdso = new ArrayList<>();

@@ -40,6 +40,26 @@ public final class ImagePusher {
 
   public static ImagesAck push(AgentTransport transport, ManagedChannel channel, String migrationId, ByteString token,
       Path dir, Duration ackTimeout) throws StatusException, InterruptedException {
+    return push(transport, channel, migrationId, token, dir, ackTimeout, () -> true);
+  }
+
+  /**
+   * Produces the image dir once the stream is open. Returns false when there is nothing to send
+   * (the stream is then cancelled and {@link #push} returns null).
+   */
+  @FunctionalInterface
+  public interface Producer {
+    boolean produce() throws InterruptedException;
+  }
+
+  /**
+   * As {@link #push(AgentTransport, ManagedChannel, String, ByteString, Path, Duration)}, but the
+   * stream's header goes out first and {@code producer} writes {@code dir} afterwards: the header
+   * tells the destination the final images are coming, so it can lay out the parent pages while
+   * the source dumps. Returns null when the producer gave up.
+   */
+  public static ImagesAck push(AgentTransport transport, ManagedChannel channel, String migrationId, ByteString token,
+      Path dir, Duration ackTimeout, Producer producer) throws StatusException, InterruptedException {
     CompletableFuture<ImagesAck> result = new CompletableFuture<>();
     Object ready = new Object();
     ClientCallStreamObserver<ImageStreamMessage>[] holder = new ClientCallStreamObserver[1];
@@ -76,6 +96,17 @@ public final class ImagePusher {
     try {
       send(stream, ready, result, ImageStreamMessage.newBuilder().setHeader(
           ImageHeader.newBuilder().setMigrationId(migrationId).setStreamToken(token)).build());
+      boolean produced = false;
+      try {
+        produced = producer.produce();
+      } finally {
+        if (!produced) {
+          stream.cancel("the source produced no images (its checkpoint failed)", null);
+        }
+      }
+      if (!produced) {
+        return null;
+      }
       ByteBuffer buffer = AlignedBuffers.allocate(CHUNK);
       int files = 0;
       long bytes = 0;

@@ -42,10 +42,14 @@ final class ImageReceiver implements StreamObserver<ImageStreamMessage> {
   private long bytes;
   private boolean done;
 
-  ImageReceiver(ServerCallStreamObserver<ImagesAck> call, PageStores stores, StreamTokens tokens) {
+  private final java.util.function.Consumer<PageStore> headerReceived;
+
+  ImageReceiver(ServerCallStreamObserver<ImagesAck> call, PageStores stores, StreamTokens tokens,
+      java.util.function.Consumer<PageStore> headerReceived) {
     this.call = call;
     this.stores = stores;
     this.tokens = tokens;
+    this.headerReceived = headerReceived;
   }
 
   @Override
@@ -83,6 +87,7 @@ final class ImageReceiver implements StreamObserver<ImageStreamMessage> {
     tmp = store.directory().resolve("final.tmp");
     deleteTree(tmp);
     Files.createDirectories(tmp);
+    headerReceived.accept(store);
   }
 
   private void onChunk(ImageChunk chunk) throws IOException {
@@ -117,8 +122,19 @@ final class ImageReceiver implements StreamObserver<ImageStreamMessage> {
       throw Status.DATA_LOSS.withDescription(String.format("final images: the source sent %d files / %d bytes, %d / %d arrived",
           trailer.getFiles(), trailer.getBytes(), files.size(), bytes)).asRuntimeException();
     }
+    // On disk before the rename: a crash leaves either no final/ or a complete one.
+    try (var list = Files.list(tmp)) {
+      for (Path f : list.toList()) {
+        try (FileChannel c = FileChannel.open(f, StandardOpenOption.WRITE)) {
+          c.force(true);
+        }
+      }
+    }
     deleteTree(target);
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    try (FileChannel d = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
+      d.force(true);
+    }
     done = true;
     call.onNext(ImagesAck.newBuilder().setFiles(files.size()).setBytes(bytes).build());
     call.onCompleted();

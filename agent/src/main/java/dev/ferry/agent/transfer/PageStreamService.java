@@ -1,6 +1,7 @@
 package dev.ferry.agent.transfer;
 
 import dev.ferry.agent.metrics.AgentMetrics;
+import dev.ferry.agent.store.PageStore;
 import dev.ferry.agent.store.PageStores;
 import dev.ferry.proto.ImageStreamMessage;
 import dev.ferry.proto.ImagesAck;
@@ -13,6 +14,7 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import java.util.function.Consumer;
 
 /**
  * The destination's PageStream service: rounds of pages into the page store, final CRIU images
@@ -24,14 +26,25 @@ public final class PageStreamService implements PageStreamGrpc.AsyncService, io.
   private final StreamTokens tokens;
   private final AgentMetrics metrics;
 
+  private final Consumer<PageStore> finalImagesComing;
+
   public PageStreamService(PageStores stores, StreamTokens tokens) {
-    this(stores, tokens, AgentMetrics.unexposed());
+    this(stores, tokens, AgentMetrics.unexposed(), store -> {});
   }
 
   public PageStreamService(PageStores stores, StreamTokens tokens, AgentMetrics metrics) {
+    this(stores, tokens, metrics, store -> {});
+  }
+
+  /**
+   * @param finalImagesComing told (on a gRPC thread; must not block) when a final image stream
+   *     with a valid token opens: the source is dumping
+   */
+  public PageStreamService(PageStores stores, StreamTokens tokens, AgentMetrics metrics, Consumer<PageStore> finalImagesComing) {
     this.stores = stores;
     this.tokens = tokens;
     this.metrics = metrics;
+    this.finalImagesComing = finalImagesComing;
   }
 
   /**
@@ -76,7 +89,7 @@ public final class PageStreamService implements PageStreamGrpc.AsyncService, io.
   public StreamObserver<ImageStreamMessage> pushImages(StreamObserver<ImagesAck> responseObserver) {
     ServerCallStreamObserver<ImagesAck> call = (ServerCallStreamObserver<ImagesAck>) responseObserver;
     call.disableAutoRequest();
-    ImageReceiver receiver = new ImageReceiver(call, stores, tokens);
+    ImageReceiver receiver = new ImageReceiver(call, stores, tokens, finalImagesComing);
     call.request(1);
     return receiver;
   }

@@ -101,6 +101,11 @@ public final class PageTable {
 
   /** Drops every page of {@code pid} in [start, end); returns how many were dropped. */
   public long removeRange(int pid, long start, long end) {
+    return removeRange(pid, start, end, null);
+  }
+
+  /** As {@link #removeRange(int, long, long)}, telling {@code onRemoved} (if not null) each page dropped. */
+  public long removeRange(int pid, long start, long end, PageVisitor onRemoved) {
     lastChunk = null; // chunks may be dropped below
     NavigableMap<Long, Chunk> chunks = byPid.get(pid);
     if (chunks == null) {
@@ -116,6 +121,9 @@ public final class PageTable {
       for (int i = 0; i < CHUNK_PAGES; i++) {
         long address = base + (long) i * PageHashing.PAGE;
         if (chunk.hashes[i] != 0 && address >= start && address < end) {
+          if (onRemoved != null) {
+            onRemoved.page(address, chunk.hashes[i], withLocations ? chunk.locations[i] : 0);
+          }
           digest -= chunk.hashes[i];
           chunk.hashes[i] = 0;
           chunk.used--;

@@ -65,7 +65,9 @@ public final class AgentTransport {
         .executor(executor)
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         .flowControlWindow(STREAM_WINDOW_BYTES)
-        .permitKeepAliveTime(10, TimeUnit.SECONDS);
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        // gRPC drops a connection whose TLS handshake takes over 120 s; scaled like every deadline
+        .handshakeTimeout(scaled(Duration.ofSeconds(120)).toMillis(), TimeUnit.MILLISECONDS);
     services.forEach(builder::addService);
     return builder.build().start();
   }

@@ -42,7 +42,15 @@ class PtraceFreezerTest {
         assertEquals(List.of(pid), frozen.pids());
       }
       await(() -> state(pid) == TaskStates.Stopped.NOT_ALL, "the process runs again");
-      assertTrue(child.stopStress() > 0, "the writer thread survived the freeze");
+      long afterThaw = child.writes();
+      await(() -> {
+        try {
+          return child.writes() > afterThaw;
+        } catch (java.io.IOException e) {
+          return false;
+        }
+      }, "the writer thread survived the freeze and runs");
+      child.stopStress();
     }
   }
 

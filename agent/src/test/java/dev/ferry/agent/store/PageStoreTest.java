@@ -96,6 +96,53 @@ class PageStoreTest {
   }
 
   @Test
+  void layersWhosePagesAreAllSupersededAreDeletedAtCommitAndReopenSeesTheSameStore(@TempDir Path dir) throws Exception {
+    PageStores stores = new PageStores(dir, hashing);
+    PageStore store = stores.openOrCreate("m4").store();
+    Path m4 = dir.resolve("stores/m4");
+    RoundWriter r1 = store.beginRound(1, List.of(areas(8)));
+    r1.apply(PID, List.of(PageRun.newBuilder().setAddress(BASE).setPages(2).build(),
+        PageRun.newBuilder().setAddress(BASE + 2 * 4096).setPages(1).setZero(true).build()), pages(2, 1));
+    r1.commit(1, 3);
+    RoundWriter r2 = store.beginRound(2, List.of(areas(8)));
+    r2.apply(PID, List.of(PageRun.newBuilder().setAddress(BASE + 4 * 4096).setPages(1).build()), pages(1, 40));
+    r2.commit(1, 1);
+    assertTrue(Files.exists(m4.resolve("round-000001.log")), "round 1 still holds live pages");
+    // round 3 supersedes every page of round 1 (the zero page too), and drops nothing
+    RoundWriter r3 = store.beginRound(3, List.of(areas(8)));
+    r3.apply(PID, List.of(PageRun.newBuilder().setAddress(BASE).setPages(3).build()), pages(3, 70));
+    r3.commit(1, 3);
+    assertFalse(Files.exists(m4.resolve("round-000001.log")), "round 1 is superseded: compacted");
+    assertFalse(Files.exists(m4.resolve("round-000001.pages")));
+    assertTrue(Files.exists(m4.resolve("round-000002.pages")), "round 2 still holds a live page");
+    // round 4 drops the area of round 2's page: round 2 is empty, but round 4 (with a removal) stays
+    RoundWriter r4 = store.beginRound(4, List.of(areas(8, AddressRange.newBuilder().setStart(BASE + 4 * 4096).setEnd(BASE + 5 * 4096).build())));
+    r4.commit(0, 0);
+    assertFalse(Files.exists(m4.resolve("round-000002.pages")), "round 2 is superseded: compacted");
+    assertTrue(Files.exists(m4.resolve("round-000004.log")));
+    PageStore.Status before = store.status();
+    assertEquals(3, before.pages());
+    ByteBuffer page = ByteBuffer.allocate(4096);
+    for (int i = 0; i < 3; i++) {
+      page.clear();
+      assertTrue(store.readPage(PID, BASE + i * 4096L, page));
+      assertEquals((byte) (70 + i), page.get(0));
+    }
+    assertFalse(store.readPage(PID, BASE + 4 * 4096L, page.clear()));
+    stores.close();
+
+    PageStores.Opened reopened = new PageStores(dir, hashing).openOrCreate("m4");
+    assertTrue(reopened.reopened());
+    assertEquals(before.digest(), reopened.store().status().digest(), "the remaining layers rebuild the same store");
+    assertEquals(before.pages(), reopened.store().status().pages());
+    assertEquals(4, reopened.store().status().lastRound());
+    page.clear();
+    assertTrue(reopened.store().readPage(PID, BASE + 2 * 4096L, page));
+    assertEquals((byte) 72, page.get(0));
+    reopened.store().close();
+  }
+
+  @Test
   void aDamagedStoreIsDiscardedOnReopen(@TempDir Path dir) throws Exception {
     PageStores stores = new PageStores(dir, hashing);
     PageStore store = stores.openOrCreate("m2").store();

@@ -69,6 +69,12 @@ public final class PageChild implements AutoCloseable {
     if (binary != null) {
       return binary;
     }
+    // the lab runner may prebuild it on the host: gcc under CPU emulation is slow
+    String prebuilt = System.getProperty("ferry.pagechild.binary");
+    if (prebuilt != null && Files.isExecutable(Path.of(prebuilt))) {
+      binary = Path.of(prebuilt);
+      return binary;
+    }
     Path src = sourceFile();
     Path dir = Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"), "ferry-test-" + ProcessHandle.current().pid()));
     Path exe = dir.resolve("pagechild");
@@ -140,6 +146,17 @@ public final class PageChild implements AutoCloseable {
       throw new IOException("unexpected answer: " + line);
     }
     return Long.parseLong(line.substring(8).trim());
+  }
+
+  /** Writes of the writer thread so far (it keeps running). */
+  public long writes() throws IOException {
+    in.write("count\n");
+    in.flush();
+    String line = readLine();
+    if (!line.startsWith("writes ")) {
+      throw new IOException("unexpected answer: " + line);
+    }
+    return Long.parseLong(line.substring(7).trim());
   }
 
   /** Forks a grandchild that writes its own copy of the region; returns its pid. */

@@ -68,6 +68,9 @@ public final class GrpcEndpoints {
     NettyServerBuilder b = NettyServerBuilder.forAddress(listen, security.serverCredentials())
         .intercept(security.authorization(AccessPolicy.ferry()))
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+        // gRPC drops a connection whose TLS handshake takes over 120 s; a slow (emulated) machine
+        // needs longer, like every other deadline here
+        .handshakeTimeout(deadline(Duration.ofSeconds(120)).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
         .executor(executor);
     services.forEach(b::addService);
     return b.build();

@@ -1,0 +1,161 @@
+package dev.ferry.agent.criu;
+
+import dev.ferry.agent.source.CheckpointHandler;
+import dev.ferry.agent.source.SourceMigration;
+import dev.ferry.agent.tracking.AddressRange;
+import dev.ferry.agent.transfer.PageHashing;
+import dev.ferry.agent.transfer.PageTable;
+import dev.ferry.proto.CheckpointReply;
+import dev.ferry.proto.CheckpointRequest;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The source agent's switch-over through CRIU: the parent for what the destination holds (the
+ * migration's ledger), {@code criu dump --track-mem --prev-images-dir --leave-stopped}, and the
+ * final images pushed to the destination over the page stream channel.
+ *
+ * <p>Invariant: a failed checkpoint (CRIU or push) leaves the process running; a successful one
+ * leaves it stopped and remembered here (by migration id) until {@link #resume} (rollback) or
+ * {@link #kill} (after the commit). The dumped identity (pid + start time) guards against a pid
+ * reused meanwhile. Thread-safe: checkpoints of one migration are serialized by its round permit.
+ */
+public final class CriuCheckpoints implements CheckpointHandler {
+  private static final Logger log = LoggerFactory.getLogger(CriuCheckpoints.class);
+
+  private final Checkpointer checkpointer;
+  private final Path workRoot;
+  private final ConcurrentMap<String, ProcessTree.Identity> dumped = new ConcurrentHashMap<>();
+
+  /** @param workRoot where each migration's {@code <id>/parent} and {@code <id>/final} are written */
+  public CriuCheckpoints(Checkpointer checkpointer, Path workRoot) {
+    this.checkpointer = checkpointer;
+    this.workRoot = workRoot;
+  }
+
+  @Override
+  public CheckpointReply checkpoint(SourceMigration migration, CheckpointRequest request)
+      throws StatusException, InterruptedException {
+    String id = migration.id();
+    Path work = workRoot.resolve(id);
+    ParentSnapshot held;
+    try {
+      Restorer.deleteTree(work); // an earlier, failed attempt
+      // Right before the dump: the image pids (NSpid) and the uptime are read now.
+      held = snapshot(migration.ledger(), BootClock.uptime());
+    } catch (IOException e) {
+      throw Status.FAILED_PRECONDITION.withDescription("migration " + id + ": cannot prepare the checkpoint of pid "
+          + migration.pid() + ": " + e.getMessage() + " (the process was not stopped)").asException();
+    }
+    // The image stream opens first: its header tells the destination to lay out its parent pages
+    // (its bulk of the restore work) while CRIU dumps here.
+    Checkpointer.Result[] dump = new Checkpointer.Result[1];
+    CriuFailure[] failure = new CriuFailure[1];
+    ParentSnapshot parent = held;
+    try {
+      migration.pushImages(work.resolve("final"), () -> {
+        try {
+          dump[0] = checkpointer.checkpoint(migration.pid(), work, parent);
+          dumped.put(id, dump[0].dumped());
+          log.info("migration {}: pid {} dumped in {} ms: {}", id, dump[0].dumped().pid(), dump[0].dumpTime().toMillis(),
+              dump[0].detail());
+          return true;
+        } catch (CriuFailure f) {
+          failure[0] = f;
+          return false;
+        }
+      });
+    } catch (StatusException e) {
+      if (dump[0] == null) { // the stream failed before the dump: the process was never stopped
+        throw e;
+      }
+      resumeAfterFailedPush(id, dump[0]);
+      Status s = e.getStatus();
+      throw s.withDescription("migration " + id + ": pushing the final images to the destination failed ("
+          + s.getDescription() + "); process " + dump[0].dumped().pid() + " resumed").asException();
+    } catch (InterruptedException | RuntimeException e) {
+      if (dump[0] != null) {
+        resumeAfterFailedPush(id, dump[0]);
+      }
+      throw e;
+    }
+    if (failure[0] != null) { // Checkpointer resumed the process
+      log.warn("migration {}: checkpoint of pid {} failed, process resumed: {}", id, migration.pid(), failure[0].describe());
+      throw failure[0].toStatus().asException();
+    }
+    Checkpointer.Result r = dump[0];
+    try {
+      Restorer.deleteTree(work); // the images are at the destination now
+    } catch (IOException e) {
+      log.warn("migration {}: could not delete {}: {}", id, work, e.toString());
+    }
+    return CheckpointReply.newBuilder()
+        .setFreezeStartedUnixMillis(r.freezeStarted().toEpochMilli())
+        .setDumpMicros(TimeUnit.NANOSECONDS.toMicros(r.dumpTime().toNanos()))
+        .setFinalImagesBytes(r.finalImageBytes())
+        .setPagesSkippedParent(r.stats().pagesSkippedParent())
+        .setPagesWritten(r.stats().pagesWritten())
+        .setParentUsed(r.parentUsed())
+        .setDetail(r.detail())
+        .setDumpedPid(r.dumped().pid())
+        .build();
+  }
+
+  private void resumeAfterFailedPush(String id, Checkpointer.Result r) {
+    dumped.remove(id);
+    checkpointer.resume(r.dumped());
+    log.warn("migration {}: final images not delivered, pid {} resumed", id, r.dumped().pid());
+  }
+
+  @Override
+  public Optional<Boolean> resume(String migrationId) {
+    ProcessTree.Identity d = dumped.remove(migrationId);
+    return d == null ? Optional.empty() : Optional.of(checkpointer.resume(d));
+  }
+
+  @Override
+  public Optional<Boolean> kill(String migrationId) {
+    ProcessTree.Identity d = dumped.remove(migrationId);
+    return d == null ? Optional.empty() : Optional.of(checkpointer.kill(d));
+  }
+
+  /**
+   * The ledger as a CRIU parent: per tracked pid (ascending) its pages merged into runs, the image
+   * pid read from /proc now. Round thread only (the ledger's confinement).
+   */
+  static ParentSnapshot snapshot(PageTable ledger, java.time.Duration dumpUptime) throws IOException {
+    List<ParentSnapshot.Process> processes = new ArrayList<>();
+    for (int pid : ledger.pids()) {
+      List<AddressRange> runs = new ArrayList<>();
+      long[] run = {-1, -1};
+      ledger.forEach(pid, (address, hash, location) -> {
+        if (run[1] == address) {
+          run[1] += PageHashing.PAGE;
+        } else {
+          if (run[0] != -1) {
+            runs.add(new AddressRange(run[0], run[1]));
+          }
+          run[0] = address;
+          run[1] = address + PageHashing.PAGE;
+        }
+      });
+      if (run[0] != -1) {
+        runs.add(new AddressRange(run[0], run[1]));
+      }
+      int imagePid = ProcessTree.innermostPid(pid)
+          .orElseThrow(() -> new IOException("process " + pid + " vanished before the checkpoint"));
+      processes.add(new ParentSnapshot.Process(pid, imagePid, runs));
+    }
+    return new ParentSnapshot(dumpUptime, processes);
+  }
+}

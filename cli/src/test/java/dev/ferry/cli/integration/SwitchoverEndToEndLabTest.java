@@ -1,0 +1,344 @@
+package dev.ferry.cli.integration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ferry.service.tls.TransportSecurity;
+import dev.ferry.agent.Agent;
+import dev.ferry.agent.transport.DeadlineScale;
+import dev.ferry.cli.ExitCode;
+import dev.ferry.cli.MigrateCommand;
+import dev.ferry.coordinator.service.Coordinator;
+import dev.ferry.coordinator.service.GrpcEndpoints;
+import dev.ferry.coordinator.zk.ZkLayout;
+import dev.ferry.testkit.EmbeddedZooKeeper;
+import dev.ferry.testkit.LabEnvironment;
+import dev.ferry.testkit.MemtouchLine;
+import dev.ferry.testkit.RequiresCriu;
+import dev.ferry.testkit.RequiresSoftDirty;
+import dev.ferry.testkit.Workload;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code migrate <pid> --to host2} end to end with the real CRIU switch-over, in the lab VM:
+ * embedded ZooKeeper, a coordinator and agents host1/host2 (each its own gRPC server, data dir,
+ * port and ZooKeeper session; in this JVM, since a JVM takes ~30-40 s to start under emulation),
+ * the memtouch workload as the init of its own pid namespace (the source's stopped copy keeps its
+ * pid until the commit), and the CLI's own entry point (MigrateCommand.run, what bin/migrate runs;
+ * in this JVM too: a separate CLI JVM did not even reach the coordinator within 10 min in the
+ * emulated VM on a loaded machine).
+ *
+ * <p>Then the faults: CRIU cannot dump (the pid is ptrace-attached by strace) → source resumes,
+ * FAILED with CRIU's reason; cancel during pre-copy → source untouched; the destination agent
+ * shut down during its restore → rollback, source resumes. Ordered: the last one closes host2.
+ */
+@RequiresCriu
+@RequiresSoftDirty
+@Timeout(value = 15, unit = TimeUnit.MINUTES)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SwitchoverEndToEndLabTest {
+    private static final Pattern DONE = Pattern.compile("done: pid (\\d+) now runs on host2 as pid (\\d+)");
+    private static final Pattern DOWNTIME = Pattern.compile("downtime ([\\d.]+ ?\\w+)");
+    private static final Pattern ROW = Pattern.compile("^\\s+(\\d+)\\s+([\\d,]+)\\s+.*");
+
+    @TempDir
+    static Path dir;
+    static EmbeddedZooKeeper zk;
+    static Agent host1;
+    static Agent host2;
+    static Coordinator coordinator;
+    static String at;
+    /** Every pid the migrations restored: killed at the end whatever happened. */
+    static final Set<Long> restoredPids = new LinkedHashSet<>();
+
+    record Run(int code, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit " + code + "\n--- out:\n" + out + "\n--- err:\n" + err;
+        }
+    }
+
+    static Run migrate(String... args) {
+        List<String> a = new ArrayList<>(List.of(args));
+        a.add("--coordinator");
+        a.add(at);
+        a.add("--insecure"); // TLS is the subject of MutualTlsPathTest; here every JVM start counts
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = MigrateCommand.run(a.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true),
+                new ByteArrayInputStream(new byte[0]));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    static void await(String what, BooleanSupplier condition, Duration within) throws InterruptedException {
+        Duration scaled = LabEnvironment.scaled(within);
+        long deadline = System.nanoTime() + scaled.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(what + " not within " + scaled);
+            }
+            Thread.sleep(20); // polling a condition
+        }
+    }
+
+    static Agent agent(String name) throws IOException {
+        return Agent.start(Agent.Config.of(name, new InetSocketAddress("127.0.0.1", 0), dir.resolve(name))
+                .withZookeeper(zk.connectString(), "/ferry")
+                .withDeadlineScale(DeadlineScale.fromEnvironment(System.getenv())));
+    }
+
+    @BeforeAll
+    static void cluster() throws Exception {
+        long t0 = System.nanoTime();
+        zk = EmbeddedZooKeeper.start(LabEnvironment.scaled(Duration.ofSeconds(30)));
+        host1 = agent("host1");
+        host2 = agent("host2");
+        Duration wait = LabEnvironment.scaled(Duration.ofSeconds(30));
+        assertTrue(host1.awaitRegistered(wait) && host2.awaitRegistered(wait), "agents registered");
+        assertTrue(host1.capabilities().getCriuUsable() && host1.capabilities().getSoftDirty(), host1.capabilities().toString());
+        assertTrue(host2.capabilities().getCriuUsable(), host2.capabilities().toString());
+        coordinator = new Coordinator(new Coordinator.Config(new InetSocketAddress("127.0.0.1", 0), zk.connectString(),
+                new ZkLayout("/ferry"), Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment(TransportSecurity.insecure("lab e2e coordinator")))).start();
+        at = coordinator.address();
+        await("leadership", coordinator::isLeader, Duration.ofSeconds(60));
+        System.out.printf("E2E cluster up in %d ms: host1 %s, host2 %s, coordinator %s%n",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), host1.address(), host2.address(), at);
+    }
+
+    @AfterAll
+    static void stop() {
+        for (long pid : restoredPids) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        for (AutoCloseable c : new AutoCloseable[] {coordinator, host1, host2, zk}) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception e) {
+                System.err.println("closing " + c + ": " + e);
+            }
+        }
+    }
+
+    static Workload workload(String name, long mib, long rate) {
+        return Workload.memtouch().sizeMib(mib).ratePagesPerSecond(rate).verifyInterval(Duration.ofMillis(500))
+                .ownPidNamespace(true).workDir(dir.resolve(name)).start();
+    }
+
+    @Test
+    @Order(1)
+    void migrateMovesTheWorkloadToHost2WithItsMemoryIntact() throws Exception {
+        try (Workload w = workload("main", 64, 2000)) {
+            w.awaitOkLines(1, Duration.ofSeconds(60));
+            long pid = w.pid();
+            // The real CLI (bin/migrate's main, MigrateCommand) in this JVM: a second JVM took over
+            // 10 min to start in the emulated VM on a loaded machine.
+            long t0 = System.nanoTime();
+            Run run = migrate(Long.toString(pid), "--to", "host2", "--downtime-limit", "30s", "--max-rounds", "12");
+            String text = run.out() + run.err();
+            System.out.println("E2E $ migrate " + pid + " --to host2 (" + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)
+                    + " ms)\n" + text);
+            Matcher done = DONE.matcher(text);
+            boolean moved = done.find();
+            if (moved) {
+                restoredPids.add(Long.parseLong(done.group(2)));
+            }
+            assertEquals(ExitCode.DONE, run.code(), text);
+            assertTrue(moved && Long.parseLong(done.group(1)) == pid, text);
+            long restored = Long.parseLong(done.group(2));
+            assertNotEquals(pid, restored, "restored under a new outer pid (own pid namespace)");
+            long rounds = text.lines().map(ROW::matcher).filter(Matcher::matches).count();
+            assertTrue(rounds >= 1, "pre-copy rounds in the table:\n" + text);
+            Matcher downtime = DOWNTIME.matcher(text);
+            assertTrue(downtime.find(), "downtime recorded:\n" + text);
+            assertTrue(text.contains("CRIU used the pre-copied pages"), "the final dump used the parent:\n" + text);
+
+            // Exactly one copy: the source's is gone, the restored one runs (not stopped) and verifies its memory.
+            await("source copy gone", () -> !alive(pid), Duration.ofSeconds(10));
+            assertTrue(alive(restored), "restored copy alive");
+            assertNotEquals('T', state(restored), "restored copy resumed");
+            long before = w.lastOk().orElseThrow().counter();
+            w.movedTo(restored);
+            MemtouchLine after = w.awaitOkBeyond(before + 2, Duration.ofSeconds(60));
+            w.assertNoCorruption();
+            assertEquals(List.of(restored), runningCopies(w), "one running copy of the workload");
+            Run status = migrate("list");
+            System.out.println("E2E moved: pid " + pid + " -> " + restored + " on host2, " + rounds + " rounds, downtime "
+                    + downtime.group(1) + "; workload OK counter " + before + " -> " + after.counter() + "\n" + status.out());
+        }
+    }
+
+    @Test
+    @Order(2)
+    void aDumpCriuCannotDoResumesTheSourceAndFailsWithCriusReason() throws Exception {
+        try (Workload w = workload("untraceable", 16, 500)) {
+            w.awaitOkLines(1, Duration.ofSeconds(60));
+            long pid = w.pid();
+            // strace holds the ptrace attachment: CRIU cannot seize the process, its dump fails.
+            Process strace = new ProcessBuilder("strace", "-qq", "-e", "trace=none", "-p", Long.toString(pid))
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("strace.out").toFile()).start();
+            try {
+                await("strace attached", () -> tracerPid(pid) != 0, Duration.ofSeconds(30));
+                Run r = migrate(Long.toString(pid), "--to", "host2", "--downtime-limit", "30s", "--max-rounds", "6");
+                System.out.println("E2E dump failure:\n" + r);
+                assertEquals(ExitCode.FAILED_ROLLED_BACK, r.code(), r.toString());
+                String all = r.out() + r.err();
+                assertTrue(all.contains("Checkpoint") || all.contains("criu dump"), "names the failed step:\n" + all);
+                assertTrue(all.toLowerCase().contains("criu"), "carries CRIU's reason:\n" + all);
+                assertTrue(alive(pid), "source alive");
+                assertNotEquals('T', state(pid), "source resumed");
+            } finally {
+                strace.destroy();
+                strace.waitFor(30, TimeUnit.SECONDS);
+            }
+            long before = w.lastOk().orElseThrow().counter();
+            w.awaitOkBeyond(before, Duration.ofSeconds(60));
+            w.assertNoCorruption();
+            assertEquals(List.of(pid), runningCopies(w));
+        }
+    }
+
+    @Test
+    @Order(3)
+    void cancelDuringPrecopyLeavesTheSourceUntouched() throws Exception {
+        try (Workload w = workload("cancelled", 16, 20_000)) {
+            w.awaitOkLines(1, Duration.ofSeconds(60));
+            long pid = w.pid();
+            Run started = migrate(Long.toString(pid), "--to", "host2", "--downtime-limit", "1ms", "--max-rounds", "1000",
+                    "--detach");
+            assertEquals(ExitCode.DONE, started.code(), started.toString());
+            Matcher id = Pattern.compile("started migration (\\S+) ").matcher(started.out());
+            assertTrue(id.find(), started.out());
+            await("a round", () -> migrate("status", id.group(1)).out().matches("(?s).*round [1-9].*"), Duration.ofSeconds(60));
+            Run cancel = migrate("cancel", id.group(1));
+            assertEquals(ExitCode.DONE, cancel.code(), cancel.toString());
+            Run watch = migrate("watch", id.group(1));
+            System.out.println("E2E cancel:\n" + watch);
+            assertEquals(ExitCode.CANCELLED, watch.code(), watch.toString());
+            assertTrue(alive(pid), "the process survived the cancel");
+            await("not stopped", () -> state(pid) != 'T', Duration.ofSeconds(10));
+            long before = w.lastOk().orElseThrow().counter();
+            w.awaitOkBeyond(before, Duration.ofSeconds(60));
+            w.assertNoCorruption();
+            assertEquals(List.of(pid), runningCopies(w));
+        }
+    }
+
+    @Test
+    @Order(4)
+    void destinationAgentGoneDuringRestoreRollsBackAndTheSourceResumes() throws Exception {
+        try (Workload w = workload("destination-gone", 32, 500)) {
+            w.awaitOkLines(1, Duration.ofSeconds(60));
+            long pid = w.pid();
+            Run started = migrate(Long.toString(pid), "--to", "host2", "--downtime-limit", "30s", "--max-rounds", "6",
+                    "--detach");
+            assertEquals(ExitCode.DONE, started.code(), started.toString());
+            Matcher id = Pattern.compile("started migration (\\S+) ").matcher(started.out());
+            assertTrue(id.find(), started.out());
+            // criu restore's output file appears when the agent starts it: shut the agent down then.
+            Path restoring = host2.stores().root().resolve(id.group(1)).resolve("final").resolve("restore.out");
+            await("host2 restoring", () -> Files.exists(restoring), Duration.ofSeconds(180));
+            host2.close();
+            System.out.println("E2E host2 closed during its restore");
+            Run watch = migrate("watch", id.group(1));
+            System.out.println("E2E destination gone:\n" + watch);
+            assertEquals(ExitCode.FAILED_ROLLED_BACK, watch.code(), watch.toString());
+            assertTrue(alive(pid), "source alive");
+            await("source resumed", () -> state(pid) != 'T', Duration.ofSeconds(10));
+            long before = w.lastOk().orElseThrow().counter();
+            w.awaitOkBeyond(before, Duration.ofSeconds(60));
+            w.assertNoCorruption();
+            assertEquals(List.of(pid), runningCopies(w), "never two running copies");
+        } finally {
+            // Whatever the restore left (a stopped copy the closed agent no longer knows): gone.
+            killStoppedCopies();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    private static boolean alive(long pid) {
+        char s = state(pid);
+        return s != 0 && s != 'Z' && s != 'X';
+    }
+
+    /** State letter of /proc/PID/stat, 0 when there is no such process. */
+    private static char state(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private static int tracerPid(long pid) {
+        try {
+            return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream().filter(l -> l.startsWith("TracerPid:"))
+                    .map(l -> Integer.parseInt(l.substring(10).strip())).findFirst().orElse(0);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** Outer pids of memtouch processes writing this workload's output file that are running (not stopped). */
+    private static List<Long> runningCopies(Workload w) {
+        String marker = w.outputFile().toString();
+        return ProcessHandle.allProcesses()
+                .filter(p -> cmdline(p.pid()).map(c -> c.contains("memtouch") && c.contains(marker)).orElse(false))
+                .map(ProcessHandle::pid)
+                .filter(p -> alive(p) && state(p) != 'T' && state(p) != 't')
+                .filter(p -> !isLauncher(p))
+                .distinct().sorted().toList();
+    }
+
+    /** unshare/setsid wrappers carry the same arguments; memtouch itself is what runs. */
+    private static boolean isLauncher(long pid) {
+        return cmdline(pid).map(c -> c.startsWith("unshare") || c.startsWith("setsid")).orElse(true);
+    }
+
+    private static Optional<String> cmdline(long pid) {
+        try {
+            byte[] raw = Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline"));
+            return Optional.of(new String(raw, StandardCharsets.UTF_8).replace('\0', ' ').strip());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void killStoppedCopies() {
+        ProcessHandle.allProcesses().filter(p -> cmdline(p.pid()).map(c -> c.contains("memtouch") && c.contains(dir.toString()))
+                .orElse(false)).filter(p -> state(p.pid()) == 'T').forEach(p -> {
+                    System.out.println("E2E killing a stopped leftover copy " + p.pid() + ": " + cmdline(p.pid()).orElse(""));
+                    p.destroyForcibly();
+                });
+    }
+}
