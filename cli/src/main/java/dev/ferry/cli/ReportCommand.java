@@ -13,48 +13,32 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code migrate report ID --svg FILE}: the convergence chart of a migration. */
 @Command(name = "report", mixinStandardHelpOptions = true,
         description = "Writes an SVG chart of a migration's convergence: dirty pages (bars) and expected downtime (line)"
                 + " per round, the downtime limit as a dashed line. Opens in any browser. For a running migration:"
                 + " the rounds so far.")
-final class ReportCommand implements Callable<Integer> {
-    @ParentCommand
-    MigrateCommand root;
-
-    @Spec
-    CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "<id>", description = "Migration id (see: migrate list).")
-    String id;
-
+final class ReportCommand extends MigrationCommand {
     @Option(names = "--svg", paramLabel = "<file>", required = true, description = "SVG file to write (replaced if it exists).")
     Path svg;
 
     @Override
-    public Integer call() {
-        try (CoordinatorClient client = root.client()) {
-            MigrationInfo info = client.get(id);
-            List<RoundEvent> rounds = rounds(client, info);
-            String title = String.format("migration %s: pid %d, %s -> %s%s", info.getId(), info.getPid(),
-                    info.getSourceHost(), info.getDestinationHost(), info.getDryRun() ? " (dry run)" : "");
-            String chart = ConvergenceChart.svg(title, rounds, info.getLimits().getDowntimeLimitMillis());
-            try {
-                Files.writeString(svg, chart, StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new CliFailure(ExitCode.INTERNAL, "cannot write " + svg + ": " + e.getMessage(), e);
-            }
-            spec.commandLine().getOut().printf("wrote %s (%d rounds)%n", svg, rounds.size());
-            return ExitCode.DONE;
+    int run(CoordinatorClient client) {
+        MigrationInfo info = client.get(id);
+        List<RoundEvent> rounds = rounds(client, info);
+        String title = String.format("migration %s: pid %d, %s -> %s%s", info.getId(), info.getPid(),
+                info.getSourceHost(), info.getDestinationHost(), info.getDryRun() ? " (dry run)" : "");
+        String chart = ConvergenceChart.svg(title, rounds, info.getLimits().getDowntimeLimitMillis());
+        try {
+            Files.writeString(svg, chart, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new CliFailure(ExitCode.INTERNAL, "cannot write " + svg + ": " + e.getMessage(), e);
         }
+        spec.commandLine().getOut().printf("wrote %s (%d rounds)%n", svg, rounds.size());
+        return ExitCode.DONE;
     }
 
     /**

@@ -42,11 +42,18 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         return start(Duration.ofSeconds(30));
     }
 
+    public static EmbeddedZooKeeper start(Duration startupDeadline) {
+        return start(startupDeadline, new Properties());
+    }
+
     /**
      * Starts the server and waits until it serves. The free port is found by binding port 0 and
      * releasing it, so another process can grab it in between: retried on a fresh port.
+     *
+     * @param extra server properties added to (and overriding) the defaults, e.g. {@code
+     *     ZooKeeperSecurity.embeddedServerProperties()} to refuse unauthenticated sessions
      */
-    public static EmbeddedZooKeeper start(Duration startupDeadline) {
+    public static EmbeddedZooKeeper start(Duration startupDeadline, Properties extra) {
         Exception last = null;
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             Path dir = null;
@@ -61,6 +68,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
                 p.setProperty("syncLimit", "5");
                 p.setProperty("admin.enableServer", "false");
                 p.setProperty("4lw.commands.whitelist", "ruok,stat,mntr");
+                p.putAll(extra);
                 ZooKeeperServerEmbedded server = ZooKeeperServerEmbedded.builder()
                         .baseDir(dir)
                         .configuration(p)

@@ -1,27 +1,14 @@
 package dev.ferry.agent.metrics;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static dev.ferry.testkit.MetricsScrape.scrape;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.net.ConnectException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class AgentMetricsTest {
-    private static String scrape(int port) throws IOException, InterruptedException {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode());
-        return r.body();
-    }
-
     @Test
     void pageStreamAndRoundsAreServedUntilClosed() throws Exception {
         int port;

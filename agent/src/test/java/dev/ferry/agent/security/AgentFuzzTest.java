@@ -19,9 +19,7 @@ import dev.ferry.proto.RoundHeader;
 import dev.ferry.proto.RoundTrailer;
 import dev.ferry.proto.SourceAgentGrpc;
 import dev.ferry.proto.StoreStatusReply;
-import io.grpc.CallOptions;
-import io.grpc.ClientCall;
-import io.grpc.Metadata;
+import dev.ferry.service.tls.Calls;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.io.ByteArrayInputStream;
@@ -34,8 +32,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import net.jqwik.api.Arbitraries;
@@ -266,20 +262,7 @@ class AgentFuzzTest {
   }
 
   private static Status call(MethodDescriptor<byte[], byte[]> method, List<byte[]> messages) throws Exception {
-    CompletableFuture<Status> closed = new CompletableFuture<>();
-    ClientCall<byte[], byte[]> call = dest.channel().newCall(method, CallOptions.DEFAULT.withDeadlineAfter(15, TimeUnit.SECONDS));
-    call.start(new ClientCall.Listener<>() {
-      @Override
-      public void onClose(Status status, Metadata trailers) {
-        closed.complete(status);
-      }
-    }, new Metadata());
-    call.request(Integer.MAX_VALUE);
-    for (byte[] m : messages) {
-      call.sendMessage(m);
-    }
-    call.halfClose();
-    return closed.get(30, TimeUnit.SECONDS);
+    return Calls.call(dest.channel(), method, messages);
   }
 
   // ------------------------------------------------------------------ random well-typed control requests

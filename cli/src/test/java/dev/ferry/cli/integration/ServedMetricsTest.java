@@ -1,5 +1,7 @@
 package dev.ferry.cli.integration;
 
+import static dev.ferry.testkit.MetricsScrape.scrape;
+import static dev.ferry.testkit.MetricsScrape.value;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,17 +36,12 @@ import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -60,21 +57,6 @@ import org.junit.jupiter.api.io.TempDir;
 class ServedMetricsTest {
     @TempDir
     Path dir;
-
-    private static String scrape(int port) throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode(), r.body());
-        return r.body();
-    }
-
-    /** The value of one series (name with its labels exactly as exposed), failing if absent. */
-    private static double value(String text, String series) {
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)$").matcher(text);
-        assertTrue(m.find(), "no series " + series + " in:\n" + text);
-        return Double.parseDouble(m.group(1));
-    }
 
     private static int run(StringWriter out, StringWriter err, String... args) {
         String[] all = java.util.Arrays.copyOf(args, args.length + 1);

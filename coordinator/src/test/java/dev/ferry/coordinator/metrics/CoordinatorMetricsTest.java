@@ -1,5 +1,6 @@
 package dev.ferry.coordinator.metrics;
 
+import static dev.ferry.testkit.MetricsScrape.scrape;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,24 +11,10 @@ import dev.ferry.proto.DecisionKind;
 import dev.ferry.proto.MigrationSummary;
 import dev.ferry.proto.Phase;
 import dev.ferry.proto.RoundFigures;
-import java.io.IOException;
 import java.net.ConnectException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class CoordinatorMetricsTest {
-    private static String scrape(int port) throws IOException, InterruptedException {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode());
-        return r.body();
-    }
-
     private static RoundFigures figures(int round, long dirty) {
         return RoundFigures.newBuilder().setRound(round).setDirtyPages(dirty).setBytesSent(dirty * 4096)
                 .setBandwidthBytesPerSec(1.5e9).setFreezeWindowMicros(1_500).setRoundMicros(250_000).build();

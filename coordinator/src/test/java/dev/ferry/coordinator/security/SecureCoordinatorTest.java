@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.ferry.agent.Agent;
 import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
@@ -18,20 +15,19 @@ import dev.ferry.proto.AgentStatus;
 import dev.ferry.proto.CoordinatorGrpc;
 import dev.ferry.proto.ListAgentsRequest;
 import dev.ferry.service.auth.Role;
+import dev.ferry.service.logging.CapturedLogs;
+import dev.ferry.service.tls.Calls;
 import dev.ferry.service.tls.CertificateAuthority;
 import dev.ferry.service.tls.CertificateRequest;
 import dev.ferry.service.tls.DevCertificates;
 import dev.ferry.service.tls.IssuedCertificate;
+import dev.ferry.service.tls.PresentingKeyManager;
 import dev.ferry.service.tls.TlsFiles;
 import dev.ferry.service.tls.TransportSecurity;
 import dev.ferry.service.zookeeper.ZooKeeperCredentials;
-import io.grpc.CallOptions;
-import io.grpc.Channel;
 import io.grpc.ChannelCredentials;
-import io.grpc.ClientCall;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.netty.GrpcSslContexts;
@@ -47,7 +43,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -56,16 +51,14 @@ import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.data.ACL;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.slf4j.LoggerFactory;
 
 /**
  * A real coordinator with mutual TLS and ZooKeeper ACLs (embedded ZooKeeper, two real agents
@@ -87,7 +80,8 @@ class SecureCoordinatorTest {
   static Coordinator coordinator;
   static int port;
 
-  ListAppender<ILoggingEvent> logged;
+  @RegisterExtension
+  final CapturedLogs logged = new CapturedLogs("dev.ferry.service");
 
   @BeforeAll
   static void cluster() throws Exception {
@@ -128,18 +122,6 @@ class SecureCoordinatorTest {
     }
   }
 
-  @BeforeEach
-  void captureLogs() {
-    logged = new ListAppender<>();
-    logged.start();
-    ((Logger) LoggerFactory.getLogger("dev.ferry.service")).addAppender(logged);
-  }
-
-  @AfterEach
-  void releaseLogs() {
-    ((Logger) LoggerFactory.getLogger("dev.ferry.service")).detachAppender(logged);
-  }
-
   /** The roles the issue names for each Coordinator method, written independently of AccessPolicy. */
   static Set<Role> expectedRoles(MethodDescriptor<?, ?> method) {
     String name = method.getBareMethodName();
@@ -177,7 +159,7 @@ class SecureCoordinatorTest {
     try {
       int refused = 0;
       for (MethodDescriptor<?, ?> method : coordinatorMethods()) {
-        Status status = call(channel, method);
+        Status status = Calls.call(channel, method);
         String what = role + " -> " + method.getFullMethodName() + ": " + status;
         if (expectedRoles(method).contains(role)) {
           // Reached the real handler, which judges the empty request on its merits.
@@ -191,7 +173,7 @@ class SecureCoordinatorTest {
       }
       int expectedRefusals = role == Role.OPERATOR ? 0 : role == Role.VIEWER ? 2 : 6;
       assertEquals(expectedRefusals, refused, role.toString());
-      long refusalsLogged = logged.list.stream().filter(e -> e.getLevel() == Level.WARN
+      long refusalsLogged = logged.events().stream().filter(e -> e.getLevel() == Level.WARN
           && e.getFormattedMessage().startsWith("refused ferry.v1.Coordinator/")
           && e.getFormattedMessage().contains("PERMISSION_DENIED")).count();
       assertEquals(expectedRefusals, refusalsLogged, "each refusal logged");
@@ -207,11 +189,11 @@ class SecureCoordinatorTest {
     ManagedChannel channel = channel(refusedClient(kind));
     try {
       for (MethodDescriptor<?, ?> method : coordinatorMethods()) {
-        Status status = call(channel, method);
+        Status status = Calls.call(channel, method);
         assertEquals(Status.Code.UNAVAILABLE, status.getCode(), kind + " -> " + method.getFullMethodName() + ": " + status);
       }
       if (!kind.equals("plaintext") && !kind.equals("no certificate")) {
-        assertTrue(logged.list.stream().anyMatch(e -> e.getLevel() == Level.WARN
+        assertTrue(logged.events().stream().anyMatch(e -> e.getLevel() == Level.WARN
             && e.getFormattedMessage().startsWith("TLS refused the client certificate")), kind + ": refusal logged");
       }
     } finally {
@@ -220,7 +202,7 @@ class SecureCoordinatorTest {
     // and the coordinator keeps serving the right clients
     ManagedChannel viewer = channel(TransportSecurity.mutualTls(certs.viewer()).channelCredentials());
     try {
-      assertEquals(Status.Code.OK, call(viewer, CoordinatorGrpc.getListMigrationsMethod()).getCode());
+      assertEquals(Status.Code.OK, Calls.call(viewer, CoordinatorGrpc.getListMigrationsMethod()).getCode());
     } finally {
       viewer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
@@ -329,23 +311,5 @@ class SecureCoordinatorTest {
     c.start();
     assertTrue(c.blockUntilConnected(30, TimeUnit.SECONDS));
     return c;
-  }
-
-  /** Calls any method with its default request (one message, then half-close); returns how it closed. */
-  static <Q, A> Status call(Channel channel, MethodDescriptor<Q, A> method) throws Exception {
-    @SuppressWarnings("unchecked")
-    Q request = (Q) ((MethodDescriptor.PrototypeMarshaller<?>) method.getRequestMarshaller()).getMessagePrototype();
-    CompletableFuture<Status> closed = new CompletableFuture<>();
-    ClientCall<Q, A> call = channel.newCall(method, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS));
-    call.start(new ClientCall.Listener<>() {
-      @Override
-      public void onClose(Status status, Metadata trailers) {
-        closed.complete(status);
-      }
-    }, new Metadata());
-    call.request(Integer.MAX_VALUE);
-    call.sendMessage(request);
-    call.halfClose();
-    return closed.get(45, TimeUnit.SECONDS);
   }
 }

@@ -6,22 +6,31 @@ import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Calls any method with its default request (one message, then half-close) and returns how it
- * closed. The deadline is generous: a refused handshake must show as UNAVAILABLE, and on a host
- * with a load of 25 a TLS handshake alone took over 10 s (DEADLINE_EXCEEDED instead).
+ * Calls a method with given messages (then half-close) and returns how it closed, whatever the
+ * method's type: the security tests probe every RPC alike. Shared with other modules' security
+ * tests through this module's test-jar. The deadline is generous: a refused handshake must show as
+ * UNAVAILABLE, and on a host with a load of 25 a TLS handshake alone took over 10 s
+ * (DEADLINE_EXCEEDED instead).
  */
-final class Calls {
+public final class Calls {
 
     private Calls() {
     }
 
-    static <Q, A> Status call(Channel channel, MethodDescriptor<Q, A> method) throws Exception {
+    /** Calls {@code method} with its default request (one message). */
+    public static <Q, A> Status call(Channel channel, MethodDescriptor<Q, A> method) throws Exception {
         @SuppressWarnings("unchecked")
         Q request = (Q) ((MethodDescriptor.PrototypeMarshaller<?>) method.getRequestMarshaller()).getMessagePrototype();
+        return call(channel, method, List.of(request));
+    }
+
+    /** Calls {@code method} with {@code messages}, in order. */
+    public static <Q, A> Status call(Channel channel, MethodDescriptor<Q, A> method, List<Q> messages) throws Exception {
         CompletableFuture<Status> closed = new CompletableFuture<>();
         ClientCall<Q, A> call = channel.newCall(method, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS));
         call.start(new ClientCall.Listener<>() {
@@ -31,7 +40,9 @@ final class Calls {
             }
         }, new Metadata());
         call.request(Integer.MAX_VALUE);
-        call.sendMessage(request);
+        for (Q m : messages) {
+            call.sendMessage(m);
+        }
         call.halfClose();
         return closed.get(45, TimeUnit.SECONDS);
     }

@@ -7,12 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.ferry.service.auth.AccessPolicy;
 import dev.ferry.service.auth.AuthorizationInterceptor;
 import dev.ferry.service.auth.Role;
+import dev.ferry.service.logging.CapturedLogs;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
@@ -31,15 +29,14 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.slf4j.LoggerFactory;
 
 /**
  * Every method of every Ferry service, on a real gRPC server over loopback with mutual TLS:
@@ -58,7 +55,8 @@ class MutualTlsAuthorizationTest {
     static CertificateAuthority otherCa;
     static LoopbackServer server;
 
-    ListAppender<ILoggingEvent> logged;
+    @RegisterExtension
+    final CapturedLogs logged = new CapturedLogs("dev.ferry.service");
 
     @BeforeAll
     static void certificatesAndServer() throws Exception {
@@ -74,16 +72,8 @@ class MutualTlsAuthorizationTest {
     }
 
     @BeforeEach
-    void captureLogs() {
-        logged = new ListAppender<>();
-        logged.start();
-        ((Logger) LoggerFactory.getLogger("dev.ferry.service")).addAppender(logged);
+    void clearInvocations() {
         server.invocations.clear();
-    }
-
-    @AfterEach
-    void releaseLogs() {
-        ((Logger) LoggerFactory.getLogger("dev.ferry.service")).detachAppender(logged);
     }
 
     /** The access table as the issue states it, written independently of AccessPolicy. */
@@ -136,7 +126,7 @@ class MutualTlsAuthorizationTest {
             }
             assertEquals(allowed, server.invocations.size(), "no refused call reached a handler");
             assertTrue(allowed > 0);
-            long refusalsLogged = logged.list.stream().filter(e -> e.getLevel() == Level.WARN
+            long refusalsLogged = logged.events().stream().filter(e -> e.getLevel() == Level.WARN
                     && e.getFormattedMessage().startsWith("refused ") && e.getFormattedMessage().contains("PERMISSION_DENIED")).count();
             assertEquals(FerryContracts.methods().size() - allowed, refusalsLogged, "each refusal logged");
         } finally {
@@ -156,7 +146,7 @@ class MutualTlsAuthorizationTest {
             }
             assertEquals(List.of(), List.copyOf(server.invocations), kind + ": no handler ran");
             if (kind.equals("another CA") || kind.equals("expired") || kind.equals("not yet valid")) {
-                assertTrue(logged.list.stream().anyMatch(e -> e.getLevel() == Level.WARN
+                assertTrue(logged.events().stream().anyMatch(e -> e.getLevel() == Level.WARN
                         && e.getFormattedMessage().startsWith("TLS refused the client certificate")), kind + ": refusal logged");
             }
         } finally {
@@ -186,7 +176,7 @@ class MutualTlsAuthorizationTest {
      */
     private static ChannelCredentials withCertificate(IssuedCertificate issued, String subdir) throws Exception {
         return NettySslContextChannelCredentials.create(GrpcSslContexts.configure(SslContextBuilder.forClient(), SslProvider.JDK)
-                .keyManager(new PushyKeyManager(issued)).trustManager(dir.resolve("ca.crt").toFile()).protocols("TLSv1.3").build());
+                .keyManager(new PresentingKeyManager(issued)).trustManager(dir.resolve("ca.crt").toFile()).protocols("TLSv1.3").build());
     }
 
     @Test
@@ -216,7 +206,7 @@ class MutualTlsAuthorizationTest {
                 Status status = Calls.call(channel, FerryContracts.methods().get(0));
                 assertEquals(Status.Code.UNAVAILABLE, status.getCode(), status.toString());
                 assertTrue(fake.invocations.isEmpty());
-                assertTrue(logged.list.stream().anyMatch(e -> e.getFormattedMessage().startsWith("TLS refused the server certificate")));
+                assertTrue(logged.events().stream().anyMatch(e -> e.getFormattedMessage().startsWith("TLS refused the server certificate")));
             } finally {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
@@ -265,7 +255,7 @@ class MutualTlsAuthorizationTest {
     @Test
     void insecureModeWarnsAndServesEveryoneAsTheInsecureIdentity() throws Exception {
         TransportSecurity insecure = TransportSecurity.insecure("test agent");
-        assertTrue(logged.list.stream().anyMatch(e -> e.getLevel() == Level.WARN && e.getFormattedMessage().contains("INSECURE mode")));
+        assertTrue(logged.events().stream().anyMatch(e -> e.getLevel() == Level.WARN && e.getFormattedMessage().contains("INSECURE mode")));
         try (LoopbackServer plain = new LoopbackServer(insecure)) {
             ManagedChannel channel = plain.channel(insecure, "127.0.0.1");
             try {

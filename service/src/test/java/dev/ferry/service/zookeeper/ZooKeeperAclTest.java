@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ferry.testkit.EmbeddedZooKeeper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
-import java.util.Properties;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
@@ -38,8 +38,7 @@ class ZooKeeperAclTest {
 
     @BeforeAll
     static void start() throws Exception {
-        java.nio.file.Files.createDirectories(dir.resolve("zk"));
-        zk = new EmbeddedZooKeeper(dir.resolve("zk"), new Properties());
+        zk = EmbeddedZooKeeper.start();
         credentials = ZooKeeperCredentials.createSecretFile(dir.resolve("zk.secret"), ZooKeeperCredentials.DEFAULT_USER);
         ferry = ferryClient(ZooKeeperCredentials.fromSecretFile(dir.resolve("zk.secret")), true);
         ZooKeeperSecurity.ensureRoot(ferry, "/ferry", credentials, true);
@@ -54,7 +53,7 @@ class ZooKeeperAclTest {
     }
 
     static CuratorFramework ferryClient(ZooKeeperCredentials c, boolean worldReadable) throws Exception {
-        CuratorFramework client = ZooKeeperSecurity.apply(CuratorFrameworkFactory.builder().connectString(zk.connectString)
+        CuratorFramework client = ZooKeeperSecurity.apply(CuratorFrameworkFactory.builder().connectString(zk.connectString())
                 .retryPolicy(new RetryOneTime(100)).connectionTimeoutMs(10_000).sessionTimeoutMs(10_000), c, worldReadable).build();
         client.start();
         assertTrue(client.blockUntilConnected(20, java.util.concurrent.TimeUnit.SECONDS));
@@ -62,7 +61,7 @@ class ZooKeeperAclTest {
     }
 
     static CuratorFramework plainClient() throws Exception {
-        CuratorFramework client = CuratorFrameworkFactory.builder().connectString(zk.connectString)
+        CuratorFramework client = CuratorFrameworkFactory.builder().connectString(zk.connectString())
                 .retryPolicy(new RetryOneTime(100)).connectionTimeoutMs(10_000).sessionTimeoutMs(10_000).build();
         client.start();
         assertTrue(client.blockUntilConnected(20, java.util.concurrent.TimeUnit.SECONDS));

@@ -12,10 +12,10 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * own withholds a certificate whose issuer the server did not list (so a foreign-CA client would
  * just look certificate-less); an attacker's client would not be so polite.
  */
-final class PushyKeyManager extends X509ExtendedKeyManager {
+public final class PresentingKeyManager extends X509ExtendedKeyManager {
     private final IssuedCertificate issued;
 
-    PushyKeyManager(IssuedCertificate issued) {
+    public PresentingKeyManager(IssuedCertificate issued) {
         this.issued = issued;
     }
 
