@@ -90,6 +90,9 @@ class AgentShutdownTest {
     // on only the coordinator's commit may decide which copy runs.
     CheckpointHandler stopsTheSource = (migration, request) -> {
       signal("STOP", migration.pid());
+      // kill(1) returns once the signal is queued; the process is stopped when next scheduled
+      // (criu dump --leave-stopped returns with the tree already stopped: so must this stand-in)
+      await("the source stopped", () -> state(migration.pid()) == 'T');
       return CheckpointReply.getDefaultInstance();
     };
     Path journalDir = dir.resolve("rollbacks");

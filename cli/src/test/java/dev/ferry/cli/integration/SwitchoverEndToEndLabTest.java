@@ -170,7 +170,9 @@ class SwitchoverEndToEndLabTest {
             // 10 min to start in the emulated VM on a loaded machine.
             long t0 = System.nanoTime();
             Run run = migrate(Long.toString(pid), "--to", "host2", "--downtime-limit", "30s", "--max-rounds", "12");
-            String text = run.out() + run.err();
+            // The live progress line is redrawn in place (CR, erase-line) also into this writer: keep
+            // the rows only, each on its own line.
+            String text = (run.out() + run.err()).replace("\u001b[2K", "").replace('\r', '\n');
             System.out.println("E2E $ migrate " + pid + " --to host2 (" + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)
                     + " ms)\n" + text);
             Matcher done = DONE.matcher(text);
@@ -281,7 +283,7 @@ class SwitchoverEndToEndLabTest {
             assertTrue(host3.awaitRegistered(LabEnvironment.scaled(Duration.ofSeconds(30))), "host3 registered");
             w.awaitOkLines(1, Duration.ofSeconds(60));
             long pid = w.pid();
-            Run started = migrate(Long.toString(pid), "--to", "host3", "--downtime-limit", "30s", "--max-rounds", "6",
+            Run started = migrate(Long.toString(pid), "--from", "host1", "--to", "host3", "--downtime-limit", "30s", "--max-rounds", "6",
                     "--detach");
             assertEquals(ExitCode.DONE, started.code(), started.toString());
             Matcher id = Pattern.compile("started migration (\\S+) ").matcher(started.out());
