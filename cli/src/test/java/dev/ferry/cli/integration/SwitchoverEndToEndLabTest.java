@@ -72,7 +72,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SwitchoverEndToEndLabTest {
     private static final Pattern DONE = Pattern.compile("done: pid (\\d+) now runs on host2 as pid (\\d+)");
-    private static final Pattern DOWNTIME = Pattern.compile("downtime ([\\d.]+ ?\\w+)");
+    private static final Pattern DOWNTIME = Pattern.compile("(?m)^downtime ([\\d.]+ ?\\w+)");
     private static final Pattern ROW = Pattern.compile("^\\s+(\\d+)\\s+([\\d,]+)\\s+.*");
 
     @TempDir
