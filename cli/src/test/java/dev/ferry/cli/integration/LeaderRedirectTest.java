@@ -63,11 +63,7 @@ class LeaderRedirectTest {
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, what + " not within 60 s");
-            Thread.sleep(50); // polling a condition
-        }
+        dev.ferry.testkit.Await.until(what, condition, Duration.ofSeconds(60));
     }
 
     private static Coordinator coordinator(EmbeddedZooKeeper zk) throws Exception {

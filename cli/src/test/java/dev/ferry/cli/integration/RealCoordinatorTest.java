@@ -83,13 +83,7 @@ class RealCoordinatorTest {
     }
 
     static void await(String what, BooleanSupplier condition, Duration within) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(what + " not within " + within);
-            }
-            Thread.sleep(50); // polling a condition
-        }
+        dev.ferry.testkit.Await.until(what, condition, within);
     }
 
     @BeforeAll

@@ -105,14 +105,7 @@ class SwitchoverEndToEndLabTest {
     }
 
     static void await(String what, BooleanSupplier condition, Duration within) throws InterruptedException {
-        Duration scaled = LabEnvironment.scaled(within);
-        long deadline = System.nanoTime() + scaled.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(what + " not within " + scaled);
-            }
-            Thread.sleep(20); // polling a condition
-        }
+        dev.ferry.testkit.Await.until(what, condition, within);
     }
 
     static Agent agent(String name) throws IOException {
