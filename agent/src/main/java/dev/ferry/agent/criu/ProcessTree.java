@@ -25,9 +25,15 @@ public final class ProcessTree {
   private final LibC libc = Native.load("c", LibC.class);
 
   public ProcessTree() {
-    // kill(self, 0) only checks: it makes JNA set up the call path now, not at the first resume
-    // after a switch-over, where it cost ~1.5 s of downtime in the emulated lab
-    libc.kill((int) ProcessHandle.current().pid(), 0);
+    // Walks the resume path once on ourselves (kill with signal 0 only checks): JNA's call setup
+    // and the /proc parsing code are then loaded and linked now, not at the first resume after a
+    // switch-over, where they cost 1-3 s of downtime in the emulated lab.
+    int self = (int) ProcessHandle.current().pid();
+    identify(self).ifPresent(this::alive);
+    for (int pid : tree(self)) {
+      state(pid);
+    }
+    libc.kill(self, 0);
   }
 
   /** A process as identified by its pid and its start time in clock ticks since boot. */
