@@ -40,12 +40,13 @@ import java.util.concurrent.Future;
  * criu dump, copy of the images, criu restore) of the same workload, on one kernel (the lab VM:
  * root, soft-dirty, CRIU). Both "agents" live in this JVM; the pre-copy goes through the engine's
  * session into the destination's page store, and the final images are copied as files (the
- * agents' gRPC channel is not measured here). The destination lays out its parent pages while the
- * source dumps, as a destination host would. Each run checks that the workload continues on the
+ * agents' gRPC channel is not measured here). The destination lays out its parent pages from its
+ * store before the freeze (with {@code --parent-overlap}: while the source dumps, the old way).
+ * Each mode prints where its downtime went (bench wall times and CRIU's stats). Each run checks that the workload continues on the
  * restored copy with intact memory.
  *
  * <p>usage: DowntimeBench [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N]
- * [--memtouch PATH] [--work DIR]. Last line: key=value figures, comma lists per size.
+ * [--memtouch PATH] [--work DIR] [--parent-overlap]. Last line: key=value figures, comma lists per size.
  */
 public final class DowntimeBench {
   private final int rate;
@@ -53,9 +54,11 @@ public final class DowntimeBench {
   private final Path memtouch;
   private final Path work;
   private final Duration deadline;
+  private final boolean parentOverlap;
   private final ProcessTree processes = new ProcessTree();
 
-  DowntimeBench(int rate, int maxRounds, Path memtouch, Path work, Duration deadline) {
+  DowntimeBench(int rate, int maxRounds, Path memtouch, Path work, Duration deadline, boolean parentOverlap) {
+    this.parentOverlap = parentOverlap;
     this.rate = rate;
     this.maxRounds = maxRounds;
     this.memtouch = memtouch;
@@ -64,9 +67,9 @@ public final class DowntimeBench {
   }
 
   record PrecopyRun(long downtimeMs, int rounds, long lastRoundPages, long dumpMs, long restoreMs, long pagesWritten,
-      long pagesSkippedParent, long finalBytes) {}
+      long pagesSkippedParent, long finalBytes, DowntimePhases phases) {}
 
-  record BaselineRun(long downtimeMs, long dumpMs, long copyMs, long restoreMs, long imageBytes) {}
+  record BaselineRun(long downtimeMs, long dumpMs, long copyMs, long restoreMs, long imageBytes, DowntimePhases phases) {}
 
   public static void main(String[] args) {
     try {
@@ -92,6 +95,7 @@ public final class DowntimeBench {
     String given = System.getenv().getOrDefault("FERRY_MEMTOUCH", "");
     Path memtouch = given.isBlank() ? null : Path.of(given);
     Path work = Path.of("/tmp/ferry-downtime-bench");
+    boolean parentOverlap = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--sizes" -> sizes = parseSizes(args[++i]);
@@ -99,8 +103,9 @@ public final class DowntimeBench {
         case "--max-rounds" -> maxRounds = Integer.parseInt(args[++i]);
         case "--memtouch" -> memtouch = Path.of(args[++i]);
         case "--work" -> work = Path.of(args[++i]);
+        case "--parent-overlap" -> parentOverlap = true;
         default -> {
-          System.err.println("usage: ferry-bench downtime [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N] [--memtouch PATH] [--work DIR]");
+          System.err.println("usage: ferry-bench downtime [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N] [--memtouch PATH] [--work DIR] [--parent-overlap]");
           System.exit(64);
         }
       }
@@ -115,7 +120,7 @@ public final class DowntimeBench {
       System.err.println("downtime bench needs CRIU and soft-dirty (run it in the lab VM): " + criu.describe());
       System.exit(2);
     }
-    DowntimeBench bench = new DowntimeBench(rate, maxRounds, memtouch, work, deadline);
+    DowntimeBench bench = new DowntimeBench(rate, maxRounds, memtouch, work, deadline, parentOverlap);
     List<String> table = new ArrayList<>();
     StringBuilder s = new StringBuilder(), pre = new StringBuilder(), stop = new StringBuilder(), ratio = new StringBuilder(), rounds = new StringBuilder();
     System.out.printf("%-9s %-10s %8s %8s %9s %10s %10s %8s%n", "size_mib", "mode", "rounds", "dump_ms", "restore_ms", "downtime_ms", "pages_out", "ratio");
@@ -127,6 +132,8 @@ public final class DowntimeBench {
       System.out.printf("%-9d %-10s %8s %8d %9d %10d %10d %8.2f%n", size, "stop-copy", "-", b.dumpMs(), b.restoreMs(), b.downtimeMs(), b.imageBytes() / 4096, r);
       System.out.printf("          precopy: last round %d pages, final dump %d pages written / %d from the parent, %d image bytes%n",
           p.lastRoundPages(), p.pagesWritten(), p.pagesSkippedParent(), p.finalBytes());
+      System.out.println("          precopy phases:   " + p.phases().describe());
+      System.out.println("          stop-copy phases: " + b.phases().describe());
       System.out.flush();
       String sep = s.length() == 0 ? "" : ",";
       s.append(sep).append(size);
@@ -184,12 +191,26 @@ public final class DowntimeBench {
       Path dst = dir.resolve("dst");
       StoreParentPages fromStore = new StoreParentPages(store);
       ParentSnapshot inStore = fromStore.snapshot(held.dumpUptime());
+      Future<Duration> parent = null;
+      long parentMs = -1;
+      if (!parentOverlap) {
+        // the destination lays out its parent pages once the last round is committed, before the
+        // source freezes: the layout is as big as the process, the final delta is not
+        parentMs = restorer.prepareParent(dst, inStore, fromStore).toMillis();
+      }
       long t0 = System.nanoTime();
-      // the destination lays out its parent pages while the source dumps
-      Future<Duration> parent = destination.submit((Callable<Duration>) () -> restorer.prepareParent(dst, inStore, fromStore));
+      if (parentOverlap) {
+        // the old way: the destination lays out its parent pages while the source dumps
+        parent = destination.submit((Callable<Duration>) () -> restorer.prepareParent(dst, inStore, fromStore));
+      }
       Checkpointer.Result cp = checkpointer.checkpoint(w.pid(), dir.resolve("src"), held);
+      long t1 = System.nanoTime();
       copyImages(cp.finalDir(), Restorer.finalDir(dst));
-      parent.get();
+      long t2 = System.nanoTime();
+      if (parent != null) {
+        parentMs = parent.get().toMillis();
+      }
+      long t3 = System.nanoTime();
       long okBefore = lastOk(dir.resolve("w/memtouch.out"));
       Restorer.Result r;
       try {
@@ -198,8 +219,13 @@ public final class DowntimeBench {
         checkpointer.resume(cp.dumped());
         throw e;
       }
+      long t4 = System.nanoTime();
       restorer.resume(r.restored());
-      long downtime = (System.nanoTime() - t0) / 1_000_000;
+      long t5 = System.nanoTime();
+      long downtime = (t5 - t0) / 1_000_000;
+      DowntimePhases phases = new DowntimePhases(parentMs, parentOverlap, DowntimePhases.ms(t0, t1), DowntimePhases.ms(t1, t2),
+          DowntimePhases.ms(t2, t3), r.parentLayoutTime().toMillis(), r.restoreTime().toMillis(), DowntimePhases.ms(t4, t5),
+          cp.stats(), DowntimePhases.restoreStats(Restorer.finalDir(dst)));
       checkpointer.kill(cp.dumped());
       try {
         awaitOkBeyond(dir.resolve("w/memtouch.out"), okBefore);
@@ -207,7 +233,7 @@ public final class DowntimeBench {
         processes.kill(r.restored());
       }
       return new PrecopyRun(downtime, round.round(), round.dirtyPages(), cp.dumpTime().toMillis(), r.restoreTime().toMillis(),
-          cp.stats().pagesWritten(), cp.stats().pagesSkippedParent(), cp.finalImageBytes());
+          cp.stats().pagesWritten(), cp.stats().pagesSkippedParent(), cp.finalImageBytes(), phases);
     } finally {
       destination.shutdownNow();
       deleteTree(dir);
@@ -235,8 +261,12 @@ public final class DowntimeBench {
         checkpointer.resume(cp.dumped());
         throw e;
       }
+      long t3a = System.nanoTime();
       restorer.resume(r.restored());
       long t3 = System.nanoTime();
+      DowntimePhases phases = new DowntimePhases(0, false, DowntimePhases.ms(t0, t1), DowntimePhases.ms(t1, t2), 0,
+          r.parentLayoutTime().toMillis(), r.restoreTime().toMillis(), DowntimePhases.ms(t3a, t3), cp.stats(),
+          DowntimePhases.restoreStats(Restorer.finalDir(dst)));
       checkpointer.kill(cp.dumped());
       try {
         awaitOkBeyond(dir.resolve("w/memtouch.out"), okBefore);
@@ -244,7 +274,7 @@ public final class DowntimeBench {
         processes.kill(r.restored());
       }
       return new BaselineRun((t3 - t0) / 1_000_000, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
-          r.restoreTime().toMillis(), cp.finalImageBytes());
+          r.restoreTime().toMillis(), cp.finalImageBytes(), phases);
     } finally {
       deleteTree(dir);
     }

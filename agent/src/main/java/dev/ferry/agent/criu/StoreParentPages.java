@@ -5,7 +5,6 @@ import dev.ferry.agent.store.PageStore;
 import dev.ferry.agent.store.StoreException;
 import dev.ferry.agent.tracking.AddressRange;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,10 +19,8 @@ import java.util.List;
  */
 public final class StoreParentPages implements ParentImages.PageSource {
   private static final int PAGE = PageSize.BYTES;
-  private static final int BATCH_PAGES = 256;
 
   private final PageStore store;
-  private final ByteBuffer buffer = ByteBuffer.allocateDirect(BATCH_PAGES * PAGE + PAGE).alignedSlice(PAGE);
 
   public StoreParentPages(PageStore store) {
     this.store = store;
@@ -56,24 +53,15 @@ public final class StoreParentPages implements ParentImages.PageSource {
 
   @Override
   public void copyTo(int pid, long address, int pages, WritableByteChannel out) throws IOException {
-    for (int done = 0; done < pages; ) {
-      int n = Math.min(BATCH_PAGES, pages - done);
-      buffer.clear();
-      for (int i = 0; i < n; i++) {
-        long a = address + (long) (done + i) * PAGE;
-        try {
-          if (!store.readPage(pid, a, buffer)) {
-            throw new IOException("the page store lacks page " + Long.toHexString(a) + " of pid " + pid);
-          }
-        } catch (StoreException e) {
-          throw new IOException("reading page " + Long.toHexString(a) + " of pid " + pid + " from the store: " + e.getMessage(), e);
-        }
-      }
-      buffer.flip();
-      while (buffer.hasRemaining()) {
-        out.write(buffer);
-      }
-      done += n;
+    long missing;
+    try {
+      missing = store.copyPages(pid, address, pages, out);
+    } catch (StoreException e) {
+      throw new IOException("reading pages " + Long.toHexString(address) + "+" + pages + " of pid " + pid + " from the store: "
+          + e.getMessage(), e);
+    }
+    if (missing != -1) {
+      throw new IOException("the page store lacks page " + Long.toHexString(missing) + " of pid " + pid);
     }
   }
 }

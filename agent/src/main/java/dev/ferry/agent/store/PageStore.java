@@ -209,6 +209,75 @@ public final class PageStore implements AutoCloseable {
     return true;
   }
 
+  /**
+   * Appends the stored pages {@code [address, address + pages * 4096)} of {@code pid} to {@code
+   * out} in address order, as {@link #readPage} page by page would, but without a read per page:
+   * the round files are mapped and the pages gathered in a 1 MiB buffer written out when full.
+   * After several rounds the newest copies of neighbouring pages lie in different round files, so
+   * stored runs are short; a syscall per run or per page made laying out a parent image of a whole
+   * process slower than a full dump (11-21 s for 256 MiB in the emulated lab). Returns the address
+   * of the first page the store does not hold (pages before it written), or -1 when all were
+   * written. Same reader contract as {@link #readPage}.
+   */
+  public long copyPages(int pid, long address, int pages, java.nio.channels.WritableByteChannel out) throws StoreException {
+    int page = PageHashing.PAGE;
+    ByteBuffer staging = ByteBuffer.allocateDirect((int) Math.min((long) pages * page, 1 << 20));
+    Map<Integer, ByteBuffer> mapped = new TreeMap<>();
+    try {
+      for (int i = 0; i < pages; i++) {
+        long a = address + (long) i * page;
+        if (index.hash(pid, a) == 0) {
+          flush(staging, out);
+          return a;
+        }
+        if (!staging.hasRemaining()) {
+          flush(staging, out);
+        }
+        long loc = index.location(pid, a);
+        if ((loc & ZERO_PAGE) == ZERO_PAGE) {
+          for (int b = 0; b < page; b += 8) {
+            staging.putLong(0L);
+          }
+          continue;
+        }
+        int round = (int) (loc >>> 32);
+        long at = (loc & 0xFFFF_FFFFL) * page;
+        FileChannel channel = layers.get(round);
+        if (channel.size() > Integer.MAX_VALUE) { // beyond one mapping: read this page
+          ByteBuffer view = staging.slice().limit(page);
+          while (view.hasRemaining()) {
+            if (channel.read(view, at + view.position()) < 0) {
+              throw new StoreException(StoreException.Kind.CORRUPT, pagesName(round) + " ends before page " + Long.toHexString(a));
+            }
+          }
+          staging.position(staging.position() + page);
+          continue;
+        }
+        ByteBuffer layer = mapped.get(round);
+        if (layer == null) {
+          layer = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size());
+          mapped.put(round, layer);
+        }
+        if (at + page > layer.capacity()) {
+          throw new StoreException(StoreException.Kind.CORRUPT, pagesName(round) + " ends before page " + Long.toHexString(a));
+        }
+        staging.put(layer.slice((int) at, page));
+      }
+      flush(staging, out);
+    } catch (IOException e) {
+      throw StoreException.fromIo("copying pages of pid " + pid + " from " + dir, e);
+    }
+    return -1;
+  }
+
+  private static void flush(ByteBuffer staging, java.nio.channels.WritableByteChannel out) throws IOException {
+    staging.flip();
+    while (staging.hasRemaining()) {
+      out.write(staging);
+    }
+    staging.clear();
+  }
+
   /** The pids with pages in the store, ascending. */
   public Set<Integer> pids() {
     return index.pids();

@@ -77,6 +77,20 @@ class PageStoreTest {
     assertEquals(99, page.get(0), "round 2's version of page 2 wins");
     assertFalse(store.readPage(PID, BASE + 13 * 4096, page.clear()), "removed area dropped");
 
+    // copyPages gathers the same bytes as readPage page by page, across rounds and zero pages,
+    // and names the first page it lacks
+    ByteBuffer expected = ByteBuffer.allocateDirect(12 * 4096);
+    for (int i = 0; i < 12; i++) {
+      assertTrue(store.readPage(PID, BASE + i * 4096L, expected));
+    }
+    java.io.ByteArrayOutputStream copied = new java.io.ByteArrayOutputStream();
+    assertEquals(-1, store.copyPages(PID, BASE, 12, java.nio.channels.Channels.newChannel(copied)));
+    expected.flip();
+    assertEquals(expected, ByteBuffer.wrap(copied.toByteArray()));
+    assertEquals(99, copied.toByteArray()[2 * 4096]);
+    assertEquals(BASE + 12 * 4096, store.copyPages(PID, BASE + 10 * 4096, 4,
+        java.nio.channels.Channels.newChannel(java.io.OutputStream.nullOutputStream())));
+
     // A round that was written but never committed (agent crashed mid-round) ...
     RoundWriter r3 = store.beginRound(3, List.of(areas(12)));
     r3.apply(PID, List.of(PageRun.newBuilder().setAddress(BASE).setPages(1).build()), pages(1, 7));

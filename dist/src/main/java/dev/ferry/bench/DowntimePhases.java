@@ -1,0 +1,66 @@
+package dev.ferry.bench;
+
+import dev.ferry.agent.criu.DumpStats;
+import dev.ferry.agent.criu.image.CriuImageFile;
+import dev.ferry.agent.criu.image.CriuMagic;
+import dev.ferry.proto.criu.RestoreStatsEntry;
+import dev.ferry.proto.criu.StatsEntry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * Where one switch-over's downtime goes, in wall milliseconds measured by the bench, plus CRIU's
+ * own figures from stats-dump / stats-restore (which say whether the time is CRIU's memory work or
+ * something around it).
+ *
+ * @param parentMs destination's parent layout (pages-N.img from the store); in the downtime only
+ *     when {@code parentInDowntime}
+ * @param dumpMs criu dump wall time: freeze to dump done
+ * @param copyMs copying the final images to the destination dir
+ * @param parentWaitMs time the switch-over blocked on the parent layout after the copy
+ * @param layoutMs restore-side pagemaps + parent link before criu restore
+ * @param restoreMs criu restore wall time
+ * @param resumeMs SIGCONT of the restored tree
+ */
+record DowntimePhases(long parentMs, boolean parentInDowntime, long dumpMs, long copyMs, long parentWaitMs, long layoutMs,
+    long restoreMs, long resumeMs, DumpStats dump, RestoreStatsEntry restore) {
+
+  /** CRIU's stats-restore in {@code dir}, or an empty entry when CRIU left none. */
+  static RestoreStatsEntry restoreStats(Path dir) {
+    Path f = dir.resolve("stats-restore");
+    try {
+      if (!Files.exists(f)) {
+        return RestoreStatsEntry.getDefaultInstance();
+      }
+      CriuImageFile.Image image = CriuImageFile.read(f);
+      if (image.magic() != CriuMagic.STATS) {
+        return RestoreStatsEntry.getDefaultInstance();
+      }
+      return CriuImageFile.entry(image, 0, StatsEntry.parser()).getRestore();
+    } catch (IOException e) {
+      return RestoreStatsEntry.getDefaultInstance();
+    }
+  }
+
+  static long ms(long fromNanos, long toNanos) {
+    return (toNanos - fromNanos) / 1_000_000;
+  }
+
+  String describe() {
+    return String.format(Locale.ROOT,
+        "parent %d ms (%s) | dump %d ms [criu: freezing %d, frozen %d, memdump %d, memwrite %d ms; %d scanned, %d written, %d from parent]"
+            + " | copy %d ms | wait parent %d ms | layout %d ms | restore %d ms [criu: forking %d, restore %d ms; %d pages restored]"
+            + " | resume %d ms",
+        parentMs, parentInDowntime ? "IN downtime" : "before the freeze", dumpMs, millis(dump.freezingTime()), millis(dump.frozenTime()),
+        millis(dump.memdumpTime()), millis(dump.memwriteTime()), dump.pagesScanned(), dump.pagesWritten(), dump.pagesSkippedParent(),
+        copyMs, parentWaitMs, layoutMs, restoreMs, Integer.toUnsignedLong(restore.getForkingTime()) / 1000,
+        Integer.toUnsignedLong(restore.getRestoreTime()) / 1000, restore.getPagesRestored(), resumeMs);
+  }
+
+  private static long millis(Duration d) {
+    return d.toMillis();
+  }
+}
