@@ -37,9 +37,11 @@ import picocli.CommandLine.Option;
  * and two agents (host1, host2) on loopback, the ferry-memtouch workload, and
  * {@code migrate <its pid> --to host2} with the live round table.
  *
- * <p>Where this kernel lacks soft-dirty or CRIU, the demo re-runs itself inside the lab VM
- * ({@code deploy/lab/run-in-vm}); {@code --dry-run} stays here and rehearses without switching
- * over. Until every part has landed it runs what exists and says plainly what is missing.
+ * <p>Without {@code --dry-run} it performs the real migration (pre-copy, CRIU switch-over,
+ * commit in ZooKeeper) and follows the workload to its restored pid on host2. Where this kernel
+ * lacks soft-dirty or CRIU it refuses, naming what is missing, unless {@code --lab} asks it to
+ * re-run inside the lab VM ({@code deploy/lab/run-in-vm}); {@code --dry-run} rehearses here.
+ * Exit status: 0 complete, 1 failed or incomplete, 2 refused.
  */
 @Command(name = "ferry-demo", mixinStandardHelpOptions = true, version = "ferry-demo 0.1.0",
         description = "Live-migrates a demo workload between two agents on this machine (or in the lab VM).")
@@ -53,8 +55,9 @@ public final class DemoMain implements Callable<Integer> {
     @Option(names = "--rate", defaultValue = "2000", description = "Pages the workload dirties per second (default ${DEFAULT-VALUE}).")
     long rate;
 
-    @Option(names = "--no-vm", description = "Never re-run inside the lab VM, even when this kernel lacks soft-dirty/CRIU.")
-    boolean noVm;
+    @Option(names = "--lab", description = "Where this kernel lacks soft-dirty or CRIU, re-run this demo inside the lab VM"
+            + " (deploy/lab/run-in-vm: Debian's kernel under QEMU, minutes). Without it such a host refuses a real migration.")
+    boolean lab;
 
     private final List<String> missing = new ArrayList<>();
 
@@ -75,11 +78,11 @@ public final class DemoMain implements Callable<Integer> {
                 say("FAILED: the lab VM must have soft-dirty and CRIU; it does not (see above).");
                 return 1;
             }
-            if (!noVm) {
+            if (lab) {
                 return new LabRerun(this::say).rerunInLab(rerunArgs());
             }
-            say("This kernel cannot switch over (see above) and --no-vm was given: rehearsing as with --dry-run.");
-            dryRun = true;
+            say(refusal(softDirty, criu));
+            return 2;
         }
         try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start()) {
             say("ZooKeeper (embedded) serving on " + zk.connectString());
@@ -102,10 +105,10 @@ public final class DemoMain implements Callable<Integer> {
         }
         if (missing.isEmpty()) {
             say("demo complete");
-        } else {
-            say("demo INCOMPLETE: still missing: " + String.join("; ", missing));
+            return 0;
         }
-        return 0;
+        say("demo INCOMPLETE: still missing: " + String.join("; ", missing));
+        return 1;
     }
 
     /**
@@ -209,6 +212,22 @@ public final class DemoMain implements Callable<Integer> {
         public void close() throws java.io.IOException {
             flush();
         }
+    }
+
+    /** The message of a host that cannot switch over, naming what it lacks and the two ways on. */
+    static String refusal(FeatureCheck softDirty, FeatureCheck criu) {
+        List<String> lacks = new ArrayList<>();
+        if (!softDirty.available()) {
+            lacks.add("soft-dirty page tracking");
+        }
+        if (!criu.available()) {
+            lacks.add("a working CRIU");
+        }
+        return "REFUSED: a real migration needs " + String.join(" and ", lacks) + ", which this host ("
+                + LabEnvironment.kernelRelease() + ") lacks (see above). Either rehearse here with\n"
+                + "  bin/ferry-demo --dry-run      (pre-copy rounds with the content-hash tracker, no switch-over)\n"
+                + "or run the real migration in the lab VM (Debian's kernel under QEMU, takes minutes):\n"
+                + "  bin/ferry-demo --lab          (same as: deploy/lab/run-in-vm -- bin/ferry-demo)";
     }
 
     private List<String> rerunArgs() {
