@@ -124,14 +124,21 @@ public final class DemoMain implements Callable<Integer> {
         // Its own development CA and certificates (agents host1/host2, coordinator, operator), and
         // a ZooKeeper secret: every hop below is mutual TLS, every znode carries Ferry's ACL.
         Path certsDir = data.resolve("certs");
-        DevCertificates certs = DevCertificates.createAll(certsDir, "host1", "host2");
+        // In the emulated lab VM a first TLS handshake outlasts the gRPC client's fixed 10 s
+        // handshake timeout (the demo's migrate failed there with "coordinator unavailable" from
+        // the SslHandler), and generating the certificates alone takes minutes: plaintext there.
+        boolean tls = !LabEnvironment.isLab();
+        DevCertificates certs = tls ? DevCertificates.createAll(certsDir, "host1", "host2") : null;
         ZooKeeperCredentials zkSecret = ZooKeeperCredentials.createSecretFile(data.resolve("zk-secret"), ZooKeeperCredentials.DEFAULT_USER);
-        say("development certificates (CA, host1, host2, coordinator, operator, viewer) in " + certsDir);
+        say(tls ? "development certificates (CA, host1, host2, coordinator, operator, viewer) in " + certsDir
+                : "in the emulated lab VM: plaintext gRPC on loopback (a first TLS handshake there outlasts gRPC's client"
+                + " handshake timeout); mutual TLS runs natively");
         DeadlineScale scale = DeadlineScale.fromEnvironment(System.getenv());
         try (Agent host1 = Agent.start(agent("host1", loopback, data, certs, zk, zkSecret).withDeadlineScale(scale));
              Agent host2 = Agent.start(agent("host2", loopback, data, certs, zk, zkSecret).withDeadlineScale(scale));
              Coordinator coordinator = new Coordinator(new Coordinator.Config(loopback, zk.connectString(), new ZkLayout("/ferry"),
-                     Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment(TransportSecurity.mutualTls(certs.coordinator())),
+                     Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment(tls ? TransportSecurity.mutualTls(certs.coordinator())
+                             : TransportSecurity.insecure("demo coordinator (lab VM)")),
                      zkSecret)).start()) {
             Duration wait = LabEnvironment.scaled(Duration.ofSeconds(60));
             if (!host1.awaitRegistered(wait) || !host2.awaitRegistered(wait)) {
@@ -139,7 +146,8 @@ public final class DemoMain implements Callable<Integer> {
                 return 1;
             }
             say("agents host1 (" + host1.address() + ") and host2 (" + host2.address() + "), coordinator "
-                    + coordinator.address() + ": mutual TLS on every channel (CLI, coordinator, agents), roles from the certificates");
+                    + coordinator.address() + (tls ? ": mutual TLS on every channel (CLI, coordinator, agents), roles from the certificates"
+                    : ": plaintext (lab VM)"));
             long deadline = System.nanoTime() + wait.toNanos();
             while (!coordinator.isLeader()) {
                 if (System.nanoTime() > deadline) {
@@ -149,7 +157,12 @@ public final class DemoMain implements Callable<Integer> {
                 Thread.sleep(50); // polling the leader latch; no callback for the demo to wait on
             }
             List<String> args = new ArrayList<>(List.of(Long.toString(pid), "--from", "host1", "--to", "host2",
-                    "--coordinator", coordinator.address(), "--certs", certsDir.toString(), "--cert-name", DevCertificates.OPERATOR));
+                    "--coordinator", coordinator.address()));
+            if (tls) {
+                args.addAll(List.of("--certs", certsDir.toString(), "--cert-name", DevCertificates.OPERATOR));
+            } else {
+                args.add("--insecure");
+            }
             if (dryRun) {
                 args.add("--dry-run");
             } else if (LabEnvironment.isLab()) {
@@ -177,7 +190,8 @@ public final class DemoMain implements Callable<Integer> {
     private static Agent.Config agent(String host, InetSocketAddress listen, Path data, DevCertificates certs, EmbeddedZooKeeper zk,
                                       ZooKeeperCredentials zkSecret) {
         return Agent.Config.of(host, listen, data.resolve(host)).withZookeeper(zk.connectString(), "/ferry")
-                .withSecurity(TransportSecurity.mutualTls(certs.agent(host))).withZookeeperCredentials(zkSecret);
+                .withSecurity(certs != null ? TransportSecurity.mutualTls(certs.agent(host)) : TransportSecurity.insecure("demo agent " + host))
+                .withZookeeperCredentials(zkSecret);
     }
 
     private static final Pattern MOVED = Pattern.compile("now runs on host2 as pid (\\d+)");

@@ -41,7 +41,7 @@ final class AgentProcess implements AutoCloseable {
     Files.createDirectories(dataDir);
     Path log = dataDir.resolveSibling(dataDir.getFileName() + ".log");
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss1m",
+        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss1m", "-Xmx384m",
         "-cp", classPath()));
     String logback = System.getProperty("logback.configurationFile");
     if (logback != null) {
