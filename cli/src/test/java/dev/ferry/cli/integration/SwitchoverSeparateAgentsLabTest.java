@@ -91,21 +91,21 @@ class SwitchoverSeparateAgentsLabTest {
         + "fi\n"
         + "exec '" + realCriu() + "' \"$@\"\n");
     assertTrue(wrapper.toFile().setExecutable(true));
-    // the agents' JVMs start together: under emulation each takes 30-40 s or more
+    // the agents' JVMs start together: under emulation each takes 30-40 s or more (host3, only
+    // for the last case, starts there: three JVM starts at once starved the VM's ZooKeeper)
     host1 = AgentProcess.start("host1", 0, dir.resolve("host1"), zk.connectString(), null);
     host2 = AgentProcess.start("host2", 0, dir.resolve("host2"), zk.connectString(), null);
-    host3 = AgentProcess.start("host3", 0, dir.resolve("host3"), zk.connectString(), criuWrapperDir);
     zkClient = CuratorFrameworkFactory.newClient(zk.connectString(), new RetryOneTime(500));
     zkClient.start();
     coordinator = new Coordinator(new Coordinator.Config(new InetSocketAddress("127.0.0.1", 0), zk.connectString(),
         new ZkLayout("/ferry"), Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment(TransportSecurity.insecure("lab e2e coordinator")))).start();
     at = coordinator.address();
     Await.until("leadership", coordinator::isLeader, Duration.ofSeconds(60));
-    for (AgentProcess a : List.of(host1, host2, host3)) {
+    for (AgentProcess a : List.of(host1, host2)) {
       awaitRegistered(a);
     }
-    System.out.printf("E2E-SEP cluster up in %d ms: agents host1/host2/host3 as processes %d/%d/%d, coordinator %s%n",
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), host1.pid(), host2.pid(), host3.pid(), at);
+    System.out.printf("E2E-SEP cluster up in %d ms: agents host1/host2 as processes %d/%d, coordinator %s%n",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), host1.pid(), host2.pid(), at);
   }
 
   @AfterAll
@@ -189,7 +189,9 @@ class SwitchoverSeparateAgentsLabTest {
   @Test
   @Order(3)
   void theDestinationAgentKilledDuringItsRestoreRollsBackAndItsRestartKillsTheOrphanedCopy() throws Exception {
+    host3 = AgentProcess.start("host3", 0, dir.resolve("host3"), zk.connectString(), criuWrapperDir);
     try (Workload w = E2eSteps.workload(dir, "destination-killed", 32, 500)) {
+      awaitRegistered(host3);
       w.awaitOkLines(1, Duration.ofSeconds(60));
       long pid = w.pid();
       Run started = E2eSteps.migrate(at, Long.toString(pid), "--from", "host1", "--to", "host3", "--downtime-limit", "30s",
