@@ -36,7 +36,10 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
   private static final Logger log = LoggerFactory.getLogger(RoundReceiver.class);
   /** Messages requested ahead of the one being applied. */
   static final int PREFETCH = 4;
-  private static final LZ4FastDecompressor LZ4 = LZ4Factory.fastestInstance().fastDecompressor();
+  /** Loaded on the first compressed batch only (see SenderBuffers: lz4-java's native library needs BMI2). */
+  private static final class Lz4 {
+    static final LZ4FastDecompressor DECOMPRESSOR = LZ4Factory.fastestInstance().fastDecompressor();
+  }
 
   private final ServerCallStreamObserver<RoundAck> call;
   private final PageStores stores;
@@ -119,7 +122,7 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
         scratch = AlignedBuffers.allocate(Math.max(length, RoundSender.BATCH_PAGES * PageHashing.PAGE));
       }
       try {
-        LZ4.decompress(data, data.position(), scratch, 0, length);
+        Lz4.DECOMPRESSOR.decompress(data, data.position(), scratch, 0, length);
       } catch (LZ4Exception e) {
         throw Status.DATA_LOSS.withDescription(String.format("round %d batch %d: LZ4 data is damaged (%s)",
             header.getRound(), batch.getSequence(), e.getMessage())).asRuntimeException();
