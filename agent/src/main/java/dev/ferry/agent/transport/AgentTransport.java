@@ -8,6 +8,9 @@ import io.grpc.Server;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.AbstractStub;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.ChannelOption;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -33,8 +36,26 @@ public final class AgentTransport {
   /** The sender's isReady() turns false once this much is queued locally (in-flight window). */
   public static final int ON_READY_THRESHOLD_BYTES = 2 * 1024 * 1024;
 
+  /**
+   * Pool chunk size of {@link #allocator}: {@code 8 KiB << 11} = 16 MiB, enough for a stream's
+   * whole in-flight window (window + sender queue, ~6 MiB) in one chunk.
+   */
+  private static final int CHUNK_ORDER = 11;
+
   private final DeadlineScale deadlineScale;
   private final TransportSecurity security;
+  /**
+   * The buffer pool of every server and channel built here, instead of gRPC's own. gRPC's pool
+   * has 2 MiB chunks: a framed page batch (~1 MiB) takes half of one, so a chunk emptied between
+   * two batches was released and the next one allocated afresh (allocateDirect zeroes it, then the
+   * kernel faults its pages in). Profiled on a 256 MiB round: 8 % of the sender thread's CPU and
+   * 15 % of the event loops' went to that. A chunk that holds the whole in-flight window is reused.
+   * Direct memory, outside the heap; chunks are allocated per arena on first use.
+   */
+  private final ByteBufAllocator allocator = new PooledByteBufAllocator(true,
+      PooledByteBufAllocator.defaultNumHeapArena(), PooledByteBufAllocator.defaultNumDirectArena(),
+      PooledByteBufAllocator.defaultPageSize(), CHUNK_ORDER, PooledByteBufAllocator.defaultSmallCacheSize(),
+      PooledByteBufAllocator.defaultNormalCacheSize(), PooledByteBufAllocator.defaultUseCacheForAllThreads());
 
   public AgentTransport(DeadlineScale deadlineScale, TransportSecurity security) {
     this.deadlineScale = deadlineScale;
@@ -65,6 +86,7 @@ public final class AgentTransport {
         .executor(executor)
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         .flowControlWindow(STREAM_WINDOW_BYTES)
+        .withChildOption(ChannelOption.ALLOCATOR, allocator)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         // gRPC drops a connection whose TLS handshake takes over 120 s; scaled like every deadline
         .handshakeTimeout(scaled(Duration.ofSeconds(120)).toMillis(), TimeUnit.MILLISECONDS);
@@ -86,6 +108,7 @@ public final class AgentTransport {
     return NettyChannelBuilder.forTarget(target, security.channelCredentials(peerHost))
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         .flowControlWindow(STREAM_WINDOW_BYTES)
+        .withOption(ChannelOption.ALLOCATOR, allocator)
         .keepAliveTime(30, TimeUnit.SECONDS)
         // No retries: a retried stream would replay buffered messages, and page batches wrap
         // buffers the sender reuses once onNext returned. Rounds are retried by the coordinator.
