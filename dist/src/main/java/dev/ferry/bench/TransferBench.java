@@ -90,7 +90,12 @@ public final class TransferBench {
    * included), -1 for the C pipeline; jitSeconds: the JIT compilers' part of it.
    */
   record Row(String workload, String path, String compression, long bytes, double seconds, long bytesOnWire, double cpuSeconds,
-      double jitSeconds) {
+      double jitSeconds, double copySeconds) {
+    /** The copy phase alone (pages read, streamed, stored), without the capture and the commit's fsync. */
+    double copyGbps() {
+      return copySeconds > 0 ? bytes / copySeconds / 1e9 : gbps();
+    }
+
     double gbps() {
       return bytes / seconds / 1e9;
     }
@@ -116,7 +121,7 @@ public final class TransferBench {
           // would time the JIT. Reported, not counted.
           Row w = agents.transfer("demo", (int) demo.pid(), Compression.COMPRESSION_NONE);
           rows.add(new Row("warmup", w.path(), w.compression(), w.bytes(), w.seconds(), w.bytesOnWire(), w.cpuSeconds(),
-              w.jitSeconds()));
+              w.jitSeconds(), w.copySeconds()));
         }
         rows.add(agents.transfer("demo", (int) demo.pid(), Compression.COMPRESSION_NONE));
         rows.add(agents.transfer("demo", (int) demo.pid(), Compression.COMPRESSION_LZ4));
@@ -151,10 +156,11 @@ public final class TransferBench {
     }
     System.out.printf(Locale.ROOT, "transfer_gbps=%.3f transfer_lz4_gbps=%.3f zero_gbps=%.3f zero_lz4_gbps=%.3f "
             + "c_pipeline_gbps=%.3f c_zero_gbps=%.3f ratio=%.2f transfer_gb_per_cpu_s=%.3f peak_heap_mib=%d size_mib=%d load=%.1f "
-            + "transfer_cpu_s=%.2f transfer_jit_cpu_s=%.2f%n",
+            + "transfer_cpu_s=%.2f transfer_jit_cpu_s=%.2f transfer_copy_gbps=%.3f%n",
         transfer, rows.get(1).gbps(), rows.get(2).gbps(), rows.get(3).gbps(), c, rows.get(4).gbps(), transfer / c,
         rows.get(0).gbPerCpuSecond(), peakMib, sizeMib,
-        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), rows.get(0).cpuSeconds(), rows.get(0).jitSeconds());
+        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), rows.get(0).cpuSeconds(), rows.get(0).jitSeconds(),
+        rows.get(0).copyGbps());
   }
 
   private Row cCopy(String workload, Held held) throws IOException, InterruptedException {
@@ -165,7 +171,7 @@ public final class TransferBench {
       throw new IOException("c-pipeline copy failed: " + out);
     }
     double seconds = Double.parseDouble(out.substring(out.indexOf("seconds=") + 8).trim());
-    return new Row(workload, "c-pipeline", "-", sizeMib << 20, seconds, sizeMib << 20, -1, 0);
+    return new Row(workload, "c-pipeline", "-", sizeMib << 20, seconds, sizeMib << 20, -1, 0, 0);
   }
 
   /** Two agents on loopback ports in this JVM and the coordinator's calls to them. */
@@ -205,7 +211,8 @@ public final class TransferBench {
       src().stopTracking(MigrationRef.newBuilder().setMigrationId(id).build());
       dst().discard(MigrationRef.newBuilder().setMigrationId(id).build());
       return new Row(workload, "ferry-grpc", compression == Compression.COMPRESSION_LZ4 ? "lz4" : "none",
-          f.getDirtyPages() * 4096, f.getRoundMicros() / 1e6, f.getBytesSent(), cpu, ThreadCpu.compilerNanos(byThread) / 1e9);
+          f.getDirtyPages() * 4096, f.getRoundMicros() / 1e6, f.getBytesSent(), cpu, ThreadCpu.compilerNanos(byThread) / 1e9,
+          f.getCopyMicros() / 1e6);
     }
 
     private static long processCpuNanos() {

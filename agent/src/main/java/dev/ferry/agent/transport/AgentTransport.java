@@ -9,7 +9,7 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.AbstractStub;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.AdaptiveByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -36,26 +36,18 @@ public final class AgentTransport {
   /** The sender's isReady() turns false once this much is queued locally (in-flight window). */
   public static final int ON_READY_THRESHOLD_BYTES = 2 * 1024 * 1024;
 
-  /**
-   * Pool chunk size of {@link #allocator}: {@code 8 KiB << 11} = 16 MiB, enough for a stream's
-   * whole in-flight window (window + sender queue, ~6 MiB) in one chunk.
-   */
-  private static final int CHUNK_ORDER = 11;
-
   private final DeadlineScale deadlineScale;
   private final TransportSecurity security;
   /**
-   * The buffer pool of every server and channel built here, instead of gRPC's own. gRPC's pool
-   * has 2 MiB chunks: a framed page batch (~1 MiB) takes half of one, so a chunk emptied between
-   * two batches was released and the next one allocated afresh (allocateDirect zeroes it, then the
-   * kernel faults its pages in). Profiled on a 256 MiB round: 8 % of the sender thread's CPU and
-   * 15 % of the event loops' went to that. A chunk that holds the whole in-flight window is reused.
-   * Direct memory, outside the heap; chunks are allocated per arena on first use.
+   * The buffer pool of every server and channel built here, instead of gRPC's own pooled one.
+   * gRPC's pool has 2 MiB chunks and frees a chunk whenever it empties: a framed page batch
+   * (~1 MiB) takes half of one, so between batches chunks were freed and allocated afresh
+   * (allocateDirect zeroes them, then the kernel faults their pages in): profiled on a 256 MiB
+   * round at 8 % of the sender thread's CPU and 15 % of the event loops'. (16 MiB chunks made it
+   * worse: fewer, larger chunks zeroed.) Netty's adaptive allocator keeps emptied chunks in a
+   * reuse queue. Direct memory, outside the heap.
    */
-  private final ByteBufAllocator allocator = new PooledByteBufAllocator(true,
-      PooledByteBufAllocator.defaultNumHeapArena(), PooledByteBufAllocator.defaultNumDirectArena(),
-      PooledByteBufAllocator.defaultPageSize(), CHUNK_ORDER, PooledByteBufAllocator.defaultSmallCacheSize(),
-      PooledByteBufAllocator.defaultNormalCacheSize(), PooledByteBufAllocator.defaultUseCacheForAllThreads());
+  private final ByteBufAllocator allocator = new AdaptiveByteBufAllocator(true, true);
 
   public AgentTransport(DeadlineScale deadlineScale, TransportSecurity security) {
     this.deadlineScale = deadlineScale;
