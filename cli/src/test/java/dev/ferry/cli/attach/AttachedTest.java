@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.util.JsonFormat;
 import dev.ferry.cli.ExitCode;
 import dev.ferry.cli.MigrateCommand;
+import dev.ferry.cli.PlainOutput;
 import dev.ferry.proto.MigrationEvent;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
@@ -41,6 +42,7 @@ class AttachedTest {
         StringWriter err = new StringWriter();
         int code = MigrateCommand.run(args, new PrintWriter(out, true), new PrintWriter(err, true),
                 new ByteArrayInputStream(new byte[0]));
+        PlainOutput.assertPlain(out.toString(), err.toString());
         return new Run(code, out.toString(), err.toString());
     }
 
@@ -73,6 +75,32 @@ class AttachedTest {
         }
     }
 
+    /** The status line is drawn only when main says stdout is a live terminal, and never under --no-progress. */
+    @Test
+    void liveStatusLineOnlyOnALiveTerminalWithoutNoProgress() throws Exception {
+        Terminals terminal = new Terminals(true, false);
+        try (RecordedCoordinator c = new RecordedCoordinator(100)) {
+            Run live = runOn(terminal, "4242", "--to", "host2", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
+            assertEquals(ExitCode.DONE, live.code(), live.toString());
+            assertTrue(live.out().contains("\r\u001b[2K"), "a live terminal gets the erased status line: " + live);
+        }
+        try (RecordedCoordinator c = new RecordedCoordinator(100)) {
+            c.begin();
+            Run plain = runOn(terminal, "watch", "m-0001", "--no-progress", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
+            assertEquals(ExitCode.DONE, plain.code(), plain.toString());
+            PlainOutput.assertPlain(plain.out(), plain.err());
+            assertEquals(5, plain.rows().size(), plain.out());
+        }
+    }
+
+    private static Run runOn(Terminals terminals, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = MigrateCommand.run(args, new PrintWriter(out, true), new PrintWriter(err, true),
+                new ByteArrayInputStream(new byte[0]), terminals);
+        return new Run(code, out.toString(), err.toString());
+    }
+
     @Test
     void jsonIsOneParseableEventPerLine() throws Exception {
         try (RecordedCoordinator c = new RecordedCoordinator(2)) {
@@ -101,6 +129,7 @@ class AttachedTest {
             c.restart();
             assertEquals(ExitCode.DONE, code.get(60, TimeUnit.SECONDS), out + "\n" + err);
             Run r = new Run(0, out.toString(), err.toString());
+            PlainOutput.assertPlain(r.out(), r.err());
             assertEquals(5, r.rows().size(), "each round exactly once across the re-attach:\n" + r.out());
             assertTrue(r.out().contains("re-attaching..."), r.out());
         }
@@ -119,6 +148,7 @@ class AttachedTest {
             assertTrue(cancel.out().startsWith("cancel requested: migration m-0001 is cancelled; pid 4242 runs on host1"), cancel.out());
             assertEquals(ExitCode.CANCELLED, code.get(30, TimeUnit.SECONDS), out.toString());
             assertTrue(out.toString().contains("cancelled: cancelled by the operator"), out.toString());
+            PlainOutput.assertPlain(out.toString());
             Run again = run("cancel", "m-0001", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
             assertEquals(ExitCode.REFUSED, again.code());
             assertEquals("migrate: cannot cancel migration m-0001: migration m-0001 already ended\n", again.err());

@@ -11,6 +11,7 @@ import dev.ferry.agent.tracking.PrecopySessions;
 import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.cli.ExitCode;
 import dev.ferry.cli.MigrateCommand;
+import dev.ferry.cli.PlainOutput;
 import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
 import dev.ferry.coordinator.zk.ZkLayout;
@@ -59,6 +60,7 @@ class LeaderRedirectTest {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = MigrateCommand.run(all, new PrintWriter(out, true), new PrintWriter(err, true), new ByteArrayInputStream(new byte[0]));
+        PlainOutput.assertPlain(out.toString(), err.toString());
         return new Run(code, out.toString(), err.toString());
     }
 

@@ -10,6 +10,7 @@ import dev.ferry.agent.tracking.PrecopySessions;
 import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.cli.ExitCode;
 import dev.ferry.cli.MigrateCommand;
+import dev.ferry.cli.PlainOutput;
 import dev.ferry.cli.connect.ClientSecurity;
 import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
@@ -65,6 +66,7 @@ class MutualTlsPathTest {
         StringWriter err = new StringWriter();
         int code = MigrateCommand.run(a.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true),
                 new ByteArrayInputStream(new byte[0]));
+        PlainOutput.assertPlain(out.toString(), err.toString());
         return new Run(code, out.toString(), err.toString());
     }
 

@@ -15,6 +15,7 @@ import dev.ferry.agent.tracking.PrecopySessions;
 import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.cli.ExitCode;
 import dev.ferry.cli.MigrateCommand;
+import dev.ferry.cli.PlainOutput;
 import dev.ferry.coordinator.metrics.CoordinatorMetrics;
 import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
@@ -61,8 +62,10 @@ class ServedMetricsTest {
     private static int run(StringWriter out, StringWriter err, String... args) {
         String[] all = java.util.Arrays.copyOf(args, args.length + 1);
         all[args.length] = "--insecure"; // TLS is the subject of MutualTlsPathTest, not of this test
-        return MigrateCommand.run(all, new PrintWriter(out, true), new PrintWriter(err, true),
+        int code = MigrateCommand.run(all, new PrintWriter(out, true), new PrintWriter(err, true),
                 new ByteArrayInputStream(new byte[0]));
+        PlainOutput.assertPlain(out.toString(), err.toString());
+        return code;
     }
 
     private static boolean listsBothAgents(String at) {
