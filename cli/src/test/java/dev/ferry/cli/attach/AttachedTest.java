@@ -8,6 +8,7 @@ import dev.ferry.cli.ExitCode;
 import dev.ferry.cli.MigrateCommand;
 import dev.ferry.cli.PlainOutput;
 import dev.ferry.proto.MigrationEvent;
+import dev.ferry.testkit.Await;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -17,7 +18,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -44,16 +44,6 @@ class AttachedTest {
                 new ByteArrayInputStream(new byte[0]));
         PlainOutput.assertPlain(out.toString(), err.toString());
         return new Run(code, out.toString(), err.toString());
-    }
-
-    static void await(BooleanSupplier condition, Duration within) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within " + within);
-            }
-            Thread.sleep(20); // polling a condition, not waiting for time to pass
-        }
     }
 
     @Test
@@ -125,7 +115,7 @@ class AttachedTest {
             CompletableFuture<Integer> code = CompletableFuture.supplyAsync(() -> MigrateCommand.run(
                     new String[] {"watch", "m-0001", "--insecure", "--coordinator", "127.0.0.1:" + c.port()},
                     new PrintWriter(out, true), new PrintWriter(err, true), new ByteArrayInputStream(new byte[0])));
-            await(() -> out.toString().contains("\n    2 "), Duration.ofSeconds(30)); // round 2 shown
+            Await.until("round 2 shown", () -> out.toString().contains("\n    2 "), Duration.ofSeconds(30));
             c.restart();
             assertEquals(ExitCode.DONE, code.get(60, TimeUnit.SECONDS), out + "\n" + err);
             Run r = new Run(0, out.toString(), err.toString());
@@ -142,7 +132,7 @@ class AttachedTest {
             CompletableFuture<Integer> code = CompletableFuture.supplyAsync(() -> MigrateCommand.run(
                     new String[] {"4242", "--to", "host2", "--insecure", "--coordinator", "127.0.0.1:" + c.port()},
                     new PrintWriter(out, true), new PrintWriter(new StringWriter(), true), new ByteArrayInputStream(new byte[0])));
-            await(() -> out.toString().contains("\n    1 "), Duration.ofSeconds(30));
+            Await.until("round 1 shown", () -> out.toString().contains("\n    1 "), Duration.ofSeconds(30));
             Run cancel = run("cancel", "m-0001", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
             assertEquals(ExitCode.DONE, cancel.code(), cancel.toString());
             assertTrue(cancel.out().startsWith("cancel requested: migration m-0001 is cancelled; pid 4242 runs on host1"), cancel.out());

@@ -25,6 +25,7 @@ import dev.ferry.proto.MigrationInfo;
 import dev.ferry.proto.Phase;
 import dev.ferry.proto.RoundEvent;
 import dev.ferry.proto.TrackerKind;
+import dev.ferry.testkit.Await;
 import dev.ferry.testkit.EmbeddedZooKeeper;
 import dev.ferry.testkit.Workload;
 import io.grpc.Grpc;
@@ -93,11 +94,8 @@ class ServedMetricsTest {
             String before = scrape(mc.port());
             assertEquals(0, value(before, "ferry_rounds_total"), "nothing counted before the migration");
 
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!coordinator.isLeader() || !listsBothAgents(coordinator.address())) {
-                assertTrue(System.nanoTime() < deadline, "coordinator not elected within 60 s");
-                Thread.sleep(50); // polling a condition
-            }
+            Await.until("a leader that lists both agents",
+                    () -> coordinator.isLeader() && listsBothAgents(coordinator.address()), Duration.ofSeconds(60));
             StringWriter out = new StringWriter();
             StringWriter err = new StringWriter();
             int code = run(out, err, Long.toString(w.pid()), "--from", "host1", "--to", "host2", "--dry-run",

@@ -25,6 +25,7 @@ import dev.ferry.service.tls.PresentingKeyManager;
 import dev.ferry.service.tls.TlsFiles;
 import dev.ferry.service.tls.TransportSecurity;
 import dev.ferry.service.zookeeper.ZooKeeperCredentials;
+import dev.ferry.testkit.Await;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -102,11 +103,7 @@ class SecureCoordinatorTest {
         new ZkLayout("/ferry"), Duration.ofSeconds(15), new GrpcEndpoints(1, TransportSecurity.mutualTls(certs.coordinator())),
         zkSecret)).start();
     port = Integer.parseInt(coordinator.address().substring(coordinator.address().lastIndexOf(':') + 1));
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!coordinator.isLeader()) {
-      assertTrue(System.nanoTime() < deadline, "coordinator elected within " + WAIT);
-      Thread.sleep(50); // polling the leader latch
-    }
+    Await.until("coordinator elected", coordinator::isLeader, WAIT);
   }
 
   @AfterAll
