@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.agent.store.PageStores;
 import dev.ferry.agent.transfer.PageHashing;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
 import dev.ferry.testkit.Await;
-import dev.ferry.testkit.EmbeddedZooKeeper;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -18,7 +18,7 @@ import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.proto.CoordinatorGrpc;
 import dev.ferry.proto.MigrationRef;
 import dev.ferry.service.leader.LeaderHint;
-import dev.ferry.testkit.EmbeddedZooKeeper;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
 import dev.ferry.testkit.Workload;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;

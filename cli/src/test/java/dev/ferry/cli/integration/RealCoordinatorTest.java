@@ -18,7 +18,7 @@ import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.proto.MigrationEvent;
 import dev.ferry.proto.Phase;
 import dev.ferry.service.tls.TransportSecurity;
-import dev.ferry.testkit.EmbeddedZooKeeper;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
 import dev.ferry.testkit.Workload;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;

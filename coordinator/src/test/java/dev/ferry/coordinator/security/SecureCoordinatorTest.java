@@ -9,7 +9,6 @@ import ch.qos.logback.classic.Level;
 import dev.ferry.agent.Agent;
 import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
-import dev.ferry.coordinator.zk.EmbeddedZooKeeper;
 import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.proto.AgentStatus;
 import dev.ferry.proto.CoordinatorGrpc;
@@ -24,6 +23,7 @@ import dev.ferry.service.tls.IssuedCertificate;
 import dev.ferry.service.tls.PresentingKeyManager;
 import dev.ferry.service.tls.TlsFiles;
 import dev.ferry.service.tls.TransportSecurity;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
 import dev.ferry.service.zookeeper.ZooKeeperCredentials;
 import dev.ferry.testkit.Await;
 import io.grpc.ChannelCredentials;
@@ -90,8 +90,8 @@ class SecureCoordinatorTest {
     ca = CertificateAuthority.load(dir.resolve("certs"));
     zkSecret = ZooKeeperCredentials.createSecretFile(dir.resolve("zk-secret"), "ferry");
     // A plain server (no enforced authentication), as an external ensemble: the ACLs alone protect Ferry.
-    zk = new EmbeddedZooKeeper(dir.resolve("zk"), EmbeddedZooKeeper.freePort());
-    zk.start();
+    zk = EmbeddedZooKeeper.persistent(dir.resolve("zk"), EmbeddedZooKeeper.freePort(), new java.util.Properties());
+    zk.serve(Duration.ofSeconds(30));
     for (String host : List.of("host1", "host2")) {
       Agent a = Agent.start(Agent.Config.of(host, new InetSocketAddress("127.0.0.1", 0), dir.resolve(host))
           .withSecurity(TransportSecurity.mutualTls(certs.agent(host)))

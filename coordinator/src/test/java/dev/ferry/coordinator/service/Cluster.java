@@ -5,7 +5,6 @@ import dev.ferry.agent.memory.SoftDirtyProbe;
 import dev.ferry.agent.memory.SoftDirtySupport;
 import dev.ferry.agent.tracking.PrecopySessions;
 import dev.ferry.agent.tracking.TrackerSettings;
-import dev.ferry.coordinator.zk.EmbeddedZooKeeper;
 import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.proto.CoordinatorGrpc;
 import dev.ferry.proto.CoordinatorGrpc.CoordinatorBlockingStub;
@@ -13,6 +12,7 @@ import dev.ferry.proto.MigrationEvent;
 import dev.ferry.proto.MigrationRef;
 import dev.ferry.proto.Phase;
 import dev.ferry.proto.WatchMigrationRequest;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
 import dev.ferry.testkit.Await;
 import io.grpc.ManagedChannel;
 import java.net.InetSocketAddress;
@@ -43,8 +43,8 @@ final class Cluster implements AutoCloseable {
 
   Cluster() throws Exception {
     dir = Files.createTempDirectory("ferry-coordinator-test-");
-    zk = new EmbeddedZooKeeper(dir.resolve("zk"), EmbeddedZooKeeper.freePort());
-    zk.start();
+    zk = EmbeddedZooKeeper.persistent(dir.resolve("zk"), EmbeddedZooKeeper.freePort(), new java.util.Properties());
+    zk.serve(Duration.ofSeconds(30));
   }
 
   Agent agent(String name) throws Exception {
