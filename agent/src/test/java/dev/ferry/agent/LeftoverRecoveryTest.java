@@ -21,7 +21,7 @@ import dev.ferry.proto.RestoreReply;
 import dev.ferry.proto.ResumeRestoredReply;
 import dev.ferry.service.systemd.RollbackJournal;
 import dev.ferry.testkit.Await;
-import dev.ferry.testkit.EmbeddedZooKeeper;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusException;

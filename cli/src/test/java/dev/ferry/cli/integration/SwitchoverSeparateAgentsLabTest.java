@@ -11,7 +11,7 @@ import dev.ferry.coordinator.service.GrpcEndpoints;
 import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.service.tls.TransportSecurity;
 import dev.ferry.testkit.Await;
-import dev.ferry.testkit.EmbeddedZooKeeper;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
 import dev.ferry.testkit.LabEnvironment;
 import dev.ferry.testkit.MemtouchLine;
 import dev.ferry.testkit.RequiresCriu;
