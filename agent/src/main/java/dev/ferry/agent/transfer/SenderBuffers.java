@@ -1,7 +1,7 @@
 package dev.ferry.agent.transfer;
 
+import dev.ferry.agent.tracking.Lz4JavaLibrary;
 import net.jpountz.lz4.LZ4Compressor;
-import net.jpountz.lz4.LZ4Factory;
 
 /**
  * The buffers one migration's sender reuses round after round: one batch of pages and one LZ4
@@ -30,7 +30,7 @@ public final class SenderBuffers {
 
   LZ4Compressor lz4() {
     if (lz4 == null) {
-      lz4 = LZ4Factory.fastestInstance().fastCompressor();
+      lz4 = Lz4JavaLibrary.lz4().fastCompressor();
       compressed = new byte[lz4.maxCompressedLength(RoundSender.BATCH_PAGES * PageHashing.PAGE)];
     }
     return lz4;
