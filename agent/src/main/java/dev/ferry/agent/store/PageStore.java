@@ -61,6 +61,8 @@ public final class PageStore implements AutoCloseable {
   private final AtomicReference<RoundWriter> active = new AtomicReference<>();
   private volatile Status status = new Status(0, 0, 0, 0);
   private volatile boolean closed;
+  /** With a mirror: each pid's held pages as maximal runs, as of the last commit (see {@link #firstMissing}). */
+  private final Map<Integer, List<AddressRange>> heldRuns = new java.util.concurrent.ConcurrentHashMap<>();
   /** The pages laid out by address as CRIU parent pages images, kept current at each commit; null: not kept. */
   private final PageMirror mirror;
 
@@ -344,8 +346,29 @@ public final class PageStore implements AutoCloseable {
     }
   }
 
-  /** The first page of {@code [address, address + pages * 4096)} the store does not hold, or -1. */
+  /**
+   * The first page of {@code [address, address + pages * 4096)} the store does not hold, or -1.
+   * With a mirror, answered from the held runs computed at the last commit (a binary search: this
+   * runs in the switch-over's downtime, once per in_parent entry of the final dump); else page by page.
+   */
   public long firstMissing(int pid, long address, long pages) {
+    List<AddressRange> runs = heldRuns.get(pid);
+    if (runs != null) {
+      long end = address + pages * PageHashing.PAGE;
+      int lo = 0, hi = runs.size() - 1;
+      while (lo <= hi) { // the last run starting at or before address
+        int mid = (lo + hi) >>> 1;
+        if (runs.get(mid).start() <= address) {
+          lo = mid + 1;
+        } else {
+          hi = mid - 1;
+        }
+      }
+      if (hi < 0 || runs.get(hi).end() <= address) {
+        return pages == 0 ? -1 : address;
+      }
+      return end <= runs.get(hi).end() ? -1 : runs.get(hi).end(); // runs are maximal: the page after one is not held
+    }
     for (long i = 0; i < pages; i++) {
       long a = address + i * PageHashing.PAGE;
       if (index.hash(pid, a) == 0) {
@@ -461,6 +484,10 @@ public final class PageStore implements AutoCloseable {
         compact(round);
         if (mirror != null) {
           mirror.roundCommitted(round);
+          heldRuns.clear();
+          for (int pid : pids()) {
+            heldRuns.put(pid, runsOfRound(pid, -1));
+          }
         }
         publish(round);
       }

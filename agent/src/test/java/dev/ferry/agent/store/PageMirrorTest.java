@@ -93,7 +93,11 @@ class PageMirrorTest {
     r3.commit(1, 3);
     assertEquals(20, assertLayoutMatches(store));
     assertEquals(-1, store.firstMissing(PID, BASE, 16));
+    assertEquals(-1, store.firstMissing(PID, BASE + 5 * 4096, 3));
     assertEquals(BASE + 16 * 4096, store.firstMissing(PID, BASE, 17));
+    assertEquals(BASE - 4096, store.firstMissing(PID, BASE - 4096, 2));
+    assertEquals(FAR + 4 * 4096, store.firstMissing(PID, FAR + 4096, 4));
+    assertEquals(FAR + 5 * 4096, store.firstMissing(PID, FAR + 5 * 4096, 1));
     stores.close();
 
     // reopened (an agent restart): the mirror is rebuilt on demand, same content
@@ -111,6 +115,8 @@ class PageMirrorTest {
     r1.commit(1, 5);
     assertEquals(5, assertLayoutMatches(store));
     assertTrue(Files.exists(store.parentLayout(PID).pagesFile()));
+    assertEquals(-1, store.firstMissing(PID, BASE + 4096, 3));
+    assertEquals(BASE + 4 * 4096, store.firstMissing(PID, BASE + 4096, 4));
     stores.close();
   }
 
