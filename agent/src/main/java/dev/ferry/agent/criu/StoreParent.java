@@ -34,6 +34,7 @@ import java.util.List;
  */
 public final class StoreParent {
   private static final int PE_PARENT = 1;
+  private static final int PE_LAZY = 2;
   private static final int PE_PRESENT = 4;
 
   private final PageStore store;
@@ -84,7 +85,7 @@ public final class StoreParent {
    * <p>The original pagemap is kept as {@code pagemap-<pid>.img.orig} and is what a retried call
    * starts from; the store's layout is marked changed (it holds pages the store's index does not),
    * so any later use lays it out anew from the store. A process whose final dump has a page
-   * outside the layout's slots, or an entry that is not exactly one of in_parent / present, is left as
+   * outside the layout's slots, or an entry that is neither in_parent nor present, is left as
    * CRIU wrote it (correct, only slower).
    */
   public Absorbed absorbFinal(Path finalDir, ParentSnapshot linked) throws CriuFailure {
@@ -166,8 +167,7 @@ public final class StoreParent {
     }
     for (PagemapEntry e : entries) {
       boolean present = (e.getFlags() & PE_PRESENT) != 0;
-      // PE_LAZY (set by CRIU on every anonymous private run, lazy restore or not) is dropped: this restore is not lazy
-      if (present == inParent(e) || slotOf(slots, e) < 0) {
+      if (present == inParent(e) || (e.getFlags() & PE_LAZY) != 0 || slotOf(slots, e) < 0) {
         return null;
       }
     }

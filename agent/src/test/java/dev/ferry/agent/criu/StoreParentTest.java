@@ -77,8 +77,7 @@ class StoreParentTest {
       assertTrue(slot.start() <= BASE && slot.end() >= BASE + 10 * 4096, slot.toString());
 
       // the final dump: pages 2 and 8 dirty (8 new), the rest from the parent
-      // (CRIU marks anonymous private runs PE_LAZY (2) in every dump)
-      Path fin = finalDir(List.of(entry(BASE, 2, 1 | 2), entry(BASE + 2 * 4096, 1, 4 | 2), entry(BASE + 3 * 4096, 5, 1),
+      Path fin = finalDir(List.of(entry(BASE, 2, 1), entry(BASE + 2 * 4096, 1, 4), entry(BASE + 3 * 4096, 5, 1),
           entry(BASE + 8 * 4096, 1, 4)), pages(2, 9));
       StoreParent.Absorbed a = parent.absorbFinal(fin, linked);
       assertEquals(new StoreParent.Absorbed(2, 4, 1), a);
