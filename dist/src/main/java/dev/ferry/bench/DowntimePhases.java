@@ -52,7 +52,7 @@ record DowntimePhases(long parentMs, boolean parentInDowntime, long dumpMs, long
   String describe() {
     return String.format(Locale.ROOT,
         "parent %s | dump %d ms [criu: freezing %d, frozen %d, memdump %d, memwrite %d ms; %d scanned, %d written, %d from parent]"
-            + " | copy %d ms | parent link+check+merge %d ms | layout %d ms | restore %d ms [criu: forking %d, restore %d ms; %d pages restored]"
+            + " | copy %d ms | parent link+check %d ms | layout %d ms | restore %d ms [criu: forking %d, restore %d ms; %d pages restored]"
             + " | resume %d ms",
         parentMs < 0 ? "kept by the store at each commit" : parentMs + " ms (" + (parentInDowntime ? "IN downtime" : "before the freeze") + ")", dumpMs, millis(dump.freezingTime()), millis(dump.frozenTime()),
         millis(dump.memdumpTime()), millis(dump.memwriteTime()), dump.pagesScanned(), dump.pagesWritten(), dump.pagesSkippedParent(),

@@ -53,13 +53,12 @@ public final class CriuRestores implements RestoreHandler {
     try {
       StoreParent parent = new StoreParent(store);
       ParentSnapshot held = parent.link(work.resolve("parent"), BootClock.uptime());
-      StoreParent.Absorbed absorbed = parent.absorbFinal(Restorer.finalDir(work), held);
+      parent.checkFinal(Restorer.finalDir(work));
       long linked = System.nanoTime() - t0;
       Restorer.Result r = restorer.restore(work, held);
       restored.put(id, r.restored());
-      log.info("migration {}: restored as pid {} (stopped): parent linked to the store's page layout and the final dump merged into it"
-          + " ({}) in {} ms, criu restore {} ms", id, r.restored().pid(), absorbed, TimeUnit.NANOSECONDS.toMillis(linked),
-          r.restoreTime().toMillis());
+      log.info("migration {}: restored as pid {} (stopped): parent linked to the store's page layout in {} ms, criu restore {} ms",
+          id, r.restored().pid(), TimeUnit.NANOSECONDS.toMillis(linked), r.restoreTime().toMillis());
       return RestoreReply.newBuilder().setRestoredPid(r.restored().pid())
           .setRestoreMicros(TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - t0)).build();
     } catch (CriuFailure f) {

@@ -94,11 +94,6 @@ final class PageMirror {
     }
   }
 
-  /** Marks {@code pid}'s file stale (written by someone else). */
-  void forget(int pid) {
-    layouts.remove(pid);
-  }
-
   /** The slots of {@code pid}'s file, rebuilt first if stale. */
   List<Slot> current(int pid) throws StoreException {
     List<Slot> slots = layouts.get(pid);

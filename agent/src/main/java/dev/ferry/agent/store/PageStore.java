@@ -339,16 +339,6 @@ public final class PageStore implements AutoCloseable {
     return new ParentLayout(m.file(pid), slots);
   }
 
-  /**
-   * Someone wrote into {@code pid}'s {@link #parentLayout} file (the switch-over moves the final
-   * dump's pages into it): it no longer mirrors this store, so its next use lays it out anew.
-   */
-  public void parentLayoutChanged(int pid) {
-    if (mirror != null) {
-      mirror.forget(pid);
-    }
-  }
-
   /** See {@link #parentLayout}: {@code slots} ascending, stored back to back in {@code pagesFile}. */
   public record ParentLayout(Path pagesFile, List<AddressRange> slots) {
     public ParentLayout {

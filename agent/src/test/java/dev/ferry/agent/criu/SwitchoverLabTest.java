@@ -100,11 +100,8 @@ class SwitchoverLabTest {
     long linkStart = System.nanoTime();
     ParentSnapshot inStore = parent.link(dst.resolve("parent"), snapshot.dumpUptime());
     copyFinal(cp.finalDir(), Restorer.finalDir(dst));
-    StoreParent.Absorbed absorbed = parent.absorbFinal(Restorer.finalDir(dst), inStore);
+    parent.checkFinal(Restorer.finalDir(dst));
     Duration prepare = Duration.ofNanos(System.nanoTime() - linkStart);
-    System.out.println("final dump merged into the parent: " + absorbed);
-    assertEquals(cp.stats().pagesWritten(), absorbed.pagesMoved(), "every page of the final dump moved into the parent layout");
-    assertTrue(absorbed.entriesAfter() <= absorbed.entriesBefore(), absorbed.toString());
     assertTrue(Files.isSymbolicLink(dst.resolve("parent/pages-1.img")), "parent pages linked, not copied");
     long okBefore = workload.lastOkCounter();
     Restorer.Result r = restorer.restore(dst, inStore);
@@ -153,7 +150,7 @@ class SwitchoverLabTest {
     StoreParent parent = new StoreParent(store);
     ParentSnapshot inStore = parent.link(dst.resolve("parent"), snapshot.dumpUptime());
     copyFinal(cp.finalDir(), Restorer.finalDir(dst));
-    parent.absorbFinal(Restorer.finalDir(dst), inStore);
+    parent.checkFinal(Restorer.finalDir(dst));
     Restorer.Result r = restorer.restore(dst, inStore);
     restored = Optional.of(r.restored());
     long okBefore = workload.lastOkCounter();
