@@ -147,7 +147,6 @@ public final class Agent implements AutoCloseable {
     this.scheduler = Executors.newSingleThreadScheduledExecutor(named(config.name() + "-timer"));
     this.recovery = Executors.newSingleThreadScheduledExecutor(named(config.name() + "-recovery"));
     PageHashing hashing = new PageHashing();
-    this.stores = new PageStores(config.dataDir(), hashing);
     this.softDirty = SoftDirtyProbe.probe();
     this.criu = probeCriu(config.deadlineScale().apply(Duration.ofSeconds(60)));
     SendOptions send = config.sendDefaults().withAckTimeout(transport.scaled(config.sendDefaults().ackTimeout()));
@@ -157,8 +156,11 @@ public final class Agent implements AutoCloseable {
         : config.checkpoints();
     this.restores = config.restores() == RestoreHandler.NONE && criu.usable()
         ? new CriuRestores(new Restorer(CriuCommand.onPath(), new MinimalParentImages(), new ProcessTree(),
-            config.deadlineScale().apply(CRIU_DEADLINE), List.of()), workers)
+            config.deadlineScale().apply(CRIU_DEADLINE), List.of()))
         : config.restores();
+    // A CRIU destination restores from its store's pages laid out by address, kept current round
+    // by round (PageStore#parentLayout): nothing is laid out after the freeze.
+    this.stores = new PageStores(config.dataDir(), hashing, restores instanceof CriuRestores);
     this.source = new SourceAgentService(this::capabilities, config.sessions(), checkpoints, transport, send,
         hashing, workers, scheduler, metrics, guards);
     metrics.watchStores(stores::bytesOnDisk, stores::pagesHeld);

@@ -33,8 +33,6 @@ import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
@@ -226,12 +224,11 @@ class SwitchoverEndToEndLabTest {
         Path wrapper = dir.resolve("criu-hanging-restore");
         Files.writeString(wrapper, "#!/bin/sh\nif [ \"$1\" = restore ]; then : > '" + marker + "'; exec sleep 3600; fi\nexec criu \"$@\"\n");
         assertTrue(wrapper.toFile().setExecutable(true));
-        ExecutorService restoreThreads = Executors.newCachedThreadPool();
         Agent host3 = Agent.start(Agent.Config.of("host3", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host3"))
                 .withZookeeper(zk.connectString(), "/ferry")
                 .withDeadlineScale(DeadlineScale.fromEnvironment(System.getenv()))
                 .withRestores(new CriuRestores(new Restorer(new CriuCommand(wrapper, 2), new MinimalParentImages(), new ProcessTree(),
-                        Duration.ofMinutes(30), List.of()), restoreThreads)));
+                        Duration.ofMinutes(30), List.of()))));
         try (Workload w = workload("destination-gone", 32, 500)) {
             assertTrue(host3.awaitRegistered(LabEnvironment.scaled(Duration.ofSeconds(30))), "host3 registered");
             w.awaitOkLines(1, Duration.ofSeconds(60));
@@ -249,7 +246,6 @@ class SwitchoverEndToEndLabTest {
             E2eSteps.assertRolledBack(watch, ExitCode.FAILED_ROLLED_BACK, w, pid);
         } finally {
             host3.close();
-            restoreThreads.shutdownNow();
             E2eSteps.killStoppedCopies(dir);
         }
     }
