@@ -3,9 +3,8 @@
 # "lab": soft-dirty, CRIU) inside the lab VM, in one VM boot. Fails on any failure, and when no lab
 # test ran. FERRY_SYSTEMD_CHECK=1 adds the package and the services under systemd as PID 1 in a
 # second boot (deploy/lab/run-systemd-check): not in CI yet, its migration between the service
-# agents still fails in the VM (the coordinator's first TLS connection to an agent is closed by
-# Netty's fixed 10 s handshake timeout under emulation; see deploy/systemd/README.md) and it takes
-# 20-30 minutes under emulation.
+# agents still fails in the VM (the source agent's JVM dies of SIGILL in lz4-java's native code
+# under the emulated CPU; see deploy/systemd/README.md) and it takes 20-30 minutes under emulation.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 T0=$(date +%s)
