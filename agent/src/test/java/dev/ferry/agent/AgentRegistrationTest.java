@@ -11,7 +11,7 @@ import dev.ferry.proto.DescribeRequest;
 import dev.ferry.proto.InspectProcessRequest;
 import dev.ferry.proto.SourceAgentGrpc;
 import dev.ferry.proto.StartTrackingRequest;
-import dev.ferry.testkit.EmbeddedZooKeeper;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;

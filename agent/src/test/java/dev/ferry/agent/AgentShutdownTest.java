@@ -18,6 +18,7 @@ import dev.ferry.service.systemd.GracefulShutdown;
 import dev.ferry.service.systemd.RollbackJournal;
 import dev.ferry.service.systemd.ServiceNotifier;
 import dev.ferry.service.systemd.ShutdownOutcome;
+import dev.ferry.testkit.Await;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -220,14 +221,8 @@ class AgentShutdownTest {
     }
   }
 
-  /** Polls {@code condition} (state another process changes) every 20 ms for at most 20 s. */
+  /** State another process changes (its /proc state): there is no event to wait on. */
   private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > end) {
-        throw new AssertionError(what + ": not within 20 s");
-      }
-      Thread.sleep(20); // polling another process's /proc state: there is no event to wait on
-    }
+    Await.until(what, condition, Duration.ofSeconds(20));
   }
 }

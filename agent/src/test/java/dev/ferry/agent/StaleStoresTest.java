@@ -4,12 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.agent.store.PageStores;
 import dev.ferry.agent.transfer.PageHashing;
-import dev.ferry.testkit.EmbeddedZooKeeper;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
+import dev.ferry.testkit.Await;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
@@ -39,13 +40,9 @@ class StaleStoresTest {
           "m-unfinished".getBytes(StandardCharsets.UTF_8));
       try (Agent agent = Agent.start(Agent.Config.of("host2", new InetSocketAddress("127.0.0.1", 0), dir)
           .withZookeeper(zk.connectString(), "/ferry"))) {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (Files.exists(stores.resolve("m-finished"))) {
-          if (System.nanoTime() > end) {
-            throw new AssertionError("the finished migration's store is still there after 60 s");
-          }
-          Thread.sleep(50); // the cleanup runs on the agent's worker thread once registered: no event to wait on
-        }
+        // the cleanup runs on the agent's worker thread once registered: no event to wait on
+        Await.until("the finished migration's store removed", () -> !Files.exists(stores.resolve("m-finished")),
+            Duration.ofSeconds(60));
         assertTrue(Files.isDirectory(stores.resolve("m-unfinished")), "the unfinished migration's store stays");
       }
     }

@@ -1,6 +1,7 @@
 package dev.ferry.cli;
 
 import dev.ferry.cli.attach.Attached;
+import dev.ferry.cli.attach.Terminals;
 import dev.ferry.cli.connect.ClientSecurity;
 import dev.ferry.cli.connect.CoordinatorAddress;
 import dev.ferry.cli.connect.CoordinatorClient;
@@ -110,26 +111,45 @@ public final class MigrateCommand implements Callable<Integer> {
     @CommandLine.Mixin
     TlsOptions tls = new TlsOptions();
 
+    @Option(names = "--no-progress", scope = ScopeType.INHERIT,
+            description = "No live status line, also on a terminal: one plain line per round and phase, as when"
+                    + " stdout is a pipe or a file (then it is off anyway, as with TERM=dumb).")
+    boolean noProgress;
+
     @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,
             description = "Show stack traces with errors.")
     boolean verbose;
 
     private final InputStream stdin;
+    private final Terminals terminals;
 
-    MigrateCommand(InputStream stdin) {
+    MigrateCommand(InputStream stdin, Terminals terminals) {
         this.stdin = stdin;
+        this.terminals = terminals;
     }
 
     public static void main(String[] args) {
         CliRuntime.prepare(); // first: before any library logs
         PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
-        System.exit(run(args, out, err, System.in));
+        System.exit(run(args, out, err, System.in, Terminals.detect()));
     }
 
-    /** Runs the command line; returns the exit code (see {@link ExitCode}). */
+    /**
+     * Runs the command line with plain output (whatever the process's own stdout is: {@code out}
+     * is not it); returns the exit code (see {@link ExitCode}).
+     */
     public static int run(String[] args, PrintWriter out, PrintWriter err, InputStream stdin) {
-        MigrateCommand root = new MigrateCommand(stdin);
+        return run(args, out, err, stdin, Terminals.NONE);
+    }
+
+    /**
+     * Runs the command line; returns the exit code (see {@link ExitCode}).
+     *
+     * @param terminals what {@code out} and {@code stdin} are (only main can tell: {@link Terminals#detect()})
+     */
+    public static int run(String[] args, PrintWriter out, PrintWriter err, InputStream stdin, Terminals terminals) {
+        MigrateCommand root = new MigrateCommand(stdin, terminals);
         CommandLine cl = new CommandLine(root);
         cl.addSubcommand("completion", new AutoComplete.GenerateCompletion());
         cl.getSubcommands().get("completion").getCommandSpec().usageMessage().hidden(false)
@@ -204,7 +224,7 @@ public final class MigrateCommand implements Callable<Integer> {
                 }
                 return ExitCode.DONE;
             }
-            return Attached.follow(client, info.getId(), output, out, spec.commandLine().getErr(), stdin);
+            return Attached.follow(client, info.getId(), output, out, spec.commandLine().getErr(), stdin, terminals());
         }
     }
 
@@ -256,5 +276,10 @@ public final class MigrateCommand implements Callable<Integer> {
 
     InputStream stdin() {
         return stdin;
+    }
+
+    /** What stdout/stdin are, with the status line off under {@code --no-progress}. */
+    Terminals terminals() {
+        return noProgress ? terminals.withoutProgress() : terminals;
     }
 }

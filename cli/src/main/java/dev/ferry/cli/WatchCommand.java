@@ -13,6 +13,6 @@ final class WatchCommand extends MigrationCommand {
     int run(CoordinatorClient client) {
         client.get(id); // NOT_FOUND here is a clear "refused" before the stream starts
         return Attached.follow(client, id, root.output(), spec.commandLine().getOut(),
-                spec.commandLine().getErr(), root.stdin());
+                spec.commandLine().getErr(), root.stdin(), root.terminals());
     }
 }

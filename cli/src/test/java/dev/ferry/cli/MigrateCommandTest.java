@@ -23,6 +23,7 @@ class MigrateCommandTest {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = MigrateCommand.run(args, new PrintWriter(out), new PrintWriter(err), new ByteArrayInputStream(new byte[0]));
+        PlainOutput.assertPlain(out.toString(), err.toString());
         return new Run(code, out.toString(), err.toString());
     }
 

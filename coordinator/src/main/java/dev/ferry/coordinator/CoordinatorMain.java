@@ -3,7 +3,6 @@ package dev.ferry.coordinator;
 import dev.ferry.coordinator.metrics.CoordinatorMetrics;
 import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
-import dev.ferry.coordinator.zk.EmbeddedZooKeeper;
 import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.service.config.CoordinatorConfigDefaults;
 import dev.ferry.service.metrics.MetricsEndpoint;
@@ -15,6 +14,7 @@ import dev.ferry.service.tls.DevCertificates;
 import dev.ferry.service.tls.TlsConfigurationException;
 import dev.ferry.service.tls.TlsOptions;
 import dev.ferry.service.tls.TransportSecurity;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
 import dev.ferry.service.zookeeper.ZooKeeperCredentials;
 import dev.ferry.service.zookeeper.ZooKeeperSecurity;
 import java.nio.file.Path;
@@ -106,9 +106,9 @@ public final class CoordinatorMain implements Callable<Integer> {
     EmbeddedZooKeeper embedded = null;
     String connect = zookeeper;
     if (connect == null || connect.isBlank()) {
-      embedded = new EmbeddedZooKeeper(dataDir.toAbsolutePath().resolve("zookeeper"), embeddedPort,
+      embedded = EmbeddedZooKeeper.persistent(dataDir.toAbsolutePath().resolve("zookeeper"), embeddedPort,
           zkCredentials == null ? new java.util.Properties() : ZooKeeperSecurity.embeddedServerProperties());
-      embedded.start(endpoints.deadline(Duration.ofSeconds(30)));
+      embedded.serve(endpoints.deadline(Duration.ofSeconds(30)));
       connect = embedded.connectString();
       log.info("no --zookeeper given: started an embedded single-node ZooKeeper on {} (data in {})", connect,
           dataDir.toAbsolutePath().resolve("zookeeper"));

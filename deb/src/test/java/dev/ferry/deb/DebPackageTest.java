@@ -46,6 +46,7 @@ class DebPackageTest {
     @Test
     void installsJarLaunchersUnitsConfigsAndDocs() {
         assertFile("/usr/share/ferry/ferry.jar", "-rw-r--r--");
+        assertFile("/usr/share/ferry/migrate-startup.sh", "-rw-r--r--");
         for (String launcher : List.of("migrate", "ferry-agent", "ferry-coordinator", "ferry-certs")) {
             assertFile("/usr/bin/" + launcher, "-rwxr-xr-x");
         }
@@ -103,6 +104,10 @@ class DebPackageTest {
             assertTrue(text.contains("exec \"${JAVA_HOME:+$JAVA_HOME/bin/}java\""), launcher.getKey() + " execs the JVM (keeps the PID systemd watches)");
             assertTrue(text.contains("-cp /usr/share/ferry/ferry.jar " + launcher.getValue() + " \"$@\""), text);
         }
+        // one start-up logic for the CLI: the package's copy is the checkout's bin/.migrate-startup
+        assertEquals(Files.readString(Commands.repoRoot().resolve("bin/.migrate-startup")),
+                Files.readString(root.resolve("usr/share/ferry/migrate-startup.sh")));
+        assertTrue(Files.readString(root.resolve("usr/bin/migrate")).contains(". /usr/share/ferry/migrate-startup.sh"));
     }
 
     /**

@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryMXBean;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,7 +28,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code bin/ferry-bench transfer [--size 1GiB]}: end-to-end pre-copy throughput of a first round
@@ -43,12 +41,11 @@ public final class TransferBench {
   private final long sizeMib;
   private final Path work;
   private final Path cPipeline;
-  private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
 
-  private final boolean warmup;
+  private final int warmups;
 
-  private TransferBench(long sizeMib, Path work, Path cPipeline, boolean warmup) {
-    this.warmup = warmup;
+  private TransferBench(long sizeMib, Path work, Path cPipeline, int warmups) {
+    this.warmups = warmups;
     this.sizeMib = sizeMib;
     this.work = work;
     this.cPipeline = cPipeline;
@@ -56,14 +53,16 @@ public final class TransferBench {
 
   public static void main(String[] args) throws Exception {
     long mib = 1024;
-    boolean warmup = true;
+    int warmups = 1;
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--size") && i + 1 < args.length) {
         mib = parseMib(args[++i]);
       } else if (args[i].equals("--no-warmup")) {
-        warmup = false;
+        warmups = 0;
+      } else if (args[i].equals("--warmups") && i + 1 < args.length) {
+        warmups = Integer.parseInt(args[++i]);
       } else if (args[i].equals("--help") || args[i].equals("-h")) {
-        System.out.println("usage: ferry-bench transfer [--size 1GiB] [--no-warmup]   (sizes: 256MiB, 1GiB, 4GiB)");
+        System.out.println("usage: ferry-bench transfer [--size 1GiB] [--warmups N | --no-warmup]   (sizes: 256MiB, 1GiB, 4GiB)");
         return;
       } else {
         System.err.println("ferry-bench transfer: unknown argument " + args[i] + " (try --help)");
@@ -72,7 +71,7 @@ public final class TransferBench {
     }
     Path work = Files.createTempDirectory("ferry-transfer-bench");
     try {
-      new TransferBench(mib, work, compile(work), warmup).run();
+      new TransferBench(mib, work, compile(work), warmups).run();
     } finally {
       deleteTree(work);
     }
@@ -86,8 +85,17 @@ public final class TransferBench {
     return Long.parseLong(t.replaceAll("[^0-9]", ""));
   }
 
-  /** One measured copy; cpuSeconds: this JVM's CPU time during it (both agents), -1 for the C pipeline. */
-  record Row(String workload, String path, String compression, long bytes, double seconds, long bytesOnWire, double cpuSeconds) {
+  /**
+   * One measured copy; cpuSeconds: this JVM's CPU time during it (both agents, JIT and GC
+   * included), -1 for the C pipeline; jitSeconds: the JIT compilers' part of it.
+   */
+  record Row(String workload, String path, String compression, long bytes, double seconds, long bytesOnWire, double cpuSeconds,
+      double jitSeconds, double copySeconds) {
+    /** The copy phase alone (pages read, streamed, stored), without the capture and the commit's fsync. */
+    double copyGbps() {
+      return copySeconds > 0 ? bytes / copySeconds / 1e9 : gbps();
+    }
+
     double gbps() {
       return bytes / seconds / 1e9;
     }
@@ -100,30 +108,20 @@ public final class TransferBench {
 
   private void run() throws Exception {
     List<Row> rows = new ArrayList<>();
-    AtomicLong peakHeap = new AtomicLong();
-    Thread sampler = new Thread(() -> {
-      while (!Thread.currentThread().isInterrupted()) {
-        peakHeap.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
-        try {
-          Thread.sleep(5); // heap sampling period: MemoryMXBean has no peak-since-reset for all pools
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    }, "heap-sampler");
-    sampler.setDaemon(true);
+    HeapPeak peakHeap;
     try (Agents agents = new Agents(work)) {
       System.gc();
-      sampler.start();
+      peakHeap = HeapPeak.start();
       try (Workload demo = Workload.memtouch().sizeMib(sizeMib).ratePagesPerSecond(1000).workDir(work.resolve("memtouch")).start()) {
         // Its first OK line comes after it has filled its memory: reading while it still faults
         // pages in would time its start-up (and a varying part of its size), not the transfer.
         demo.awaitOkLines(1, Duration.ofSeconds(120));
-        if (warmup) {
+        for (int i = 0; i < warmups; i++) {
           // A long-running agent has compiled its hot paths; the first round of a fresh JVM
           // would time the JIT. Reported, not counted.
           Row w = agents.transfer("demo", (int) demo.pid(), Compression.COMPRESSION_NONE);
-          rows.add(new Row("warmup", w.path(), w.compression(), w.bytes(), w.seconds(), w.bytesOnWire(), w.cpuSeconds()));
+          rows.add(new Row("warmup", w.path(), w.compression(), w.bytes(), w.seconds(), w.bytesOnWire(), w.cpuSeconds(),
+              w.jitSeconds(), w.copySeconds()));
         }
         rows.add(agents.transfer("demo", (int) demo.pid(), Compression.COMPRESSION_NONE));
         rows.add(agents.transfer("demo", (int) demo.pid(), Compression.COMPRESSION_LZ4));
@@ -136,21 +134,18 @@ public final class TransferBench {
       try (Held random = Held.start(cPipeline, sizeMib, "random")) {
         rows.add(cCopy("random", random));
       }
-    } finally {
-      sampler.interrupt();
     }
-    System.out.printf("%-8s %-10s %-5s %10s %9s %8s %12s %8s %9s%n", "workload", "path", "comp", "MiB", "seconds", "GB/s", "wire MiB",
-        "cpu s", "GB/cpu-s");
+    peakHeap.close();
+    System.out.printf("%-8s %-10s %-5s %10s %9s %8s %12s %8s %7s %9s%n", "workload", "path", "comp", "MiB", "seconds", "GB/s", "wire MiB",
+        "cpu s", "jit s", "GB/cpu-s");
     for (Row r : rows) {
-      System.out.printf(Locale.ROOT, "%-8s %-10s %-5s %10d %9.3f %8.3f %12d %8.2f %9.3f%n", r.workload(), r.path(), r.compression(),
-          r.bytes() >> 20, r.seconds(), r.gbps(), r.bytesOnWire() >> 20, r.cpuSeconds(), r.gbPerCpuSecond());
+      System.out.printf(Locale.ROOT, "%-8s %-10s %-5s %10d %9.3f %8.3f %12d %8.2f %7.2f %9.3f%n", r.workload(), r.path(), r.compression(),
+          r.bytes() >> 20, r.seconds(), r.gbps(), r.bytesOnWire() >> 20, r.cpuSeconds(), r.jitSeconds(), r.gbPerCpuSecond());
     }
-    if (warmup) {
-      rows.remove(0);
-    }
+    rows.subList(0, warmups).clear();
     double transfer = rows.get(0).gbps();
     double c = rows.get(rows.size() - 1).gbps();
-    long peakMib = peakHeap.get() >> 20;
+    long peakMib = peakHeap.peakBytes() >> 20;
     System.out.printf(Locale.ROOT, "agents' peak heap %d MiB (max heap %d MiB); goal ratio >= 0.8, heap <= 256 MiB%n",
         peakMib, Runtime.getRuntime().maxMemory() >> 20);
     double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
@@ -160,10 +155,12 @@ public final class TransferBench {
           + "scheduling delays far more than the two-process C pipeline; rerun on an idle host%n", load, cpus);
     }
     System.out.printf(Locale.ROOT, "transfer_gbps=%.3f transfer_lz4_gbps=%.3f zero_gbps=%.3f zero_lz4_gbps=%.3f "
-            + "c_pipeline_gbps=%.3f c_zero_gbps=%.3f ratio=%.2f transfer_gb_per_cpu_s=%.3f peak_heap_mib=%d size_mib=%d load=%.1f%n",
+            + "c_pipeline_gbps=%.3f c_zero_gbps=%.3f ratio=%.2f transfer_gb_per_cpu_s=%.3f peak_heap_mib=%d size_mib=%d load=%.1f "
+            + "transfer_cpu_s=%.2f transfer_jit_cpu_s=%.2f transfer_copy_gbps=%.3f%n",
         transfer, rows.get(1).gbps(), rows.get(2).gbps(), rows.get(3).gbps(), c, rows.get(4).gbps(), transfer / c,
         rows.get(0).gbPerCpuSecond(), peakMib, sizeMib,
-        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), rows.get(0).cpuSeconds(), rows.get(0).jitSeconds(),
+        rows.get(0).copyGbps());
   }
 
   private Row cCopy(String workload, Held held) throws IOException, InterruptedException {
@@ -174,7 +171,7 @@ public final class TransferBench {
       throw new IOException("c-pipeline copy failed: " + out);
     }
     double seconds = Double.parseDouble(out.substring(out.indexOf("seconds=") + 8).trim());
-    return new Row(workload, "c-pipeline", "-", sizeMib << 20, seconds, sizeMib << 20, -1);
+    return new Row(workload, "c-pipeline", "-", sizeMib << 20, seconds, sizeMib << 20, -1, 0, 0);
   }
 
   /** Two agents on loopback ports in this JVM and the coordinator's calls to them. */
@@ -200,37 +197,22 @@ public final class TransferBench {
       src().startTracking(StartTrackingRequest.newBuilder().setMigrationId(id).setPid(pid).setDestinationAddress(destination.address())
           .setDestinationHost("bench-dst").setStreamToken(token).setCompression(compression).setDryRun(true).build());
       long cpuBefore = processCpuNanos();
-      java.util.Map<String, Long> threadsBefore = threadCpu();
+      java.util.Map<String, Long> threadsBefore = ThreadCpu.snapshot();
       RoundFigures f = src().runRound(RunRoundRequest.newBuilder().setMigrationId(id).setRound(1).build());
       double cpu = (processCpuNanos() - cpuBefore) / 1e9;
-      java.util.Map<String, Long> threadsAfter = threadCpu();
+      java.util.Map<String, Long> byThread = ThreadCpu.delta(threadsBefore, ThreadCpu.snapshot());
       StringBuilder where = new StringBuilder();
-      threadsAfter.entrySet().stream()
-          .map(e -> java.util.Map.entry(e.getKey(), e.getValue() - threadsBefore.getOrDefault(e.getKey(), 0L)))
+      byThread.entrySet().stream()
           .filter(e -> e.getValue() > 10_000_000L)
           .sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed())
           .forEach(e -> where.append(String.format(Locale.ROOT, " %s=%.2fs", e.getKey(), e.getValue() / 1e9)));
-      System.err.println(workload + " " + compression + " CPU by thread (JVM threads only):" + where);
+      System.err.println(workload + " " + compression + " CPU by thread (JIT and GC included):" + where);
       System.err.println(workload + " " + compression + ": " + f.toString().replace('\n', ' '));
       src().stopTracking(MigrationRef.newBuilder().setMigrationId(id).build());
       dst().discard(MigrationRef.newBuilder().setMigrationId(id).build());
       return new Row(workload, "ferry-grpc", compression == Compression.COMPRESSION_LZ4 ? "lz4" : "none",
-          f.getDirtyPages() * 4096, f.getRoundMicros() / 1e6, f.getBytesSent(), cpu);
-    }
-
-    /** CPU time of the live Java threads (compiler and GC threads not included), by name without numbers. */
-    private static java.util.Map<String, Long> threadCpu() {
-      java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-      java.util.Map<String, Long> byName = new java.util.HashMap<>();
-      for (java.lang.management.ThreadInfo t : threads.getThreadInfo(threads.getAllThreadIds())) {
-        if (t != null) {
-          long ns = threads.getThreadCpuTime(t.getThreadId());
-          if (ns > 0) {
-            byName.merge(t.getThreadName().replaceAll("[0-9]+", "N"), ns, Long::sum);
-          }
-        }
-      }
-      return byName;
+          f.getDirtyPages() * 4096, f.getRoundMicros() / 1e6, f.getBytesSent(), cpu, ThreadCpu.compilerNanos(byThread) / 1e9,
+          f.getCopyMicros() / 1e6);
     }
 
     private static long processCpuNanos() {

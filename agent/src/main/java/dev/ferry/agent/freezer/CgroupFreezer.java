@@ -93,7 +93,8 @@ public final class CgroupFreezer implements Freezer {
     } catch (IOException e) {
       throw new TrackingException(Reason.IO_ERROR, root, "cannot freeze cgroup " + cgroup + ": " + e.getMessage(), e);
     }
-    Frozen frozen = new Frozen(pids, wasFrozen);
+    // a cgroup frozen before this round (by its operator, a throttle) stays frozen after it
+    Runnable thaw = wasFrozen ? () -> { } : this::thaw;
     boolean done = false;
     try {
       long deadline = t0 + timeout.toNanos();
@@ -106,52 +107,23 @@ public final class CgroupFreezer implements Freezer {
         }
         LockSupport.parkNanos(20_000);
       }
-      frozen.latency = Duration.ofNanos(System.nanoTime() - t0);
       done = true;
-      return frozen;
+      return new HeldTree(pids, Duration.ofNanos(System.nanoTime() - t0), thaw);
     } catch (IOException e) {
       throw new TrackingException(Reason.IO_ERROR, root, "cannot read " + cgroup + "/cgroup.events: " + e.getMessage(), e);
     } finally {
       if (!done) {
-        frozen.close();
+        thaw.run();
       }
     }
   }
 
-  private final class Frozen implements FrozenTree {
-    private final List<Integer> pids;
-    private final boolean wasFrozen;
-    private Duration latency = Duration.ZERO;
-    private boolean closed;
-
-    Frozen(List<Integer> pids, boolean wasFrozen) {
-      this.pids = List.copyOf(pids);
-      this.wasFrozen = wasFrozen;
-    }
-
-    @Override
-    public List<Integer> pids() {
-      return pids;
-    }
-
-    @Override
-    public Duration stopLatency() {
-      return latency;
-    }
-
-    @Override
-    public void close() {
-      if (closed || wasFrozen) {
-        closed = true;
-        return;
-      }
-      closed = true;
-      try {
-        Files.writeString(cgroup.resolve("cgroup.freeze"), "0");
-      } catch (IOException e) {
-        org.slf4j.LoggerFactory.getLogger(CgroupFreezer.class)
-            .error("could not thaw cgroup {}: {} (the process may stay frozen)", cgroup, e.toString());
-      }
+  private void thaw() {
+    try {
+      Files.writeString(cgroup.resolve("cgroup.freeze"), "0");
+    } catch (IOException e) {
+      org.slf4j.LoggerFactory.getLogger(CgroupFreezer.class)
+          .error("could not thaw cgroup {}: {} (the process may stay frozen)", cgroup, e.toString());
     }
   }
 }

@@ -96,7 +96,8 @@ public final class PtraceFreezer implements Freezer {
         }
       }
       done = true;
-      return new Frozen(tracer, List.copyOf(frozen), List.copyOf(seized), Duration.ofNanos(System.nanoTime() - t0));
+      List<Integer> tids = List.copyOf(seized);
+      return new HeldTree(frozen, Duration.ofNanos(System.nanoTime() - t0), () -> detachOnTracer(tracer, tids));
     } finally {
       if (!done) {
         detach(seized, true);
@@ -189,41 +190,12 @@ public final class PtraceFreezer implements Freezer {
     }
   }
 
-  private static final class Frozen implements FrozenTree {
-    private final Thread tracer;
-    private final List<Integer> pids;
-    private final List<Integer> tids;
-    private final Duration latency;
-    private boolean closed;
-
-    Frozen(Thread tracer, List<Integer> pids, List<Integer> tids, Duration latency) {
-      this.tracer = tracer;
-      this.pids = pids;
-      this.tids = tids;
-      this.latency = latency;
+  /** The thaw: ptrace requests only work from the thread that seized the tracees. */
+  private static void detachOnTracer(Thread tracer, List<Integer> tids) {
+    if (Thread.currentThread() != tracer) {
+      log.error("ptrace freeze closed on thread {} but taken on {}: the kernel refuses the detach",
+          Thread.currentThread().getName(), tracer.getName());
     }
-
-    @Override
-    public List<Integer> pids() {
-      return pids;
-    }
-
-    @Override
-    public Duration stopLatency() {
-      return latency;
-    }
-
-    @Override
-    public void close() {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      if (Thread.currentThread() != tracer) {
-        log.error("ptrace freeze closed on thread {} but taken on {}: the kernel refuses the detach",
-            Thread.currentThread().getName(), tracer.getName());
-      }
-      detach(tids, true);
-    }
+    detach(tids, true);
   }
 }

@@ -82,7 +82,8 @@ public final class SignalFreezer implements Freezer {
         }
       }
       done = true;
-      return new Frozen(List.copyOf(frozen), List.copyOf(stoppedByUs), Duration.ofNanos(System.nanoTime() - t0));
+      List<Integer> toResume = List.copyOf(stoppedByUs);
+      return new HeldTree(frozen, Duration.ofNanos(System.nanoTime() - t0), () -> resume(toResume));
     } finally {
       if (!done) {
         resume(stoppedByUs);
@@ -94,37 +95,6 @@ public final class SignalFreezer implements Freezer {
     for (int pid : pids) {
       if (LinuxLibc.kill(pid, LinuxLibc.SIGCONT) != 0 && LinuxLibc.errno() != LinuxLibc.ESRCH) {
         log.error("could not resume process {} with SIGCONT (errno {}): it may stay stopped", pid, LinuxLibc.errno());
-      }
-    }
-  }
-
-  private static final class Frozen implements FrozenTree {
-    private final List<Integer> pids;
-    private final List<Integer> toResume;
-    private final Duration latency;
-    private boolean closed;
-
-    Frozen(List<Integer> pids, List<Integer> toResume, Duration latency) {
-      this.pids = pids;
-      this.toResume = toResume;
-      this.latency = latency;
-    }
-
-    @Override
-    public List<Integer> pids() {
-      return pids;
-    }
-
-    @Override
-    public Duration stopLatency() {
-      return latency;
-    }
-
-    @Override
-    public void close() {
-      if (!closed) {
-        closed = true;
-        resume(toResume);
       }
     }
   }

@@ -87,17 +87,28 @@ final class InboundMarshaller implements MethodDescriptor.Marshaller<InboundMess
   private ByteBuffer buffer(int size) {
     ByteBuffer b = buffers.get();
     if (b == null || b.capacity() < size) {
-      b = ByteBuffer.allocateDirect(size);
+      b = ByteBuffer.allocateDirect(roundUp(size));
       buffers.set(b);
     }
     return b;
+  }
+
+  /**
+   * Buffer sizes are powers of two: batches differ in size by their run lists, so a buffer of
+   * exactly the largest size seen so far was replaced (allocated and zeroed afresh) whenever a
+   * slightly larger batch came; profiled at 5 % of the destination's call thread.
+   */
+  private static int roundUp(int size) {
+    int n = Math.max(size, 64 * 1024);
+    int p = Integer.highestOneBit(n);
+    return p == n || p >= 1 << 30 ? n : p << 1;
   }
 
   private ByteBuffer ensure(ByteBuffer b, int more) {
     if (b.remaining() >= more) {
       return b;
     }
-    ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(b.capacity() * 2, b.position() + more));
+    ByteBuffer bigger = ByteBuffer.allocateDirect(roundUp(Math.max(b.capacity() * 2, b.position() + more)));
     b.flip();
     bigger.put(b);
     buffers.set(bigger);

@@ -8,6 +8,9 @@ import io.grpc.Server;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.AbstractStub;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.AdaptiveByteBufAllocator;
+import io.netty.channel.ChannelOption;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -35,6 +38,16 @@ public final class AgentTransport {
 
   private final DeadlineScale deadlineScale;
   private final TransportSecurity security;
+  /**
+   * The buffer pool of every server and channel built here, instead of gRPC's own pooled one.
+   * gRPC's pool has 2 MiB chunks and frees a chunk whenever it empties: a framed page batch
+   * (~1 MiB) takes half of one, so between batches chunks were freed and allocated afresh
+   * (allocateDirect zeroes them, then the kernel faults their pages in): profiled on a 256 MiB
+   * round at 8 % of the sender thread's CPU and 15 % of the event loops'. (16 MiB chunks made it
+   * worse: fewer, larger chunks zeroed.) Netty's adaptive allocator keeps emptied chunks in a
+   * reuse queue. Direct memory, outside the heap.
+   */
+  private final ByteBufAllocator allocator = new AdaptiveByteBufAllocator(true, true);
 
   public AgentTransport(DeadlineScale deadlineScale, TransportSecurity security) {
     this.deadlineScale = deadlineScale;
@@ -65,6 +78,7 @@ public final class AgentTransport {
         .executor(executor)
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         .flowControlWindow(STREAM_WINDOW_BYTES)
+        .withChildOption(ChannelOption.ALLOCATOR, allocator)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         // gRPC drops a connection whose TLS handshake takes over 120 s; scaled like every deadline
         .handshakeTimeout(scaled(Duration.ofSeconds(120)).toMillis(), TimeUnit.MILLISECONDS);
@@ -86,6 +100,7 @@ public final class AgentTransport {
     return NettyChannelBuilder.forTarget(target, security.channelCredentials(peerHost))
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         .flowControlWindow(STREAM_WINDOW_BYTES)
+        .withOption(ChannelOption.ALLOCATOR, allocator)
         .keepAliveTime(30, TimeUnit.SECONDS)
         // No retries: a retried stream would replay buffered messages, and page batches wrap
         // buffers the sender reuses once onNext returned. Rounds are retried by the coordinator.

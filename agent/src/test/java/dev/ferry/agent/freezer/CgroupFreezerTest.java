@@ -43,7 +43,7 @@ class CgroupFreezerTest {
   void removeCgroup() throws Exception {
     if (cgroup != null && Files.exists(cgroup)) {
       Files.writeString(cgroup.resolve("cgroup.freeze"), "0");
-      SignalFreezerTest.await(() -> readProcs().isBlank(), "the cgroup is empty");
+      FreezerContract.await(() -> readProcs().isBlank(), "the cgroup is empty");
       Files.delete(cgroup);
     }
   }
@@ -81,7 +81,7 @@ class CgroupFreezerTest {
         assertArrayEquals(before, again, "no writes while frozen");
       }
       byte[] after = region(child);
-      SignalFreezerTest.await(() -> {
+      FreezerContract.await(() -> {
         try {
           return !Arrays.equals(after, region(child));
         } catch (IOException e) {

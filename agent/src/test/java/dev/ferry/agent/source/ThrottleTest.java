@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ferry.testkit.Await;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -32,7 +33,7 @@ class ThrottleTest {
   }
 
   @Test
-  void stopsAndContinuesTheProcessEveryPeriod() {
+  void stopsAndContinuesTheProcessEveryPeriod() throws Exception {
     try (Throttle throttle = new Throttle(pid, new Signals(), scheduler)) {
       assertEquals(50, throttle.set(50));
       assertEquals(50, throttle.percent());
@@ -43,7 +44,7 @@ class ThrottleTest {
   }
 
   @Test
-  void closingWhileStoppedLeavesTheProcessRunning() {
+  void closingWhileStoppedLeavesTheProcessRunning() throws Exception {
     Throttle throttle = new Throttle(pid, new Signals(), scheduler);
     throttle.set(90);
     await("stopped", () -> Signals.state(pid) == 'T', Duration.ofSeconds(10));
@@ -54,7 +55,7 @@ class ThrottleTest {
   }
 
   @Test
-  void settingZeroStopsTheDutyCycle() {
+  void settingZeroStopsTheDutyCycle() throws Exception {
     try (Throttle throttle = new Throttle(pid, new Signals(), scheduler)) {
       throttle.set(80);
       await("stopped", () -> Signals.state(pid) == 'T', Duration.ofSeconds(10));
@@ -76,12 +77,9 @@ class ThrottleTest {
     }
   }
 
-  private static void await(String what, BooleanSupplier condition, Duration limit) {
-    long deadline = System.nanoTime() + limit.toNanos();
-    while (!condition.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, what + ": not within " + limit);
-      java.util.concurrent.locks.LockSupport.parkNanos(2_000_000); // poll /proc every 2 ms
-    }
+  /** The duty cycle's stop and run windows are 10 ms or longer: Await's 20 ms poll sees both within seconds. */
+  private static void await(String what, BooleanSupplier condition, Duration limit) throws InterruptedException {
+    Await.until(what, condition, limit);
   }
 
   /** Watches {@code bad} for {@code window} (three throttle periods and more): it must never hold. */

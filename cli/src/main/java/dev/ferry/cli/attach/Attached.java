@@ -17,15 +17,19 @@ public final class Attached {
     private Attached() {
     }
 
+    /**
+     * @param terminals what {@code out} and {@code stdin} are: the status line is drawn only on a
+     *     live terminal, so a pipe, a file or a captured writer gets plain lines without {@code CR}/ESC
+     */
     public static int follow(CoordinatorClient client, String migrationId, OutputFormat format,
-            PrintWriter out, PrintWriter err, InputStream stdin) {
-        boolean live = format == OutputFormat.table && Terminals.stdoutIsLiveTerminal();
+            PrintWriter out, PrintWriter err, InputStream stdin, Terminals terminals) {
+        boolean live = format == OutputFormat.table && terminals.stdoutLive();
         ConsoleLines lines = new ConsoleLines(out, live);
         EventView view = format == OutputFormat.json
                 ? new JsonView(out, err)
                 : new TableView(lines, System::currentTimeMillis);
         Follower follower = new Follower(client, migrationId, view, Duration.ofMillis(500));
-        try (view; CtrlC ctrlC = new CtrlC(follower, client, lines, err, stdin, Terminals.stdinIsTerminal()).install()) {
+        try (view; CtrlC ctrlC = new CtrlC(follower, client, lines, err, stdin, terminals.stdinTerminal()).install()) {
             Outcome outcome = follower.run();
             return exitCode(outcome);
         } finally {

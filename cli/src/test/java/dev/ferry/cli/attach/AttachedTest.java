@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.util.JsonFormat;
 import dev.ferry.cli.ExitCode;
 import dev.ferry.cli.MigrateCommand;
+import dev.ferry.cli.PlainOutput;
 import dev.ferry.proto.MigrationEvent;
+import dev.ferry.testkit.Await;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -16,7 +18,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -41,17 +42,8 @@ class AttachedTest {
         StringWriter err = new StringWriter();
         int code = MigrateCommand.run(args, new PrintWriter(out, true), new PrintWriter(err, true),
                 new ByteArrayInputStream(new byte[0]));
+        PlainOutput.assertPlain(out.toString(), err.toString());
         return new Run(code, out.toString(), err.toString());
-    }
-
-    static void await(BooleanSupplier condition, Duration within) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within " + within);
-            }
-            Thread.sleep(20); // polling a condition, not waiting for time to pass
-        }
     }
 
     @Test
@@ -71,6 +63,32 @@ class AttachedTest {
             assertTrue(r.out().contains("done: pid 4242 now runs on host2"), r.out());
             assertEquals("", r.err());
         }
+    }
+
+    /** The status line is drawn only when main says stdout is a live terminal, and never under --no-progress. */
+    @Test
+    void liveStatusLineOnlyOnALiveTerminalWithoutNoProgress() throws Exception {
+        Terminals terminal = new Terminals(true, false);
+        try (RecordedCoordinator c = new RecordedCoordinator(100)) {
+            Run live = runOn(terminal, "4242", "--to", "host2", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
+            assertEquals(ExitCode.DONE, live.code(), live.toString());
+            assertTrue(live.out().contains("\r\u001b[2K"), "a live terminal gets the erased status line: " + live);
+        }
+        try (RecordedCoordinator c = new RecordedCoordinator(100)) {
+            c.begin();
+            Run plain = runOn(terminal, "watch", "m-0001", "--no-progress", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
+            assertEquals(ExitCode.DONE, plain.code(), plain.toString());
+            PlainOutput.assertPlain(plain.out(), plain.err());
+            assertEquals(5, plain.rows().size(), plain.out());
+        }
+    }
+
+    private static Run runOn(Terminals terminals, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = MigrateCommand.run(args, new PrintWriter(out, true), new PrintWriter(err, true),
+                new ByteArrayInputStream(new byte[0]), terminals);
+        return new Run(code, out.toString(), err.toString());
     }
 
     @Test
@@ -97,10 +115,11 @@ class AttachedTest {
             CompletableFuture<Integer> code = CompletableFuture.supplyAsync(() -> MigrateCommand.run(
                     new String[] {"watch", "m-0001", "--insecure", "--coordinator", "127.0.0.1:" + c.port()},
                     new PrintWriter(out, true), new PrintWriter(err, true), new ByteArrayInputStream(new byte[0])));
-            await(() -> out.toString().contains("\n    2 "), Duration.ofSeconds(30)); // round 2 shown
+            Await.until("round 2 shown", () -> out.toString().contains("\n    2 "), Duration.ofSeconds(30));
             c.restart();
             assertEquals(ExitCode.DONE, code.get(60, TimeUnit.SECONDS), out + "\n" + err);
             Run r = new Run(0, out.toString(), err.toString());
+            PlainOutput.assertPlain(r.out(), r.err());
             assertEquals(5, r.rows().size(), "each round exactly once across the re-attach:\n" + r.out());
             assertTrue(r.out().contains("re-attaching..."), r.out());
         }
@@ -113,12 +132,13 @@ class AttachedTest {
             CompletableFuture<Integer> code = CompletableFuture.supplyAsync(() -> MigrateCommand.run(
                     new String[] {"4242", "--to", "host2", "--insecure", "--coordinator", "127.0.0.1:" + c.port()},
                     new PrintWriter(out, true), new PrintWriter(new StringWriter(), true), new ByteArrayInputStream(new byte[0])));
-            await(() -> out.toString().contains("\n    1 "), Duration.ofSeconds(30));
+            Await.until("round 1 shown", () -> out.toString().contains("\n    1 "), Duration.ofSeconds(30));
             Run cancel = run("cancel", "m-0001", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
             assertEquals(ExitCode.DONE, cancel.code(), cancel.toString());
             assertTrue(cancel.out().startsWith("cancel requested: migration m-0001 is cancelled; pid 4242 runs on host1"), cancel.out());
             assertEquals(ExitCode.CANCELLED, code.get(30, TimeUnit.SECONDS), out.toString());
             assertTrue(out.toString().contains("cancelled: cancelled by the operator"), out.toString());
+            PlainOutput.assertPlain(out.toString());
             Run again = run("cancel", "m-0001", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
             assertEquals(ExitCode.REFUSED, again.code());
             assertEquals("migrate: cannot cancel migration m-0001: migration m-0001 already ended\n", again.err());

@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ferry.cli.ExitCode;
+import dev.ferry.cli.PlainOutput;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,6 +20,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The CLI as a separate process in a real terminal (tmux): the live status line never garbles
@@ -60,6 +63,20 @@ class TerminalTest {
             }
             assertFalse(all.contains("..."), "the status line was erased, not left behind:\n" + all);
             assertTrue(screen.get(indexOfPrefix(screen, "done:", false)).startsWith("done: pid 4242 now runs on host2"), all);
+        }
+    }
+
+    /** migrate ... > file from a terminal: stdin is the keyboard, stdout is not, so no status line in the file. */
+    @Test
+    void redirectedStdoutGetsPlainLines(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("watch.log");
+        try (RecordedCoordinator c = new RecordedCoordinator(200); Tmux t = new Tmux()) {
+            t.start(200, 40, migrate("4242 --to host2 --insecure --coordinator 127.0.0.1:" + c.port()) + " > " + file);
+            List<String> screen = t.awaitText("EXIT=", Duration.ofSeconds(60));
+            assertTrue(screen.contains("EXIT=0"), String.join("\n", screen));
+            String written = Files.readString(file);
+            PlainOutput.assertPlain(written);
+            assertEquals(5, written.lines().filter(l -> FULL_ROW.matcher(l).matches()).count(), written);
         }
     }
 

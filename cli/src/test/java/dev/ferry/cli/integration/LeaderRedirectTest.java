@@ -11,13 +11,14 @@ import dev.ferry.agent.tracking.PrecopySessions;
 import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.cli.ExitCode;
 import dev.ferry.cli.MigrateCommand;
+import dev.ferry.cli.PlainOutput;
 import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
 import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.proto.CoordinatorGrpc;
 import dev.ferry.proto.MigrationRef;
 import dev.ferry.service.leader.LeaderHint;
-import dev.ferry.testkit.EmbeddedZooKeeper;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
 import dev.ferry.testkit.Workload;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -59,6 +60,7 @@ class LeaderRedirectTest {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = MigrateCommand.run(all, new PrintWriter(out, true), new PrintWriter(err, true), new ByteArrayInputStream(new byte[0]));
+        PlainOutput.assertPlain(out.toString(), err.toString());
         return new Run(code, out.toString(), err.toString());
     }
 

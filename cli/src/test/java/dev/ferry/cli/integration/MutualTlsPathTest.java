@@ -10,13 +10,15 @@ import dev.ferry.agent.tracking.PrecopySessions;
 import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.cli.ExitCode;
 import dev.ferry.cli.MigrateCommand;
+import dev.ferry.cli.PlainOutput;
 import dev.ferry.cli.connect.ClientSecurity;
 import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
 import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.service.tls.DevCertificates;
 import dev.ferry.service.tls.TransportSecurity;
-import dev.ferry.testkit.EmbeddedZooKeeper;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
+import dev.ferry.testkit.Await;
 import dev.ferry.testkit.Workload;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
@@ -65,6 +67,7 @@ class MutualTlsPathTest {
         StringWriter err = new StringWriter();
         int code = MigrateCommand.run(a.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true),
                 new ByteArrayInputStream(new byte[0]));
+        PlainOutput.assertPlain(out.toString(), err.toString());
         return new Run(code, out.toString(), err.toString());
     }
 
@@ -84,15 +87,10 @@ class MutualTlsPathTest {
         coordinator = new Coordinator(new Coordinator.Config(new InetSocketAddress("127.0.0.1", 0), zk.connectString(),
                 new ZkLayout("/ferry"), Duration.ofSeconds(15),
                 GrpcEndpoints.fromEnvironment(TransportSecurity.mutualTls(certs.coordinator())))).start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
+        Await.until("a leader that lists both agents", () -> {
             Run agents = migrate("agents", "--certs", certsDir.toString());
-            if (coordinator.isLeader() && agents.out().contains("host1") && agents.out().contains("host2")) {
-                break;
-            }
-            assertTrue(System.nanoTime() < deadline, "leader with both agents listed: " + agents);
-            Thread.sleep(100); // polling the coordinator through the CLI
-        }
+            return coordinator.isLeader() && agents.out().contains("host1") && agents.out().contains("host2");
+        }, Duration.ofSeconds(60));
     }
 
     @AfterAll

@@ -11,13 +11,14 @@ import dev.ferry.agent.tracking.PrecopySessions;
 import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.cli.ExitCode;
 import dev.ferry.cli.MigrateCommand;
+import dev.ferry.cli.PlainOutput;
 import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
 import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.proto.MigrationEvent;
 import dev.ferry.proto.Phase;
 import dev.ferry.service.tls.TransportSecurity;
-import dev.ferry.testkit.EmbeddedZooKeeper;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
 import dev.ferry.testkit.Workload;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
@@ -71,6 +72,7 @@ class RealCoordinatorTest {
         StringWriter err = new StringWriter();
         int code = MigrateCommand.run(args, new PrintWriter(out, true), new PrintWriter(err, true),
                 new ByteArrayInputStream(new byte[0]));
+        PlainOutput.assertPlain(out.toString(), err.toString());
         return new Run(code, out.toString(), err.toString());
     }
 

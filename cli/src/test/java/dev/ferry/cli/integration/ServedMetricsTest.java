@@ -15,6 +15,7 @@ import dev.ferry.agent.tracking.PrecopySessions;
 import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.cli.ExitCode;
 import dev.ferry.cli.MigrateCommand;
+import dev.ferry.cli.PlainOutput;
 import dev.ferry.coordinator.metrics.CoordinatorMetrics;
 import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
@@ -24,7 +25,8 @@ import dev.ferry.proto.MigrationInfo;
 import dev.ferry.proto.Phase;
 import dev.ferry.proto.RoundEvent;
 import dev.ferry.proto.TrackerKind;
-import dev.ferry.testkit.EmbeddedZooKeeper;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
+import dev.ferry.testkit.Await;
 import dev.ferry.testkit.Workload;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -61,8 +63,10 @@ class ServedMetricsTest {
     private static int run(StringWriter out, StringWriter err, String... args) {
         String[] all = java.util.Arrays.copyOf(args, args.length + 1);
         all[args.length] = "--insecure"; // TLS is the subject of MutualTlsPathTest, not of this test
-        return MigrateCommand.run(all, new PrintWriter(out, true), new PrintWriter(err, true),
+        int code = MigrateCommand.run(all, new PrintWriter(out, true), new PrintWriter(err, true),
                 new ByteArrayInputStream(new byte[0]));
+        PlainOutput.assertPlain(out.toString(), err.toString());
+        return code;
     }
 
     private static boolean listsBothAgents(String at) {
@@ -90,11 +94,8 @@ class ServedMetricsTest {
             String before = scrape(mc.port());
             assertEquals(0, value(before, "ferry_rounds_total"), "nothing counted before the migration");
 
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!coordinator.isLeader() || !listsBothAgents(coordinator.address())) {
-                assertTrue(System.nanoTime() < deadline, "coordinator not elected within 60 s");
-                Thread.sleep(50); // polling a condition
-            }
+            Await.until("a leader that lists both agents",
+                    () -> coordinator.isLeader() && listsBothAgents(coordinator.address()), Duration.ofSeconds(60));
             StringWriter out = new StringWriter();
             StringWriter err = new StringWriter();
             int code = run(out, err, Long.toString(w.pid()), "--from", "host1", "--to", "host2", "--dry-run",

@@ -18,7 +18,7 @@ import dev.ferry.cli.MigrateCommand;
 import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
 import dev.ferry.coordinator.zk.ZkLayout;
-import dev.ferry.testkit.EmbeddedZooKeeper;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
 import dev.ferry.testkit.LabEnvironment;
 import dev.ferry.testkit.MemtouchLine;
 import dev.ferry.testkit.RequiresCriu;

@@ -9,7 +9,6 @@ import ch.qos.logback.classic.Level;
 import dev.ferry.agent.Agent;
 import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
-import dev.ferry.coordinator.zk.EmbeddedZooKeeper;
 import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.proto.AgentStatus;
 import dev.ferry.proto.CoordinatorGrpc;
@@ -24,7 +23,9 @@ import dev.ferry.service.tls.IssuedCertificate;
 import dev.ferry.service.tls.PresentingKeyManager;
 import dev.ferry.service.tls.TlsFiles;
 import dev.ferry.service.tls.TransportSecurity;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
 import dev.ferry.service.zookeeper.ZooKeeperCredentials;
+import dev.ferry.testkit.Await;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -89,8 +90,8 @@ class SecureCoordinatorTest {
     ca = CertificateAuthority.load(dir.resolve("certs"));
     zkSecret = ZooKeeperCredentials.createSecretFile(dir.resolve("zk-secret"), "ferry");
     // A plain server (no enforced authentication), as an external ensemble: the ACLs alone protect Ferry.
-    zk = new EmbeddedZooKeeper(dir.resolve("zk"), EmbeddedZooKeeper.freePort());
-    zk.start();
+    zk = EmbeddedZooKeeper.persistent(dir.resolve("zk"), EmbeddedZooKeeper.freePort(), new java.util.Properties());
+    zk.serve(Duration.ofSeconds(30));
     for (String host : List.of("host1", "host2")) {
       Agent a = Agent.start(Agent.Config.of(host, new InetSocketAddress("127.0.0.1", 0), dir.resolve(host))
           .withSecurity(TransportSecurity.mutualTls(certs.agent(host)))
@@ -102,11 +103,7 @@ class SecureCoordinatorTest {
         new ZkLayout("/ferry"), Duration.ofSeconds(15), new GrpcEndpoints(1, TransportSecurity.mutualTls(certs.coordinator())),
         zkSecret)).start();
     port = Integer.parseInt(coordinator.address().substring(coordinator.address().lastIndexOf(':') + 1));
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!coordinator.isLeader()) {
-      assertTrue(System.nanoTime() < deadline, "coordinator elected within " + WAIT);
-      Thread.sleep(50); // polling the leader latch
-    }
+    Await.until("coordinator elected", coordinator::isLeader, WAIT);
   }
 
   @AfterAll

@@ -5,7 +5,6 @@ import dev.ferry.agent.memory.SoftDirtyProbe;
 import dev.ferry.agent.memory.SoftDirtySupport;
 import dev.ferry.agent.tracking.PrecopySessions;
 import dev.ferry.agent.tracking.TrackerSettings;
-import dev.ferry.coordinator.zk.EmbeddedZooKeeper;
 import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.proto.CoordinatorGrpc;
 import dev.ferry.proto.CoordinatorGrpc.CoordinatorBlockingStub;
@@ -13,6 +12,8 @@ import dev.ferry.proto.MigrationEvent;
 import dev.ferry.proto.MigrationRef;
 import dev.ferry.proto.Phase;
 import dev.ferry.proto.WatchMigrationRequest;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
+import dev.ferry.testkit.Await;
 import io.grpc.ManagedChannel;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -42,8 +43,8 @@ final class Cluster implements AutoCloseable {
 
   Cluster() throws Exception {
     dir = Files.createTempDirectory("ferry-coordinator-test-");
-    zk = new EmbeddedZooKeeper(dir.resolve("zk"), EmbeddedZooKeeper.freePort());
-    zk.start();
+    zk = EmbeddedZooKeeper.persistent(dir.resolve("zk"), EmbeddedZooKeeper.freePort(), new java.util.Properties());
+    zk.serve(Duration.ofSeconds(30));
   }
 
   Agent agent(String name) throws Exception {
@@ -76,7 +77,7 @@ final class Cluster implements AutoCloseable {
   }
 
   /** Waits until the agent directory of {@code c} lists the hosts (its cache follows ZooKeeper). */
-  static void awaitAgents(CoordinatorBlockingStub c, int count) {
+  static void awaitAgents(CoordinatorBlockingStub c, int count) throws InterruptedException {
     await("agents registered", () -> deadline(c).listAgents(dev.ferry.proto.ListAgentsRequest.getDefaultInstance())
         .getAgentsCount() >= count);
   }
@@ -94,14 +95,8 @@ final class Cluster implements AutoCloseable {
     return out;
   }
 
-  static void await(String what, BooleanSupplier condition) {
-    long end = System.nanoTime() + DEADLINE.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > end) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-    }
+  static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    Await.until(what, condition, DEADLINE);
   }
 
   @Override

@@ -92,7 +92,7 @@ class CoordinatorServiceTest {
   }
 
   @Test
-  void aPidIsMigratedOnceAtATimeAndCancelLeavesItRunning() {
+  void aPidIsMigratedOnceAtATimeAndCancelLeavesItRunning() throws Exception {
     // a limit it cannot meet and many rounds: pre-copy goes on until cancelled
     MigrationInfo first = deadline(client).startMigration(dryRun().setLimits(MigrationLimits.newBuilder()
         .setDowntimeLimitMillis(1).setSwitchoverFixedCostMillis(100).setMaxRounds(1000)).build());

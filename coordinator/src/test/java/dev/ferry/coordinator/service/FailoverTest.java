@@ -119,7 +119,7 @@ class FailoverTest {
           return e.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE;
         }
       });
-      cluster.zk.start();
+      cluster.zk.serve(Cluster.DEADLINE);
       Cluster.await("reconnected", () -> {
         try {
           return store.state(started.getId()).value() != null;

@@ -9,7 +9,7 @@ import dev.ferry.proto.MigrationPlanRecord;
 import dev.ferry.proto.MigrationStateRecord;
 import dev.ferry.proto.Phase;
 import dev.ferry.proto.PhaseEvent;
-import dev.ferry.testkit.EmbeddedZooKeeper;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
 import java.util.List;
 import java.util.Optional;
 import org.apache.curator.framework.CuratorFramework;

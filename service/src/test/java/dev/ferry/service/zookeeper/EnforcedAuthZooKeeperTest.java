@@ -3,7 +3,7 @@ package dev.ferry.service.zookeeper;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.ferry.testkit.EmbeddedZooKeeper;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.apache.curator.framework.CuratorFramework;
