@@ -10,6 +10,7 @@ import dev.ferry.agent.criu.ProcessTree;
 import dev.ferry.agent.criu.Restorer;
 import dev.ferry.agent.criu.CriuProbe;
 import dev.ferry.agent.criu.CriuStatus;
+import dev.ferry.agent.recovery.RestoredOrphans;
 import dev.ferry.agent.destination.DestinationAgentService;
 import dev.ferry.agent.destination.RestoreHandler;
 import dev.ferry.agent.health.AgentHealth;
@@ -41,6 +42,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -130,6 +132,9 @@ public final class Agent implements AutoCloseable {
   private Server server;
   private AgentRegistration registration;
   private AgentHealth health; // guarded by this
+  private DestinationAgentService destination;
+  /** Settles what a previous run left (LeftoverSettler); its own thread, as it blocks on ZooKeeper. */
+  private final ScheduledExecutorService recovery;
 
   private Agent(Config config, AgentMetrics metrics, MigrationGuards guards) {
     this.config = config;
@@ -140,8 +145,8 @@ public final class Agent implements AutoCloseable {
     this.grpcExecutor = Executors.newFixedThreadPool(8, named(config.name() + "-grpc"));
     this.workers = Executors.newCachedThreadPool(named(config.name() + "-round"));
     this.scheduler = Executors.newSingleThreadScheduledExecutor(named(config.name() + "-timer"));
+    this.recovery = Executors.newSingleThreadScheduledExecutor(named(config.name() + "-recovery"));
     PageHashing hashing = new PageHashing();
-    this.stores = new PageStores(config.dataDir(), hashing);
     this.softDirty = SoftDirtyProbe.probe();
     this.criu = probeCriu(config.deadlineScale().apply(Duration.ofSeconds(60)));
     SendOptions send = config.sendDefaults().withAckTimeout(transport.scaled(config.sendDefaults().ackTimeout()));
@@ -151,8 +156,11 @@ public final class Agent implements AutoCloseable {
         : config.checkpoints();
     this.restores = config.restores() == RestoreHandler.NONE && criu.usable()
         ? new CriuRestores(new Restorer(CriuCommand.onPath(), new MinimalParentImages(), new ProcessTree(),
-            config.deadlineScale().apply(CRIU_DEADLINE), List.of()), workers)
+            config.deadlineScale().apply(CRIU_DEADLINE), List.of()))
         : config.restores();
+    // A CRIU destination restores from its store's pages laid out by address, kept current round
+    // by round (PageStore#parentLayout): nothing is laid out after the freeze.
+    this.stores = new PageStores(config.dataDir(), hashing, restores instanceof CriuRestores);
     this.source = new SourceAgentService(this::capabilities, config.sessions(), checkpoints, transport, send,
         hashing, workers, scheduler, metrics, guards);
     metrics.watchStores(stores::bytesOnDisk, stores::pagesHeld);
@@ -193,6 +201,9 @@ public final class Agent implements AutoCloseable {
       if (guards.journal() != null) {
         JournalLeftovers.settle(guards.journal(), agent.source, destination);
       }
+      agent.destination = destination;
+      // Before serving: a Discard from the coordinator must find an orphaned restored copy adopted.
+      agent.adoptOrphanedRestores();
       agent.server = agent.transport.startServer(config.listen(), List.of(agent.source, destination,
           new PageStreamService(agent.stores, tokens, metrics, agent.restores::prepare),
           // grpc.health.v1: SERVING while the server runs (load balancers, `grpc_health_probe`)
@@ -201,7 +212,7 @@ public final class Agent implements AutoCloseable {
         agent.registration = new AgentRegistration(config.zookeeper(), config.zkRoot(), config.name(), agent.capabilities(),
             config.zkCredentials());
         agent.scheduler.scheduleWithFixedDelay(() -> agent.registration.update(agent.capabilities()), 30, 30, TimeUnit.SECONDS);
-        agent.workers.execute(agent::discardStaleStores);
+        agent.workers.execute(agent::recoverAfterRegistration);
       }
       log.info("agent {} serving on {} (data dir {}, soft-dirty {}, criu {})", config.name(), agent.address(),
           config.dataDir(), agent.softDirty.available(), agent.criu.describe());
@@ -230,17 +241,68 @@ public final class Agent implements AutoCloseable {
   }
 
   /**
-   * Once registered: removes the page stores a previous run left for migrations the coordinators
-   * no longer list as unfinished. Runs once at start on a worker thread (it waits on ZooKeeper).
-   * Without ZooKeeper nothing is known, so nothing is removed.
+   * Restored copies a previous run left stopped without a rollback record (it was killed during
+   * {@code criu restore}): adopted like journal leftovers, so the coordinator's Discard or
+   * ResumeRestored, or the {@link LeftoverSettler}, acts on them. Reads files only.
    */
-  private void discardStaleStores() {
+  private void adoptOrphanedRestores() {
+    Set<String> known = destination.adoptedMigrations();
+    for (RestoredOrphans.Orphan o : RestoredOrphans.scan(stores.root(), Restorer.PID_FILE)) {
+      if (!known.contains(o.migrationId())) {
+        destination.adopt(o.migrationId(), o.process(), () -> {});
+        log.warn("migration {}: a previous run of this agent died during its restore; restored copy {} is stopped and"
+            + " waits for the migration's record (committed: resume; rolled back: kill)", o.migrationId(), o.process().pid());
+      }
+    }
+  }
+
+  /**
+   * Once registered: settles what a previous run left (orphaned restores first, once a restore
+   * CRIU may still be finishing has ended; then stale stores; then the stopped copies by their
+   * migrations' records, every {@link LeftoverSettler#INTERVAL} until none is left).
+   */
+  private void recoverAfterRegistration() {
     AgentRegistration r = registration;
     try {
       if (r == null || !r.awaitRegistered(transport.scaled(Duration.ofSeconds(60)).toMillis(), TimeUnit.MILLISECONDS)) {
-        log.warn("not registered in ZooKeeper yet: page stores of earlier runs are kept for now");
+        log.warn("not registered in ZooKeeper yet: page stores and stopped copies of earlier runs are kept for now");
         return;
       }
+      long until = System.nanoTime() + config.deadlineScale().apply(CRIU_DEADLINE).toNanos();
+      boolean waited = false;
+      while (RestoredOrphans.restoreRunning(stores.root()) && System.nanoTime() < until) {
+        if (!waited) {
+          log.warn("a criu restore started by a previous run of this agent still runs: waiting for it to end");
+          waited = true;
+        }
+        Thread.sleep(500); // polling /proc: a process not ours to wait on
+      }
+      if (waited) {
+        adoptOrphanedRestores();
+      }
+      discardStaleStores(r);
+      settleLeftovers(new LeftoverSettler(r::migrationPhase, source, destination));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** One settling pass; again after {@link LeftoverSettler#INTERVAL} while some are left. */
+  private void settleLeftovers(LeftoverSettler settler) {
+    try {
+      if (settler.pass() > 0) {
+        recovery.schedule(() -> settleLeftovers(settler), LeftoverSettler.INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      // the agent is closing: the next run settles what is left
+    } catch (RuntimeException e) {
+      log.warn("settling what a previous run left failed: {}", e.toString());
+    }
+  }
+
+  /** Removes the page stores a previous run left for migrations the coordinators no longer list as unfinished. */
+  private void discardStaleStores(AgentRegistration r) {
+    try {
       List<String> removed = stores.discardStale(r.unfinishedMigrations());
       if (!removed.isEmpty()) {
         log.info("removed {} stale page store(s) of migrations no coordinator lists as unfinished: {}", removed.size(), removed);
@@ -322,6 +384,7 @@ public final class Agent implements AutoCloseable {
       }
     }
     source.close();
+    recovery.shutdownNow();
     stores.close();
     workers.shutdownNow();
     scheduler.shutdownNow();

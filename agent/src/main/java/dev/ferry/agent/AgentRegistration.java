@@ -1,6 +1,9 @@
 package dev.ferry.agent;
 
 import dev.ferry.proto.AgentCapabilities;
+import dev.ferry.proto.MigrationStateRecord;
+import dev.ferry.proto.Phase;
+import java.util.Optional;
 import dev.ferry.service.zookeeper.ZooKeeperCredentials;
 import dev.ferry.service.zookeeper.ZooKeeperSecurity;
 import java.nio.charset.StandardCharsets;
@@ -74,6 +77,19 @@ final class AgentRegistration implements AutoCloseable {
       }
     }
     return ids;
+  }
+
+  /**
+   * The recorded phase of migration {@code id} ({@code <root>/migrations/<id>/state}, the
+   * coordinator's MigrationStateRecord), empty if there is no such record. Blocks on ZooKeeper.
+   */
+  Optional<Phase> migrationPhase(String id) throws Exception {
+    try {
+      byte[] data = client.getData().forPath(root + "/migrations/" + id + "/state");
+      return Optional.of(MigrationStateRecord.parseFrom(data).getPhase());
+    } catch (org.apache.zookeeper.KeeperException.NoNodeException none) {
+      return Optional.empty();
+    }
   }
 
   void update(AgentCapabilities capabilities) {

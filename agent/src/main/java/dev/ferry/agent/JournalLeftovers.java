@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  *       process is still there and stopped (a freeze or throttle cut short), resume it;</li>
  *   <li>a source in its switch-over, or a restored copy on the destination: the coordinator's
  *       commit decides which copy runs. Leave the process as it is and adopt it, so that the
- *       coordinator's ResumeSource/KillSource or ResumeRestored/Discard act on it;</li>
+ *       coordinator's ResumeSource/KillSource or ResumeRestored/Discard act on it, or, if the
+ *       coordinator has given up on it, the migration's record ({@link LeftoverSettler});</li>
  *   <li>a record whose process is gone (the same pid and start time no longer exist): drop it.</li>
  * </ul>
  */
@@ -46,12 +47,14 @@ final class JournalLeftovers {
         source.adopt(migration, left.process(), () -> discard(left));
         discard = false;
         log.warn("migration {}: a previous run died in the switch-over; source process {} stays as it is until the"
-            + " coordinator commits (KillSource) or rolls back (ResumeSource)", migration, pid);
+            + " coordinator (KillSource/ResumeSource) or the migration's record in ZooKeeper (committed: kill; rolled back:"
+            + " resume) settles it", migration, pid);
       } else if (role.equals("destination")) {
         destination.adopt(migration, left.process(), () -> discard(left));
         discard = false;
         log.warn("migration {}: a previous run died after restoring process {}; it stays stopped until the coordinator"
-            + " commits (ResumeRestored) or rolls back (Discard)", migration, pid);
+            + " (ResumeRestored/Discard) or the migration's record in ZooKeeper (committed: resume; rolled back: kill)"
+            + " settles it", migration, pid);
       } else {
         log.warn("migration {}: unknown rollback record (role {}, phase {}) for process {}: dropped", migration, role, phase, pid);
       }

@@ -12,7 +12,7 @@ import dev.ferry.agent.criu.MinimalParentImages;
 import dev.ferry.agent.criu.ParentSnapshot;
 import dev.ferry.agent.criu.ProcessTree;
 import dev.ferry.agent.criu.Restorer;
-import dev.ferry.agent.criu.StoreParentPages;
+import dev.ferry.agent.criu.StoreParent;
 import dev.ferry.agent.memory.SoftDirtyProbe;
 import dev.ferry.agent.store.PageStore;
 import dev.ferry.agent.store.PageStores;
@@ -29,10 +29,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * {@code ferry-bench downtime}: the switch-over's downtime (freeze start to the process running
@@ -40,13 +36,13 @@ import java.util.concurrent.Future;
  * criu dump, copy of the images, criu restore) of the same workload, on one kernel (the lab VM:
  * root, soft-dirty, CRIU). Both "agents" live in this JVM; the pre-copy goes through the engine's
  * session into the destination's page store, and the final images are copied as files (the
- * agents' gRPC channel is not measured here). The destination lays out its parent pages from its
- * store before the freeze (with {@code --parent-overlap}: while the source dumps, the old way).
- * Each mode prints where its downtime went (bench wall times and CRIU's stats). Each run checks that the workload continues on the
+ * agents' gRPC channel is not measured here). The destination's store keeps its pages laid out by
+ * address at each round's commit, and its parent image links to that layout (the agent's path:
+ * PageStores mirrored, StoreParent), so nothing is laid out in the downtime. Each mode prints where its downtime went (bench wall times and CRIU's stats). Each run checks that the workload continues on the
  * restored copy with intact memory.
  *
  * <p>usage: DowntimeBench [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N]
- * [--memtouch PATH] [--work DIR] [--parent-overlap]. Last line: key=value figures, comma lists per size.
+ * [--memtouch PATH] [--work DIR]. Last line: key=value figures, comma lists per size.
  */
 public final class DowntimeBench {
   private final int rate;
@@ -54,11 +50,9 @@ public final class DowntimeBench {
   private final Path memtouch;
   private final Path work;
   private final Duration deadline;
-  private final boolean parentOverlap;
   private final ProcessTree processes = new ProcessTree();
 
-  DowntimeBench(int rate, int maxRounds, Path memtouch, Path work, Duration deadline, boolean parentOverlap) {
-    this.parentOverlap = parentOverlap;
+  DowntimeBench(int rate, int maxRounds, Path memtouch, Path work, Duration deadline) {
     this.rate = rate;
     this.maxRounds = maxRounds;
     this.memtouch = memtouch;
@@ -95,7 +89,6 @@ public final class DowntimeBench {
     String given = System.getenv().getOrDefault("FERRY_MEMTOUCH", "");
     Path memtouch = given.isBlank() ? null : Path.of(given);
     Path work = Path.of("/tmp/ferry-downtime-bench");
-    boolean parentOverlap = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--sizes" -> sizes = parseSizes(args[++i]);
@@ -103,9 +96,8 @@ public final class DowntimeBench {
         case "--max-rounds" -> maxRounds = Integer.parseInt(args[++i]);
         case "--memtouch" -> memtouch = Path.of(args[++i]);
         case "--work" -> work = Path.of(args[++i]);
-        case "--parent-overlap" -> parentOverlap = true;
         default -> {
-          System.err.println("usage: ferry-bench downtime [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N] [--memtouch PATH] [--work DIR] [--parent-overlap]");
+          System.err.println("usage: ferry-bench downtime [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N] [--memtouch PATH] [--work DIR]");
           System.exit(64);
         }
       }
@@ -120,7 +112,7 @@ public final class DowntimeBench {
       System.err.println("downtime bench needs CRIU and soft-dirty (run it in the lab VM): " + criu.describe());
       System.exit(2);
     }
-    DowntimeBench bench = new DowntimeBench(rate, maxRounds, memtouch, work, deadline, parentOverlap);
+    DowntimeBench bench = new DowntimeBench(rate, maxRounds, memtouch, work, deadline);
     List<String> table = new ArrayList<>();
     StringBuilder s = new StringBuilder(), pre = new StringBuilder(), stop = new StringBuilder(), ratio = new StringBuilder(), rounds = new StringBuilder();
     System.out.printf("%-9s %-10s %8s %8s %9s %10s %10s %8s%n", "size_mib", "mode", "rounds", "dump_ms", "restore_ms", "downtime_ms", "pages_out", "ratio");
@@ -167,8 +159,7 @@ public final class DowntimeBench {
     Path dir = work.resolve("precopy-" + sizeMib);
     deleteTree(dir);
     MigratableLauncher.Launched w = start(sizeMib, dir.resolve("w"));
-    ExecutorService destination = Executors.newSingleThreadExecutor();
-    try (w; PageStores stores = new PageStores(dir.resolve("stores"), new PageHashing());
+    try (w; PageStores stores = new PageStores(dir.resolve("stores"), new PageHashing(), true);
         PrecopySession session = PrecopySessions.open(w.pid(), SoftDirtyProbe.probe(),
             TrackerSettings.defaults().withChoice(TrackerSettings.Choice.SOFT_DIRTY))) {
       PageStore store = stores.openOrCreate("bench").store();
@@ -186,34 +177,25 @@ public final class DowntimeBench {
       } while (round.dirtyPages() > threshold && round.round() < maxRounds && stalls < 2);
 
       ParentSnapshot held = precopy.held().snapshot(BootClock.uptime());
+      long mirrorMs = -1; // kept by the store at each commit: part of the rounds' copy times
       Checkpointer checkpointer = new Checkpointer(CriuCommand.onPath(), new MinimalParentImages(), processes, deadline, List.of());
       Restorer restorer = new Restorer(CriuCommand.onPath(), new MinimalParentImages(), processes, deadline, List.of());
       Path dst = dir.resolve("dst");
-      StoreParentPages fromStore = new StoreParentPages(store);
-      ParentSnapshot inStore = fromStore.snapshot(held.dumpUptime());
-      Future<Duration> parent = null;
-      long parentMs = -1;
-      if (!parentOverlap) {
-        // the destination lays out its parent pages once the last round is committed, before the
-        // source freezes: the layout is as big as the process, the final delta is not
-        parentMs = restorer.prepareParent(dst, inStore, fromStore).toMillis();
-      }
+      // the destination's parent is its store's own layout by address, kept current at each
+      // round's commit (inside the rounds' copy times above), as in the agent's CriuRestores
       long t0 = System.nanoTime();
-      if (parentOverlap) {
-        // the old way: the destination lays out its parent pages while the source dumps
-        parent = destination.submit((Callable<Duration>) () -> restorer.prepareParent(dst, inStore, fromStore));
-      }
       Checkpointer.Result cp = checkpointer.checkpoint(w.pid(), dir.resolve("src"), held);
       long t1 = System.nanoTime();
       copyImages(cp.finalDir(), Restorer.finalDir(dst));
       long t2 = System.nanoTime();
-      if (parent != null) {
-        parentMs = parent.get().toMillis();
-      }
-      long t3 = System.nanoTime();
       long okBefore = lastOk(dir.resolve("w/memtouch.out"));
       Restorer.Result r;
+      long t3;
       try {
+        StoreParent parent = new StoreParent(store);
+        ParentSnapshot inStore = parent.link(dst.resolve("parent"), held.dumpUptime());
+        parent.checkFinal(Restorer.finalDir(dst));
+        t3 = System.nanoTime();
         r = restorer.restore(dst, inStore);
       } catch (CriuFailure e) {
         checkpointer.resume(cp.dumped());
@@ -223,7 +205,7 @@ public final class DowntimeBench {
       restorer.resume(r.restored());
       long t5 = System.nanoTime();
       long downtime = (t5 - t0) / 1_000_000;
-      DowntimePhases phases = new DowntimePhases(parentMs, parentOverlap, DowntimePhases.ms(t0, t1), DowntimePhases.ms(t1, t2),
+      DowntimePhases phases = new DowntimePhases(mirrorMs, false, DowntimePhases.ms(t0, t1), DowntimePhases.ms(t1, t2),
           DowntimePhases.ms(t2, t3), r.parentLayoutTime().toMillis(), r.restoreTime().toMillis(), DowntimePhases.ms(t4, t5),
           cp.stats(), DowntimePhases.restoreStats(Restorer.finalDir(dst)));
       checkpointer.kill(cp.dumped());
@@ -235,7 +217,6 @@ public final class DowntimeBench {
       return new PrecopyRun(downtime, round.round(), round.dirtyPages(), cp.dumpTime().toMillis(), r.restoreTime().toMillis(),
           cp.stats().pagesWritten(), cp.stats().pagesSkippedParent(), cp.finalImageBytes(), phases);
     } finally {
-      destination.shutdownNow();
       deleteTree(dir);
     }
   }

@@ -17,10 +17,10 @@ import java.util.Locale;
  * something around it).
  *
  * @param parentMs destination's parent layout (pages-N.img from the store); in the downtime only
- *     when {@code parentInDowntime}
+ *     when {@code parentInDowntime}; -1: the store keeps it current at each commit (no layout)
  * @param dumpMs criu dump wall time: freeze to dump done
  * @param copyMs copying the final images to the destination dir
- * @param parentWaitMs time the switch-over blocked on the parent layout after the copy
+ * @param parentWaitMs linking the parent to the store's layout and checking the final dump's in_parent pages against the store
  * @param layoutMs restore-side pagemaps + parent link before criu restore
  * @param restoreMs criu restore wall time
  * @param resumeMs SIGCONT of the restored tree
@@ -51,10 +51,10 @@ record DowntimePhases(long parentMs, boolean parentInDowntime, long dumpMs, long
 
   String describe() {
     return String.format(Locale.ROOT,
-        "parent %d ms (%s) | dump %d ms [criu: freezing %d, frozen %d, memdump %d, memwrite %d ms; %d scanned, %d written, %d from parent]"
-            + " | copy %d ms | wait parent %d ms | layout %d ms | restore %d ms [criu: forking %d, restore %d ms; %d pages restored]"
+        "parent %s | dump %d ms [criu: freezing %d, frozen %d, memdump %d, memwrite %d ms; %d scanned, %d written, %d from parent]"
+            + " | copy %d ms | parent link+check %d ms | layout %d ms | restore %d ms [criu: forking %d, restore %d ms; %d pages restored]"
             + " | resume %d ms",
-        parentMs, parentInDowntime ? "IN downtime" : "before the freeze", dumpMs, millis(dump.freezingTime()), millis(dump.frozenTime()),
+        parentMs < 0 ? "kept by the store at each commit" : parentMs + " ms (" + (parentInDowntime ? "IN downtime" : "before the freeze") + ")", dumpMs, millis(dump.freezingTime()), millis(dump.frozenTime()),
         millis(dump.memdumpTime()), millis(dump.memwriteTime()), dump.pagesScanned(), dump.pagesWritten(), dump.pagesSkippedParent(),
         copyMs, parentWaitMs, layoutMs, restoreMs, Integer.toUnsignedLong(restore.getForkingTime()) / 1000,
         Integer.toUnsignedLong(restore.getRestoreTime()) / 1000, restore.getPagesRestored(), resumeMs);

@@ -11,6 +11,32 @@ import picocli.CommandLine;
 
 class DemoMainTest {
 
+    /** On a host without soft-dirty or CRIU (this one), a real migration is refused up front: no VM, no process. */
+    @Test
+    void withoutDryRunAHostThatCannotSwitchOverRefusesNamingWhatIsMissing() {
+        dev.ferry.testkit.FeatureCheck softDirty = dev.ferry.testkit.KernelFeatures.probeSoftDirty();
+        dev.ferry.testkit.FeatureCheck criu = dev.ferry.testkit.KernelFeatures.probeCriu();
+        org.junit.jupiter.api.Assumptions.assumeFalse(softDirty.available() && criu.available(),
+                "this host can switch over: nothing to refuse");
+        PrintStream before = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        int rc;
+        try {
+            rc = new CommandLine(new DemoMain()).execute("--size-mib", "8");
+        } finally {
+            System.setOut(before);
+        }
+        String out = buf.toString(StandardCharsets.UTF_8);
+        System.out.print(out);
+        assertEquals(2, rc, out);
+        assertTrue(out.contains("REFUSED: a real migration needs"), out);
+        assertTrue(!softDirty.available() == out.contains("soft-dirty page tracking"), out);
+        assertTrue(!criu.available() == out.contains("a working CRIU"), out);
+        assertTrue(out.contains("bin/ferry-demo --dry-run") && out.contains("bin/ferry-demo --lab"), out);
+        assertTrue(!out.contains("ZooKeeper (embedded) serving"), "nothing started: " + out);
+    }
+
     @Test
     void dryRunStaysHereStartsZooKeeperAndAVerifiedWorkloadAndNamesWhatIsMissing() {
         PrintStream before = System.out;

@@ -39,6 +39,9 @@ public final class Restorer {
   /** What a restore produced: the restored (stopped) root, by its pid on this host. */
   public record Result(ProcessTree.Identity restored, Duration parentLayoutTime, Duration restoreTime) {}
 
+  /** Where CRIU writes the restored pid (a restarted agent finds an orphaned copy by it). */
+  public static final String PID_FILE = "restored.pid";
+
   /** Where the final images must be put before {@link #restore}. */
   public static Path finalDir(Path workDir) {
     return workDir.resolve("final");
@@ -65,7 +68,7 @@ public final class Restorer {
   public Result restore(Path workDir, ParentSnapshot held) throws CriuFailure, InterruptedException {
     Path parent = workDir.resolve("parent");
     Path fin = finalDir(workDir);
-    Path pidFile = workDir.resolve("restored.pid");
+    Path pidFile = workDir.resolve(PID_FILE);
     long t0 = System.nanoTime();
     try {
       ImagePids pids = ImagePids.read(fin);
@@ -87,7 +90,7 @@ public final class Restorer {
   /** Restores a full dump (no parent) from {@code workDir/final}: see {@link Checkpointer#dumpFull}. */
   public Result restoreFull(Path workDir) throws CriuFailure, InterruptedException {
     Path fin = finalDir(workDir);
-    Path pidFile = workDir.resolve("restored.pid");
+    Path pidFile = workDir.resolve(PID_FILE);
     try {
       Files.deleteIfExists(pidFile);
     } catch (IOException e) {

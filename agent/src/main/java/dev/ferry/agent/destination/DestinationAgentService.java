@@ -1,5 +1,7 @@
 package dev.ferry.agent.destination;
 
+import dev.ferry.agent.recovery.LeftoverVerdict;
+import dev.ferry.agent.recovery.RestoredOrphans;
 import dev.ferry.agent.shutdown.MigrationGuards;
 import dev.ferry.agent.source.Signals;
 import dev.ferry.agent.store.PageStore;
@@ -130,7 +132,8 @@ public final class DestinationAgentService extends DestinationAgentGrpc.Destinat
       endRun(id);
       tokens.disarm(id);
       stores.discard(id);
-      log.info("migration {}: page store discarded", id);
+      log.info("migration {}: page store and images discarded (rollback{})", id, left != null ? ", restored copy "
+          + left.pid() + " left by a previous run killed" : "");
       response.onNext(DiscardReply.getDefaultInstance());
       response.onCompleted();
     } catch (StoreException e) {
@@ -162,6 +165,7 @@ public final class DestinationAgentService extends DestinationAgentGrpc.Destinat
     }
     workers.execute(Context.current().wrap(() -> {
       try {
+        markRestoreBegun(store);
         RestoreReply reply = restores.restore(store);
         synchronized (run) {
           if (run.stopRequested) {
@@ -259,8 +263,77 @@ public final class DestinationAgentService extends DestinationAgentGrpc.Destinat
       endRun(request.getMigrationId());
       response.onNext(reply);
       response.onCompleted();
+      discardAfterCommit(request.getMigrationId());
     } catch (StatusException e) {
       response.onError(e);
     }
+  }
+
+  /**
+   * The commit has been acted on (the restored copy runs): its pages and images are of no use any
+   * more. Deleted on a worker (a store of GiBs takes a while), after the reply. A retried
+   * ResumeRestored answers from what the restore handler remembers, not from the store.
+   */
+  private void discardAfterCommit(String id) {
+    try {
+      workers.execute(() -> discardStore(id, "the restored copy runs (committed)"));
+    } catch (java.util.concurrent.RejectedExecutionException stopping) {
+      log.info("migration {}: agent stopping; its page store is removed at the next start", id);
+    }
+  }
+
+  private void discardStore(String id, String why) {
+    try {
+      if (stores.get(id).isPresent() || java.nio.file.Files.isDirectory(stores.directoryOf(id))) {
+        stores.discard(id);
+        log.info("migration {}: page store and images discarded: {}", id, why);
+      }
+    } catch (StoreException e) {
+      log.warn("migration {}: could not discard its page store: {}", id, e.getMessage());
+    }
+  }
+
+  /** Before CRIU runs: lets a restarted agent tell its restored copy from a process that reused the pid. */
+  private static void markRestoreBegun(PageStore store) throws StatusException {
+    try {
+      RestoredOrphans.markBegun(store.directory());
+    } catch (java.io.IOException e) {
+      throw Status.INTERNAL.withDescription("migration " + store.migrationId() + ": cannot write "
+          + RestoredOrphans.BEGUN + " in " + store.directory() + ": " + e.getMessage()).asException();
+    }
+  }
+
+  /** Migrations whose restored copy a previous run left (journal or orphan scan), not yet settled. */
+  public java.util.Set<String> adoptedMigrations() {
+    return java.util.Set.copyOf(adopted.keySet());
+  }
+
+  /**
+   * Settles an adopted copy by the migration's record ({@link LeftoverVerdict}), unless the
+   * coordinator's ResumeRestored or Discard took it first (whoever removes it acts). RESUME and
+   * KILL also discard the store: either way its pages are of no use any more.
+   *
+   * @return false if there was nothing (left) to settle or the verdict is to wait or keep
+   */
+  public boolean settleAdopted(String id, LeftoverVerdict verdict) {
+    if (verdict.action() != LeftoverVerdict.Action.RESUME && verdict.action() != LeftoverVerdict.Action.KILL) {
+      return false;
+    }
+    ProcessIdentity left = settle(adopted.remove(id));
+    if (left == null) {
+      return false;
+    }
+    boolean alive = left.alive();
+    if (verdict.action() == LeftoverVerdict.Action.RESUME) {
+      boolean resumed = alive && signals.send((int) left.pid(), Signals.SIGCONT);
+      log.warn("migration {}: restored copy {} left by a previous run {}: {}", id, left.pid(),
+          resumed ? "resumed" : "is gone, NOT resumed", verdict.reason());
+    } else {
+      boolean killed = alive && signals.send((int) left.pid(), Signals.SIGKILL);
+      log.warn("migration {}: restored copy {} left by a previous run {}: {}", id, left.pid(),
+          killed ? "killed" : "was already gone", verdict.reason());
+    }
+    discardStore(id, "settled after a restart");
+    return true;
   }
 }

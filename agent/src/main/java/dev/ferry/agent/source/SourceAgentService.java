@@ -325,6 +325,32 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
     adopted.put(migrationId, new Adopted(process, settled));
   }
 
+  /** Migrations whose stopped source copy a previous run left (from the journal), not yet settled. */
+  public java.util.Set<String> adoptedMigrations() {
+    return java.util.Set.copyOf(adopted.keySet());
+  }
+
+  /**
+   * Settles an adopted source copy by the migration's record, unless the coordinator's
+   * ResumeSource or KillSource took it first (whoever removes it acts).
+   *
+   * @return false if there was nothing (left) to settle or the verdict is to wait or keep
+   */
+  public boolean settleAdopted(String id, dev.ferry.agent.recovery.LeftoverVerdict verdict) {
+    boolean resume = verdict.action() == dev.ferry.agent.recovery.LeftoverVerdict.Action.RESUME;
+    if (!resume && verdict.action() != dev.ferry.agent.recovery.LeftoverVerdict.Action.KILL) {
+      return false;
+    }
+    ProcessIdentity left = settle(adopted.remove(id));
+    if (left == null) {
+      return false;
+    }
+    boolean done = left.alive() && signals.send((int) left.pid(), resume ? Signals.SIGCONT : Signals.SIGKILL);
+    log.warn("migration {}: source copy {} left stopped by a previous run {}: {}", id, left.pid(),
+        done ? (resume ? "resumed" : "killed") : "was already gone", verdict.reason());
+    return true;
+  }
+
   /** The checkpoint begins: record the phase, so neither SIGTERM nor a restart resumes the source alone. */
   private void enterSwitchover(SourceMigration m) throws StatusException {
     if (guards.stopping()) {

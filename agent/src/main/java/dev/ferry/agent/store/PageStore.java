@@ -1,5 +1,6 @@
 package dev.ferry.agent.store;
 
+import dev.ferry.agent.tracking.AddressRange;
 import dev.ferry.agent.transfer.PageHashing;
 import dev.ferry.agent.transfer.PageTable;
 import dev.ferry.proto.ProcessAreas;
@@ -60,15 +61,31 @@ public final class PageStore implements AutoCloseable {
   private final AtomicReference<RoundWriter> active = new AtomicReference<>();
   private volatile Status status = new Status(0, 0, 0, 0);
   private volatile boolean closed;
+  /** With a mirror: each pid's held pages as maximal runs, as of the last commit (see {@link #firstMissing}). */
+  private final Map<Integer, List<AddressRange>> heldRuns = new java.util.concurrent.ConcurrentHashMap<>();
+  /** The pages laid out by address as CRIU parent pages images, kept current at each commit; null: not kept. */
+  private final PageMirror mirror;
 
-  private PageStore(String migrationId, Path dir, PageHashing hashing) {
+  private PageStore(String migrationId, Path dir, PageHashing hashing, boolean mirrored) {
     this.migrationId = migrationId;
     this.dir = dir;
     this.hashing = hashing;
+    this.mirror = mirrored ? new PageMirror(this, dir.resolve(MIRROR_DIR)) : null;
   }
 
-  /** Creates an empty store in {@code dir} (which must not hold one). */
+  /** Subdirectory of the {@link PageMirror} files (not a round layer; deleted with the store). */
+  static final String MIRROR_DIR = "mirror";
+
+  /** Creates an empty store in {@code dir} (which must not hold one), without a parent mirror. */
   static PageStore create(String migrationId, Path dir, PageHashing hashing) throws StoreException {
+    return create(migrationId, dir, hashing, false);
+  }
+
+  /**
+   * Creates an empty store in {@code dir} (which must not hold one); {@code mirrored}: also keep
+   * the pages laid out by address for the CRIU restore ({@link #parentLayout}).
+   */
+  static PageStore create(String migrationId, Path dir, PageHashing hashing, boolean mirrored) throws StoreException {
     try {
       Files.createDirectories(dir);
       Path probe = dir.resolve(".writable");
@@ -78,7 +95,7 @@ public final class PageStore implements AutoCloseable {
     } catch (IOException e) {
       throw StoreException.fromIo("creating the page store of " + migrationId + " in " + dir, e);
     }
-    return new PageStore(migrationId, dir, hashing);
+    return new PageStore(migrationId, dir, hashing, mirrored);
   }
 
   /**
@@ -86,9 +103,20 @@ public final class PageStore implements AutoCloseable {
    * uncommitted ones deleted. A damaged store is deleted with a log line and null returned.
    */
   static PageStore reopen(String migrationId, Path dir, PageHashing hashing) throws StoreException {
-    PageStore store = new PageStore(migrationId, dir, hashing);
+    return reopen(migrationId, dir, hashing, false);
+  }
+
+  /** {@link #reopen(String, Path, PageHashing)}; a parent mirror left on disk is deleted and rebuilt on demand. */
+  static PageStore reopen(String migrationId, Path dir, PageHashing hashing, boolean mirrored) throws StoreException {
+    PageStore store = new PageStore(migrationId, dir, hashing, mirrored);
     try {
       store.replayAll();
+      if (store.mirror != null) {
+        store.mirror.reset();
+      }
+      return store;
+    } catch (IOException e) {
+      log.warn("migration {}: could not clear the parent mirror in {}: {}", migrationId, dir, e.toString());
       return store;
     } catch (StoreException e) {
       log.warn("discarding the page store of migration {} in {}: {}", migrationId, dir, e.getMessage());
@@ -99,7 +127,7 @@ public final class PageStore implements AutoCloseable {
 
   /** A handle on {@code dir} for deleting it, whatever its state. */
   static PageStore forDeletion(String migrationId, Path dir, PageHashing hashing) {
-    return new PageStore(migrationId, dir, hashing);
+    return new PageStore(migrationId, dir, hashing, false);
   }
 
   private void replayAll() throws StoreException {
@@ -220,54 +248,71 @@ public final class PageStore implements AutoCloseable {
    * written. Same reader contract as {@link #readPage}.
    */
   public long copyPages(int pid, long address, int pages, java.nio.channels.WritableByteChannel out) throws StoreException {
-    int page = PageHashing.PAGE;
-    ByteBuffer staging = ByteBuffer.allocateDirect((int) Math.min((long) pages * page, 1 << 20));
-    Map<Integer, ByteBuffer> mapped = new TreeMap<>();
-    try {
-      for (int i = 0; i < pages; i++) {
-        long a = address + (long) i * page;
-        if (index.hash(pid, a) == 0) {
-          flush(staging, out);
-          return a;
-        }
-        if (!staging.hasRemaining()) {
-          flush(staging, out);
-        }
-        long loc = index.location(pid, a);
-        if ((loc & ZERO_PAGE) == ZERO_PAGE) {
-          for (int b = 0; b < page; b += 8) {
-            staging.putLong(0L);
-          }
-          continue;
-        }
-        int round = (int) (loc >>> 32);
-        long at = (loc & 0xFFFF_FFFFL) * page;
-        FileChannel channel = layers.get(round);
-        if (channel.size() > Integer.MAX_VALUE) { // beyond one mapping: read this page
-          ByteBuffer view = staging.slice().limit(page);
-          while (view.hasRemaining()) {
-            if (channel.read(view, at + view.position()) < 0) {
-              throw new StoreException(StoreException.Kind.CORRUPT, pagesName(round) + " ends before page " + Long.toHexString(a));
-            }
-          }
-          staging.position(staging.position() + page);
-          continue;
-        }
-        ByteBuffer layer = mapped.get(round);
-        if (layer == null) {
-          layer = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size());
-          mapped.put(round, layer);
-        }
-        if (at + page > layer.capacity()) {
-          throw new StoreException(StoreException.Kind.CORRUPT, pagesName(round) + " ends before page " + Long.toHexString(a));
-        }
-        staging.put(layer.slice((int) at, page));
-      }
-      flush(staging, out);
-    } catch (IOException e) {
-      throw StoreException.fromIo("copying pages of pid " + pid + " from " + dir, e);
+    return new Copier((int) Math.min((long) pages * PageHashing.PAGE, 1 << 20)).copy(pid, address, pages, out);
+  }
+
+  /**
+   * {@link #copyPages} for many runs: keeps its staging buffer and the round files' mappings
+   * between calls (a mapping and a buffer per run cost more than the copy for short runs). Use it
+   * within one reader phase (no commit in between: a later layer would be missing).
+   */
+  final class Copier {
+    private final ByteBuffer staging;
+    private final Map<Integer, ByteBuffer> mapped = new TreeMap<>();
+
+    Copier(int bufferBytes) {
+      staging = ByteBuffer.allocateDirect(Math.max(PageHashing.PAGE, bufferBytes));
     }
-    return -1;
+
+    long copy(int pid, long address, int pages, java.nio.channels.WritableByteChannel out) throws StoreException {
+      int page = PageHashing.PAGE;
+      staging.clear();
+      try {
+        for (int i = 0; i < pages; i++) {
+          long a = address + (long) i * page;
+          if (index.hash(pid, a) == 0) {
+            flush(staging, out);
+            return a;
+          }
+          if (!staging.hasRemaining()) {
+            flush(staging, out);
+          }
+          long loc = index.location(pid, a);
+          if ((loc & ZERO_PAGE) == ZERO_PAGE) {
+            for (int b = 0; b < page; b += 8) {
+              staging.putLong(0L);
+            }
+            continue;
+          }
+          int round = (int) (loc >>> 32);
+          long at = (loc & 0xFFFF_FFFFL) * page;
+          FileChannel channel = layers.get(round);
+          if (channel.size() > Integer.MAX_VALUE) { // beyond one mapping: read this page
+            ByteBuffer view = staging.slice().limit(page);
+            while (view.hasRemaining()) {
+              if (channel.read(view, at + view.position()) < 0) {
+                throw new StoreException(StoreException.Kind.CORRUPT, pagesName(round) + " ends before page " + Long.toHexString(a));
+              }
+            }
+            staging.position(staging.position() + page);
+            continue;
+          }
+          ByteBuffer layer = mapped.get(round);
+          if (layer == null) {
+            layer = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size());
+            mapped.put(round, layer);
+          }
+          if (at + page > layer.capacity()) {
+            throw new StoreException(StoreException.Kind.CORRUPT, pagesName(round) + " ends before page " + Long.toHexString(a));
+          }
+          staging.put(layer.slice((int) at, page));
+        }
+        flush(staging, out);
+      } catch (IOException e) {
+        throw StoreException.fromIo("copying pages of pid " + pid + " from " + dir, e);
+      }
+      return -1;
+    }
   }
 
   private static void flush(ByteBuffer staging, java.nio.channels.WritableByteChannel out) throws IOException {
@@ -276,6 +321,85 @@ public final class PageStore implements AutoCloseable {
       out.write(staging);
     }
     staging.clear();
+  }
+
+  /**
+   * Where the CRIU parent pages image of {@code pid} is: a file of slots (address ranges, ascending,
+   * each at the file offset where the previous slot ended) holding every held page at its place;
+   * a pagemap with one PE_PRESENT entry per slot describes it. Kept current at each commit when the
+   * store was opened with a mirror; otherwise (or after a failed update) laid out now. Reader
+   * contract as {@link #readPage}.
+   */
+  public ParentLayout parentLayout(int pid) throws StoreException {
+    PageMirror m = mirror != null ? mirror : new PageMirror(this, dir.resolve(MIRROR_DIR));
+    List<AddressRange> slots = new ArrayList<>();
+    for (PageMirror.Slot s : m.current(pid)) {
+      slots.add(s.range());
+    }
+    return new ParentLayout(m.file(pid), slots);
+  }
+
+  /** See {@link #parentLayout}: {@code slots} ascending, stored back to back in {@code pagesFile}. */
+  public record ParentLayout(Path pagesFile, List<AddressRange> slots) {
+    public ParentLayout {
+      slots = List.copyOf(slots);
+    }
+  }
+
+  /**
+   * The first page of {@code [address, address + pages * 4096)} the store does not hold, or -1.
+   * With a mirror, answered from the held runs computed at the last commit (a binary search: this
+   * runs in the switch-over's downtime, once per in_parent entry of the final dump); else page by page.
+   */
+  public long firstMissing(int pid, long address, long pages) {
+    List<AddressRange> runs = heldRuns.get(pid);
+    if (runs != null) {
+      long end = address + pages * PageHashing.PAGE;
+      int lo = 0, hi = runs.size() - 1;
+      while (lo <= hi) { // the last run starting at or before address
+        int mid = (lo + hi) >>> 1;
+        if (runs.get(mid).start() <= address) {
+          lo = mid + 1;
+        } else {
+          hi = mid - 1;
+        }
+      }
+      if (hi < 0 || runs.get(hi).end() <= address) {
+        return pages == 0 ? -1 : address;
+      }
+      return end <= runs.get(hi).end() ? -1 : runs.get(hi).end(); // runs are maximal: the page after one is not held
+    }
+    for (long i = 0; i < pages; i++) {
+      long a = address + i * PageHashing.PAGE;
+      if (index.hash(pid, a) == 0) {
+        return a;
+      }
+    }
+    return -1;
+  }
+
+  /** Runs of consecutive held pages of {@code pid} stored by round {@code round} (-1: any round), ascending. */
+  List<AddressRange> runsOfRound(int pid, int round) {
+    List<AddressRange> runs = new ArrayList<>();
+    long[] run = {-1, -1};
+    index.forEach(pid, (address, hash, loc) -> {
+      if (round != -1 && (int) (loc >>> 32) != round) {
+        return;
+      }
+      if (run[1] == address) {
+        run[1] += PageHashing.PAGE;
+        return;
+      }
+      if (run[0] != -1) {
+        runs.add(new AddressRange(run[0], run[1]));
+      }
+      run[0] = address;
+      run[1] = address + PageHashing.PAGE;
+    });
+    if (run[0] != -1) {
+      runs.add(new AddressRange(run[0], run[1]));
+    }
+    return runs;
   }
 
   /** The pids with pages in the store, ascending. */
@@ -358,6 +482,13 @@ public final class PageStore implements AutoCloseable {
         layers.put(round, openLayer(round));
         replayLayer(round);
         compact(round);
+        if (mirror != null) {
+          mirror.roundCommitted(round);
+          heldRuns.clear();
+          for (int pid : pids()) {
+            heldRuns.put(pid, runsOfRound(pid, -1));
+          }
+        }
         publish(round);
       }
     } finally {

@@ -25,10 +25,20 @@ public final class PageStores implements AutoCloseable {
   private final Path root;
   private final PageHashing hashing;
   private final ConcurrentMap<String, PageStore> open = new ConcurrentHashMap<>();
+  private final boolean mirrored;
 
   public PageStores(Path dataDir, PageHashing hashing) {
+    this(dataDir, hashing, false);
+  }
+
+  /**
+   * @param mirrored the stores also keep their pages laid out as CRIU parent pages images, current
+   *     at each commit ({@link PageStore#parentLayout}): for a destination that restores with CRIU
+   */
+  public PageStores(Path dataDir, PageHashing hashing, boolean mirrored) {
     this.root = dataDir.resolve("stores");
     this.hashing = hashing;
+    this.mirrored = mirrored;
   }
 
   public Path root() {
@@ -54,10 +64,10 @@ public final class PageStores implements AutoCloseable {
       return new Opened(existing, true);
     }
     Path dir = directoryOf(migrationId);
-    PageStore store = Files.isDirectory(dir) ? PageStore.reopen(migrationId, dir, hashing) : null;
+    PageStore store = Files.isDirectory(dir) ? PageStore.reopen(migrationId, dir, hashing, mirrored) : null;
     boolean reopened = store != null;
     if (store == null) {
-      store = PageStore.create(migrationId, dir, hashing);
+      store = PageStore.create(migrationId, dir, hashing, mirrored);
     }
     open.put(migrationId, store);
     return new Opened(store, reopened);

@@ -8,7 +8,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import net.jpountz.xxhash.XXHash64;
-import net.jpountz.xxhash.XXHashFactory;
 
 /**
  * The content-hash tracker's memory: one 64-bit XXH64 per copyable page (8 bytes per page, the
@@ -22,8 +21,9 @@ final class PageHashes implements PageFilter, ProcessScanner.Holes {
 
   // The JNI instance hashes a direct buffer in place; the pure-Java one (fastestJavaInstance)
   // reads it a long at a time through bounds-checked accessors: profiled at 14 % of the source's
-  // round thread on a first round, several times the native cost. Same XXH64 values.
-  private final XXHash64 xxh = XXHashFactory.fastestInstance().hash64();
+  // round thread on a first round, several times the native cost. Same XXH64 values. The JNI
+  // library needs an x86-64-v3 CPU (Lz4JavaLibrary).
+  private final XXHash64 xxh = Lz4JavaLibrary.xxhash().hash64();
   private final Map<Integer, Segments> byPid = new HashMap<>();
   /** What a page sent as a zero flag is recorded as: the hash of an all-zero page. */
   private final long zeroPageHash = pageHash(ByteBuffer.allocate(PageSize.BYTES), 0);

@@ -5,6 +5,7 @@ import dev.ferry.agent.store.PageStore;
 import dev.ferry.agent.store.PageStores;
 import dev.ferry.agent.store.RoundWriter;
 import dev.ferry.agent.store.StoreException;
+import dev.ferry.agent.tracking.Lz4JavaLibrary;
 import dev.ferry.proto.Compression;
 import dev.ferry.proto.PageBatch;
 import dev.ferry.proto.PageStreamMessage;
@@ -17,7 +18,6 @@ import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
 import java.util.Optional;
 import net.jpountz.lz4.LZ4Exception;
-import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4FastDecompressor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +36,10 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
   private static final Logger log = LoggerFactory.getLogger(RoundReceiver.class);
   /** Messages requested ahead of the one being applied. */
   static final int PREFETCH = 4;
-  private static final LZ4FastDecompressor LZ4 = LZ4Factory.fastestInstance().fastDecompressor();
+  /** Loaded on the first compressed batch only (lz4-java's JNI library needs x86-64-v3: Lz4JavaLibrary). */
+  private static final class Lz4 {
+    static final LZ4FastDecompressor DECOMPRESSOR = Lz4JavaLibrary.lz4().fastDecompressor();
+  }
 
   private final ServerCallStreamObserver<RoundAck> call;
   private final PageStores stores;
@@ -119,7 +122,7 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
         scratch = AlignedBuffers.allocate(Math.max(length, RoundSender.BATCH_PAGES * PageHashing.PAGE));
       }
       try {
-        LZ4.decompress(data, data.position(), scratch, 0, length);
+        Lz4.DECOMPRESSOR.decompress(data, data.position(), scratch, 0, length);
       } catch (LZ4Exception e) {
         throw Status.DATA_LOSS.withDescription(String.format("round %d batch %d: LZ4 data is damaged (%s)",
             header.getRound(), batch.getSequence(), e.getMessage())).asRuntimeException();

@@ -1,7 +1,7 @@
 package dev.ferry.agent.transfer;
 
+import dev.ferry.agent.tracking.Lz4JavaLibrary;
 import net.jpountz.lz4.LZ4Compressor;
-import net.jpountz.lz4.LZ4Factory;
 
 /**
  * The buffers one migration's sender reuses round after round: one batch of pages and one LZ4
@@ -11,18 +11,28 @@ import net.jpountz.lz4.LZ4Factory;
  */
 public final class SenderBuffers {
   private final byte[] batch = new byte[RoundSender.BATCH_PAGES * PageHashing.PAGE];
-  private final LZ4Compressor lz4 = LZ4Factory.fastestInstance().fastCompressor();
-  private final byte[] compressed = new byte[lz4.maxCompressedLength(RoundSender.BATCH_PAGES * PageHashing.PAGE)];
+  /**
+   * Created on first use, i.e. only when a migration asks for LZ4: loading lz4-java's native
+   * library killed the agent with SIGILL on a CPU without BMI2 (the lab VM's Nehalem model) even
+   * for migrations that never compress.
+   */
+  private LZ4Compressor lz4;
+  private byte[] compressed;
 
   byte[] batch() {
     return batch;
   }
 
   byte[] compressed() {
+    lz4();
     return compressed;
   }
 
   LZ4Compressor lz4() {
+    if (lz4 == null) {
+      lz4 = Lz4JavaLibrary.lz4().fastCompressor();
+      compressed = new byte[lz4.maxCompressedLength(RoundSender.BATCH_PAGES * PageHashing.PAGE)];
+    }
     return lz4;
   }
 }

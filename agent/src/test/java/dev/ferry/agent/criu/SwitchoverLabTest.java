@@ -58,7 +58,7 @@ class SwitchoverLabTest {
   /** The engine's soft-dirty session into a real page store (what the destination agent keeps). */
   private LocalPrecopy precopy(int pid) throws Exception {
     session = PrecopySessions.open(pid, SoftDirtyProbe.probe(), TrackerSettings.defaults().withChoice(TrackerSettings.Choice.SOFT_DIRTY));
-    stores = new PageStores(dir.resolve("stores"), new PageHashing());
+    stores = new PageStores(dir.resolve("stores"), new PageHashing(), true);
     store = stores.openOrCreate("m1").store();
     return new LocalPrecopy(session, store);
   }
@@ -93,15 +93,20 @@ class SwitchoverLabTest {
     assertEquals("T", processes.state(pid).orElse("gone"), "source left stopped");
 
     Path dst = dir.resolve("dst");
-    StoreParentPages fromStore = new StoreParentPages(store);
-    ParentSnapshot inStore = fromStore.snapshot(snapshot.dumpUptime());
-    assertEquals(snapshot.processes().get(0).runs(), inStore.processes().get(0).runs(), "the source's record = the store");
-    Duration prepare = restorer.prepareParent(dst, inStore, fromStore);
+    ParentSnapshot held = new StoreParentPages(store).snapshot(snapshot.dumpUptime());
+    assertEquals(snapshot.processes().get(0).runs(), held.processes().get(0).runs(), "the source's record = the store");
+    // the store's own layout by address, kept current round by round, is the parent: nothing copied
+    StoreParent parent = new StoreParent(store);
+    long linkStart = System.nanoTime();
+    ParentSnapshot inStore = parent.link(dst.resolve("parent"), snapshot.dumpUptime());
     copyFinal(cp.finalDir(), Restorer.finalDir(dst));
+    parent.checkFinal(Restorer.finalDir(dst));
+    Duration prepare = Duration.ofNanos(System.nanoTime() - linkStart);
+    assertTrue(Files.isSymbolicLink(dst.resolve("parent/pages-1.img")), "parent pages linked, not copied");
     long okBefore = workload.lastOkCounter();
     Restorer.Result r = restorer.restore(dst, inStore);
     restored = Optional.of(r.restored());
-    System.out.println("restore " + r + " parent pages written in " + prepare);
+    System.out.println("restore " + r + " parent linked and checked in " + prepare);
     assertNotEquals(pid, r.restored().pid(), "a namespace init is restored under a new outer pid");
     assertEquals("T", processes.state(r.restored().pid()).orElse("gone"), "restored copy left stopped");
     assertEquals("T", processes.state(pid).orElse("gone"), "source still stopped: never two running copies");
@@ -142,9 +147,11 @@ class SwitchoverLabTest {
     ParentSnapshot snapshot = rounds.held().snapshot(BootClock.uptime());
     Checkpointer.Result cp = checkpointer.checkpoint(pid, dir.resolve("src"), snapshot);
     Path dst = dir.resolve("dst");
-    restorer.prepareParent(dst, snapshot, new StoreParentPages(store));
+    StoreParent parent = new StoreParent(store);
+    ParentSnapshot inStore = parent.link(dst.resolve("parent"), snapshot.dumpUptime());
     copyFinal(cp.finalDir(), Restorer.finalDir(dst));
-    Restorer.Result r = restorer.restore(dst, snapshot);
+    parent.checkFinal(Restorer.finalDir(dst));
+    Restorer.Result r = restorer.restore(dst, inStore);
     restored = Optional.of(r.restored());
     long okBefore = workload.lastOkCounter();
 

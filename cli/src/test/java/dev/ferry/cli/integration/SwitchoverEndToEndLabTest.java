@@ -15,6 +15,7 @@ import dev.ferry.agent.criu.Restorer;
 import dev.ferry.agent.transport.DeadlineScale;
 import dev.ferry.cli.ExitCode;
 import dev.ferry.cli.MigrateCommand;
+import dev.ferry.cli.integration.E2eSteps.Run;
 import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
 import dev.ferry.coordinator.zk.ZkLayout;
@@ -24,26 +25,17 @@ import dev.ferry.testkit.MemtouchLine;
 import dev.ferry.testkit.RequiresCriu;
 import dev.ferry.testkit.RequiresSoftDirty;
 import dev.ferry.testkit.Workload;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -71,10 +63,6 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 15, unit = TimeUnit.MINUTES)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SwitchoverEndToEndLabTest {
-    private static final Pattern DONE = Pattern.compile("done: pid (\\d+) now runs on host2 as pid (\\d+)");
-    private static final Pattern DOWNTIME = Pattern.compile("(?m)^downtime ([\\d.]+ ?\\w+)");
-    private static final Pattern ROW = Pattern.compile("^\\s+(\\d+)\\s+([\\d,]+)\\s+.*");
-
     @TempDir
     static Path dir;
     static EmbeddedZooKeeper zk;
@@ -85,23 +73,8 @@ class SwitchoverEndToEndLabTest {
     /** Every pid the migrations restored: killed at the end whatever happened. */
     static final Set<Long> restoredPids = new LinkedHashSet<>();
 
-    record Run(int code, String out, String err) {
-        @Override
-        public String toString() {
-            return "exit " + code + "\n--- out:\n" + out + "\n--- err:\n" + err;
-        }
-    }
-
     static Run migrate(String... args) {
-        List<String> a = new ArrayList<>(List.of(args));
-        a.add("--coordinator");
-        a.add(at);
-        a.add("--insecure"); // TLS is the subject of MutualTlsPathTest; here every JVM start counts
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = MigrateCommand.run(a.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true),
-                new ByteArrayInputStream(new byte[0]));
-        return new Run(code, out.toString(), err.toString());
+        return E2eSteps.migrate(at, args);
     }
 
     static void await(String what, BooleanSupplier condition, Duration within) throws InterruptedException {
@@ -149,8 +122,7 @@ class SwitchoverEndToEndLabTest {
     }
 
     static Workload workload(String name, long mib, long rate) {
-        return Workload.memtouch().sizeMib(mib).ratePagesPerSecond(rate).verifyInterval(Duration.ofMillis(500))
-                .ownPidNamespace(true).workDir(dir.resolve(name)).start();
+        return E2eSteps.workload(dir, name, mib, rate);
     }
 
     @Test
@@ -165,10 +137,10 @@ class SwitchoverEndToEndLabTest {
             Run run = migrate(Long.toString(pid), "--to", "host2", "--downtime-limit", "30s", "--max-rounds", "12");
             // The live progress line is redrawn in place (CR, erase-line) also into this writer: keep
             // the rows only, each on its own line.
-            String text = (run.out() + run.err()).replace("\u001b[2K", "").replace('\r', '\n');
+            String text = run.text();
             System.out.println("E2E $ migrate " + pid + " --to host2 (" + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)
                     + " ms)\n" + text);
-            Matcher done = DONE.matcher(text);
+            Matcher done = E2eSteps.DONE.matcher(text);
             boolean moved = done.find();
             if (moved) {
                 restoredPids.add(Long.parseLong(done.group(2)));
@@ -177,21 +149,17 @@ class SwitchoverEndToEndLabTest {
             assertTrue(moved && Long.parseLong(done.group(1)) == pid, text);
             long restored = Long.parseLong(done.group(2));
             assertNotEquals(pid, restored, "restored under a new outer pid (own pid namespace)");
-            long rounds = text.lines().map(ROW::matcher).filter(Matcher::matches).count();
+            long rounds = run.rounds();
             assertTrue(rounds >= 1, "pre-copy rounds in the table:\n" + text);
-            Matcher downtime = DOWNTIME.matcher(text);
+            Matcher downtime = E2eSteps.DOWNTIME.matcher(text);
             assertTrue(downtime.find(), "downtime recorded:\n" + text);
             assertTrue(text.contains("CRIU used the pre-copied pages"), "the final dump used the parent:\n" + text);
 
             // Exactly one copy: the source's is gone, the restored one runs (not stopped) and verifies its memory.
             await("source copy gone", () -> !alive(pid), Duration.ofSeconds(10));
-            assertTrue(alive(restored), "restored copy alive");
-            assertNotEquals('T', state(restored), "restored copy resumed");
             long before = w.lastOk().orElseThrow().counter();
             w.movedTo(restored);
-            MemtouchLine after = w.awaitOkBeyond(before + 2, Duration.ofSeconds(60));
-            w.assertNoCorruption();
-            assertEquals(List.of(restored), runningCopies(w), "one running copy of the workload");
+            MemtouchLine after = E2eSteps.assertRunsAloneAs(w, restored);
             Run status = migrate("list");
             System.out.println("E2E moved: pid " + pid + " -> " + restored + " on host2, " + rounds + " rounds, downtime "
                     + downtime.group(1) + "; workload OK counter " + before + " -> " + after.counter() + "\n" + status.out());
@@ -221,10 +189,7 @@ class SwitchoverEndToEndLabTest {
                 strace.destroy();
                 strace.waitFor(30, TimeUnit.SECONDS);
             }
-            long before = w.lastOk().orElseThrow().counter();
-            w.awaitOkBeyond(before, Duration.ofSeconds(60));
-            w.assertNoCorruption();
-            assertEquals(List.of(pid), runningCopies(w));
+            E2eSteps.assertRunsAloneAs(w, pid);
         }
     }
 
@@ -237,20 +202,13 @@ class SwitchoverEndToEndLabTest {
             Run started = migrate(Long.toString(pid), "--to", "host2", "--downtime-limit", "1ms", "--max-rounds", "1000",
                     "--detach");
             assertEquals(ExitCode.DONE, started.code(), started.toString());
-            Matcher id = Pattern.compile("started migration (\\S+) ").matcher(started.out());
-            assertTrue(id.find(), started.out());
-            await("a round", () -> migrate("status", id.group(1)).out().matches("(?s).*round [1-9].*"), Duration.ofSeconds(60));
-            Run cancel = migrate("cancel", id.group(1));
+            String id = started.migrationId();
+            await("a round", () -> migrate("status", id).out().matches("(?s).*round [1-9].*"), Duration.ofSeconds(60));
+            Run cancel = migrate("cancel", id);
             assertEquals(ExitCode.DONE, cancel.code(), cancel.toString());
-            Run watch = migrate("watch", id.group(1));
+            Run watch = migrate("watch", id);
             System.out.println("E2E cancel:\n" + watch);
-            assertEquals(ExitCode.CANCELLED, watch.code(), watch.toString());
-            assertTrue(alive(pid), "the process survived the cancel");
-            await("not stopped", () -> state(pid) != 'T', Duration.ofSeconds(10));
-            long before = w.lastOk().orElseThrow().counter();
-            w.awaitOkBeyond(before, Duration.ofSeconds(60));
-            w.assertNoCorruption();
-            assertEquals(List.of(pid), runningCopies(w));
+            E2eSteps.assertRolledBack(watch, ExitCode.CANCELLED, w, pid);
         }
     }
 
@@ -266,12 +224,11 @@ class SwitchoverEndToEndLabTest {
         Path wrapper = dir.resolve("criu-hanging-restore");
         Files.writeString(wrapper, "#!/bin/sh\nif [ \"$1\" = restore ]; then : > '" + marker + "'; exec sleep 3600; fi\nexec criu \"$@\"\n");
         assertTrue(wrapper.toFile().setExecutable(true));
-        ExecutorService restoreThreads = Executors.newCachedThreadPool();
         Agent host3 = Agent.start(Agent.Config.of("host3", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host3"))
                 .withZookeeper(zk.connectString(), "/ferry")
                 .withDeadlineScale(DeadlineScale.fromEnvironment(System.getenv()))
                 .withRestores(new CriuRestores(new Restorer(new CriuCommand(wrapper, 2), new MinimalParentImages(), new ProcessTree(),
-                        Duration.ofMinutes(30), List.of()), restoreThreads)));
+                        Duration.ofMinutes(30), List.of()))));
         try (Workload w = workload("destination-gone", 32, 500)) {
             assertTrue(host3.awaitRegistered(LabEnvironment.scaled(Duration.ofSeconds(30))), "host3 registered");
             w.awaitOkLines(1, Duration.ofSeconds(60));
@@ -279,84 +236,31 @@ class SwitchoverEndToEndLabTest {
             Run started = migrate(Long.toString(pid), "--from", "host1", "--to", "host3", "--downtime-limit", "30s", "--max-rounds", "6",
                     "--detach");
             assertEquals(ExitCode.DONE, started.code(), started.toString());
-            Matcher id = Pattern.compile("started migration (\\S+) ").matcher(started.out());
-            assertTrue(id.find(), started.out());
+            String id = started.migrationId();
             await("host3 restoring", () -> Files.exists(marker), Duration.ofSeconds(180));
             assertEquals('T', state(pid), "the source is frozen while the destination restores");
             host3.close();
             System.out.println("E2E host3 closed during its restore");
-            Run watch = migrate("watch", id.group(1));
+            Run watch = migrate("watch", id);
             System.out.println("E2E destination gone:\n" + watch);
-            assertEquals(ExitCode.FAILED_ROLLED_BACK, watch.code(), watch.toString());
-            assertTrue(alive(pid), "source alive");
-            await("source resumed", () -> state(pid) != 'T', Duration.ofSeconds(10));
-            long before = w.lastOk().orElseThrow().counter();
-            w.awaitOkBeyond(before, Duration.ofSeconds(60));
-            w.assertNoCorruption();
-            assertEquals(List.of(pid), runningCopies(w), "never two running copies");
+            E2eSteps.assertRolledBack(watch, ExitCode.FAILED_ROLLED_BACK, w, pid);
         } finally {
             host3.close();
-            restoreThreads.shutdownNow();
-            killStoppedCopies();
+            E2eSteps.killStoppedCopies(dir);
         }
     }
 
     // ------------------------------------------------------------------------------------------
 
     private static boolean alive(long pid) {
-        char s = state(pid);
-        return s != 0 && s != 'Z' && s != 'X';
+        return E2eSteps.alive(pid);
     }
 
-    /** State letter of /proc/PID/stat, 0 when there is no such process. */
     private static char state(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            return stat.charAt(stat.lastIndexOf(')') + 2);
-        } catch (IOException e) {
-            return 0;
-        }
+        return E2eSteps.state(pid);
     }
 
     private static int tracerPid(long pid) {
-        try {
-            return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream().filter(l -> l.startsWith("TracerPid:"))
-                    .map(l -> Integer.parseInt(l.substring(10).strip())).findFirst().orElse(0);
-        } catch (IOException e) {
-            return 0;
-        }
-    }
-
-    /** Outer pids of memtouch processes writing this workload's output file that are running (not stopped). */
-    private static List<Long> runningCopies(Workload w) {
-        String marker = w.outputFile().toString();
-        return ProcessHandle.allProcesses()
-                .filter(p -> cmdline(p.pid()).map(c -> c.contains("memtouch") && c.contains(marker)).orElse(false))
-                .map(ProcessHandle::pid)
-                .filter(p -> alive(p) && state(p) != 'T' && state(p) != 't')
-                .filter(p -> !isLauncher(p))
-                .distinct().sorted().toList();
-    }
-
-    /** unshare/setsid wrappers carry the same arguments; memtouch itself is what runs. */
-    private static boolean isLauncher(long pid) {
-        return cmdline(pid).map(c -> c.startsWith("unshare") || c.startsWith("setsid")).orElse(true);
-    }
-
-    private static Optional<String> cmdline(long pid) {
-        try {
-            byte[] raw = Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline"));
-            return Optional.of(new String(raw, StandardCharsets.UTF_8).replace('\0', ' ').strip());
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static void killStoppedCopies() {
-        ProcessHandle.allProcesses().filter(p -> cmdline(p.pid()).map(c -> c.contains("memtouch") && c.contains(dir.toString()))
-                .orElse(false)).filter(p -> state(p.pid()) == 'T').forEach(p -> {
-                    System.out.println("E2E killing a stopped leftover copy " + p.pid() + ": " + cmdline(p.pid()).orElse(""));
-                    p.destroyForcibly();
-                });
+        return E2eSteps.tracerPid(pid);
     }
 }

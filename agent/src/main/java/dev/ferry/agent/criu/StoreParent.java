@@ -1,0 +1,95 @@
+package dev.ferry.agent.criu;
+
+import dev.ferry.agent.store.PageStore;
+import dev.ferry.agent.store.StoreException;
+import dev.ferry.proto.criu.PagemapEntry;
+import dev.ferry.agent.criu.image.CriuImageFile;
+import dev.ferry.agent.criu.image.CriuMagic;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The destination's parent image dir straight from its page store, with nothing copied: the store
+ * keeps each process's pages laid out by address ({@link PageStore#parentLayout}, current at each
+ * round's commit), {@code parent/pages-<id>.img} is a symbolic link to that file, and the pagemap
+ * (written by {@link Restorer#restore}) has one PE_PRESENT entry per slot of it. The switch-over
+ * used to copy the whole memory out of the store here, after the freeze.
+ *
+ * <p>The pagemap lists whole slots, more than the store holds, so CRIU's own "Missing ... in
+ * parent pagemap" check no longer catches a page the destination lacks: {@link #checkFinal} does,
+ * against the final dump's in_parent entries, before the restore.
+ *
+ * <p>Reads the store after its last round was committed (the store's reader contract).
+ */
+public final class StoreParent {
+  private static final int PE_PARENT = 1;
+
+  private final PageStore store;
+
+  public StoreParent(PageStore store) {
+    this.store = store;
+  }
+
+  /**
+   * Links {@code parentDir/pages-<id>.img} to the store's layout of each process (pids ascending,
+   * id 1, 2, ...) and returns the snapshot whose runs are the slots (image pids still the tracking
+   * pids: {@link Restorer#restore} names them).
+   */
+  public ParentSnapshot link(Path parentDir, Duration dumpUptime) throws CriuFailure {
+    List<ParentSnapshot.Process> processes = new ArrayList<>();
+    try {
+      Files.createDirectories(parentDir);
+      int pagesId = 0;
+      for (int pid : store.pids()) {
+        PageStore.ParentLayout layout = store.parentLayout(pid);
+        Path link = parentDir.resolve("pages-" + ++pagesId + ".img");
+        Files.deleteIfExists(link);
+        Files.createSymbolicLink(link, layout.pagesFile().toAbsolutePath());
+        processes.add(new ParentSnapshot.Process(pid, pid, layout.slots()));
+      }
+    } catch (StoreException e) {
+      throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot lay out the parent from the page store: " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot link the parent pages into " + parentDir + ": " + e.getMessage(), e);
+    }
+    return new ParentSnapshot(dumpUptime, processes);
+  }
+
+  /**
+   * Checks that every page the final dump in {@code finalDir} takes from its parent is held by the
+   * store: else the restore would read a hole of the layout (zeros) for it. DATA_LOSS-grade.
+   */
+  public void checkFinal(Path finalDir) throws CriuFailure {
+    try {
+      ImagePids pids = ImagePids.read(finalDir);
+      for (int pid : store.pids()) {
+        Path pagemap = finalDir.resolve("pagemap-" + pids.imagePid(pid) + ".img");
+        if (!Files.exists(pagemap)) {
+          continue;
+        }
+        CriuImageFile.Image image = CriuImageFile.read(pagemap);
+        if (image.magic() != CriuMagic.PAGEMAP) {
+          throw new CriuFailure(CriuFailure.Reason.BAD_OUTPUT, pagemap + " is not a pagemap image", "");
+        }
+        for (int i = 1; i < image.entries().size(); i++) { // entry 0: the head
+          PagemapEntry e = CriuImageFile.entry(image, i, PagemapEntry.parser());
+          boolean inParent = (e.getFlags() & PE_PARENT) != 0 || e.getInParent();
+          if (!inParent) {
+            continue;
+          }
+          long missing = store.firstMissing(pid, e.getVaddr(), Integer.toUnsignedLong(e.getNrPages()));
+          if (missing != -1) {
+            throw new CriuFailure(CriuFailure.Reason.BAD_OUTPUT, "the final dump takes page " + Long.toHexString(missing) + " of pid " + pid
+                + " from the parent, but the destination's store does not hold it", "");
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new CriuFailure(CriuFailure.Reason.BAD_OUTPUT, "cannot read the final pagemaps in " + finalDir + ": " + e.getMessage(), e);
+    }
+  }
+}

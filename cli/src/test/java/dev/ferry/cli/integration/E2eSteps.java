@@ -1,0 +1,165 @@
+package dev.ferry.cli.integration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ferry.cli.ExitCode;
+import dev.ferry.cli.MigrateCommand;
+import dev.ferry.testkit.MemtouchLine;
+import dev.ferry.testkit.Workload;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The steps the end-to-end switch-over lab tests share: the CLI's own entry point against a
+ * coordinator, the memtouch workload in its own pid namespace, and the checks that a workload
+ * runs as exactly one copy and keeps verifying its memory.
+ */
+final class E2eSteps {
+  static final Pattern DONE = Pattern.compile("done: pid (\\d+) now runs on host\\d as pid (\\d+)");
+  static final Pattern DOWNTIME = Pattern.compile("(?m)^downtime ([\\d.]+ ?\\w+)");
+  static final Pattern ROW = Pattern.compile("^\\s+(\\d+)\\s+([\\d,]+)\\s+.*");
+  private static final Pattern STARTED = Pattern.compile("started migration (\\S+) ");
+
+  private E2eSteps() {}
+
+  record Run(int code, String out, String err) {
+    @Override
+    public String toString() {
+      return "exit " + code + "\n--- out:\n" + out + "\n--- err:\n" + err;
+    }
+
+    /** Output and errors with the live progress line's CR / erase-line turned into plain lines. */
+    String text() {
+      return (out + err).replace("\u001b[2K", "").replace('\r', '\n');
+    }
+
+    /** The id a {@code --detach} start printed. */
+    String migrationId() {
+      Matcher id = STARTED.matcher(out);
+      assertTrue(id.find(), toString());
+      return id.group(1);
+    }
+
+    long rounds() {
+      return text().lines().map(ROW::matcher).filter(Matcher::matches).count();
+    }
+  }
+
+  /** bin/migrate's main (MigrateCommand) in this JVM, plaintext, against {@code coordinator}. */
+  static Run migrate(String coordinator, String... args) {
+    List<String> a = new ArrayList<>(List.of(args));
+    a.add("--coordinator");
+    a.add(coordinator);
+    a.add("--insecure"); // TLS is the subject of MutualTlsPathTest; here every JVM start counts
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = MigrateCommand.run(a.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true),
+        new ByteArrayInputStream(new byte[0]));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  static Workload workload(Path dir, String name, long mib, long rate) {
+    return Workload.memtouch().sizeMib(mib).ratePagesPerSecond(rate).verifyInterval(Duration.ofMillis(500))
+        .ownPidNamespace(true).workDir(dir.resolve(name)).start();
+  }
+
+  /**
+   * The workload runs as exactly {@code pid} (not stopped), verifies its memory on beyond its last
+   * OK line, and never reported corruption. Returns the new OK line.
+   */
+  static MemtouchLine assertRunsAloneAs(Workload w, long pid) throws InterruptedException {
+    dev.ferry.testkit.Await.until("pid " + pid + " running (not stopped)", () -> alive(pid) && state(pid) != 'T',
+        Duration.ofSeconds(10));
+    long before = w.lastOk().orElseThrow().counter();
+    MemtouchLine after = w.awaitOkBeyond(before, Duration.ofSeconds(60));
+    w.assertNoCorruption();
+    assertEquals(List.of(pid), runningCopies(w), "exactly one running copy of the workload");
+    return after;
+  }
+
+  /** After a failed or cancelled migration: the exit code, and the source alone runs on. */
+  static void assertRolledBack(Run r, int expectedCode, Workload w, long pid) throws InterruptedException {
+    assertEquals(expectedCode, r.code(), r.toString());
+    assertTrue(alive(pid), "source alive");
+    assertRunsAloneAs(w, pid);
+  }
+
+  static int failedRolledBack() {
+    return ExitCode.FAILED_ROLLED_BACK;
+  }
+
+  static boolean alive(long pid) {
+    char s = state(pid);
+    return s != 0 && s != 'Z' && s != 'X';
+  }
+
+  /** State letter of /proc/PID/stat, 0 when there is no such process. */
+  static char state(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      return stat.charAt(stat.lastIndexOf(')') + 2);
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  static int tracerPid(long pid) {
+    try {
+      return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream().filter(l -> l.startsWith("TracerPid:"))
+          .map(l -> Integer.parseInt(l.substring(10).strip())).findFirst().orElse(0);
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  /** Outer pids of memtouch processes writing this workload's output file that are running (not stopped). */
+  static List<Long> runningCopies(Workload w) {
+    return copies(w).stream().filter(p -> state(p) != 'T' && state(p) != 't').toList();
+  }
+
+  /** Outer pids of live memtouch processes of this workload, stopped ones included. */
+  static List<Long> copies(Workload w) {
+    String marker = w.outputFile().toString();
+    return ProcessHandle.allProcesses()
+        .filter(p -> cmdline(p.pid()).map(c -> c.contains("memtouch") && c.contains(marker)).orElse(false))
+        .map(ProcessHandle::pid)
+        .filter(E2eSteps::alive)
+        .filter(p -> !isLauncher(p))
+        .distinct().sorted().toList();
+  }
+
+  /** unshare/setsid wrappers carry the same arguments; memtouch itself is what runs. */
+  private static boolean isLauncher(long pid) {
+    return cmdline(pid).map(c -> c.startsWith("unshare") || c.startsWith("setsid")).orElse(true);
+  }
+
+  static Optional<String> cmdline(long pid) {
+    try {
+      byte[] raw = Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline"));
+      return Optional.of(new String(raw, StandardCharsets.UTF_8).replace('\0', ' ').strip());
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Kills stopped memtouch copies under {@code dir} a failed test may leave. */
+  static void killStoppedCopies(Path dir) {
+    ProcessHandle.allProcesses().filter(p -> cmdline(p.pid()).map(c -> c.contains("memtouch") && c.contains(dir.toString()))
+        .orElse(false)).filter(p -> state(p.pid()) == 'T').forEach(p -> {
+          System.out.println("E2E killing a stopped leftover copy " + p.pid() + ": " + cmdline(p.pid()).orElse(""));
+          p.destroyForcibly();
+        });
+  }
+}

@@ -1,0 +1,266 @@
+package dev.ferry.cli.integration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ferry.cli.ExitCode;
+import dev.ferry.cli.integration.E2eSteps.Run;
+import dev.ferry.coordinator.service.Coordinator;
+import dev.ferry.coordinator.service.GrpcEndpoints;
+import dev.ferry.coordinator.zk.ZkLayout;
+import dev.ferry.service.tls.TransportSecurity;
+import dev.ferry.testkit.Await;
+import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
+import dev.ferry.testkit.LabEnvironment;
+import dev.ferry.testkit.MemtouchLine;
+import dev.ferry.testkit.RequiresCriu;
+import dev.ferry.testkit.RequiresSoftDirty;
+import dev.ferry.testkit.Workload;
+import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code migrate <pid> --to host2} end to end with the agents as SEPARATE processes, as they run
+ * in production: each agent its own JVM ({@code AgentMain}, what bin/ferry-agent runs) with its
+ * own data dir, port, ZooKeeper session and rollback journal; the embedded ZooKeeper, the
+ * coordinator and the CLI's entry point in this JVM. The three agent JVMs start in parallel
+ * (30-40 s each under emulation). All on loopback in one network namespace: CRIU restores the
+ * workload's pid namespace on the same kernel (see docs/SWITCHOVER.md).
+ *
+ * <p>Cases: the migration itself (rounds, downtime, one copy, the destination's store removed after
+ * the commit); CRIU cannot dump (the pid is ptrace-attached) → source resumes, FAILED with CRIU's
+ * reason; the destination agent KILLED (kill -9) during its restore → rollback, source resumes,
+ * and the restored copy CRIU finished after the agent died (stopped, unknown to anyone) is killed
+ * by the restarted agent from the migration's record.
+ */
+@RequiresCriu
+@RequiresSoftDirty
+@Timeout(value = 18, unit = TimeUnit.MINUTES)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SwitchoverSeparateAgentsLabTest {
+  @TempDir
+  static Path dir;
+  static EmbeddedZooKeeper zk;
+  static CuratorFramework zkClient;
+  static Coordinator coordinator;
+  static String at;
+  static AgentProcess host1;
+  static AgentProcess host2;
+  static AgentProcess host3;
+  /** host3's criu: `restore` signals {@link #restoreBegun}, waits for {@link #release}, then runs the real one. */
+  static Path criuWrapperDir;
+  static Path restoreBegun;
+  static Path release;
+  static Path restoreEnded;
+
+  @BeforeAll
+  static void cluster() throws Exception {
+    long t0 = System.nanoTime();
+    zk = EmbeddedZooKeeper.start(LabEnvironment.scaled(Duration.ofSeconds(30)));
+    criuWrapperDir = Files.createDirectories(dir.resolve("host3-bin"));
+    restoreBegun = dir.resolve("host3-restore-begun");
+    release = dir.resolve("host3-restore-release");
+    restoreEnded = dir.resolve("host3-restore-ended");
+    Path wrapper = criuWrapperDir.resolve("criu");
+    Files.writeString(wrapper, "#!/bin/sh\n"
+        + "if [ \"$1\" = restore ]; then\n"
+        + "  : > '" + restoreBegun + "'\n"
+        + "  while [ ! -e '" + release + "' ]; do sleep 0.2; done\n"
+        + "  '" + realCriu() + "' \"$@\"; rc=$?\n"
+        + "  : > '" + restoreEnded + "'\n"
+        + "  exit $rc\n"
+        + "fi\n"
+        + "exec '" + realCriu() + "' \"$@\"\n");
+    assertTrue(wrapper.toFile().setExecutable(true));
+    // the agents' JVMs start together: under emulation each takes 30-40 s or more (host3, only
+    // for the last case, starts there: three JVM starts at once starved the VM's ZooKeeper)
+    host1 = AgentProcess.start("host1", 0, dir.resolve("host1"), zk.connectString(), null);
+    host2 = AgentProcess.start("host2", 0, dir.resolve("host2"), zk.connectString(), null);
+    zkClient = CuratorFrameworkFactory.newClient(zk.connectString(), new RetryOneTime(500));
+    zkClient.start();
+    coordinator = new Coordinator(new Coordinator.Config(new InetSocketAddress("127.0.0.1", 0), zk.connectString(),
+        new ZkLayout("/ferry"), Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment(TransportSecurity.insecure("lab e2e coordinator")))).start();
+    at = coordinator.address();
+    Await.until("leadership", coordinator::isLeader, Duration.ofSeconds(60));
+    for (AgentProcess a : List.of(host1, host2)) {
+      awaitRegistered(a);
+    }
+    System.out.printf("E2E-SEP cluster up in %d ms: agents host1/host2 as processes %d/%d, coordinator %s%n",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), host1.pid(), host2.pid(), at);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    for (AutoCloseable c : new AutoCloseable[] {coordinator, host1, host2, host3, zkClient, zk}) {
+      try {
+        if (c != null) {
+          c.close();
+        }
+      } catch (Exception e) {
+        System.err.println("closing " + c + ": " + e);
+      }
+    }
+    E2eSteps.killStoppedCopies(dir);
+  }
+
+  @Test
+  @Order(1)
+  void migrateMovesTheWorkloadBetweenAgentProcesses() throws Exception {
+    try (Workload w = E2eSteps.workload(dir, "main", 64, 2000)) {
+      w.awaitOkLines(1, Duration.ofSeconds(60));
+      long pid = w.pid();
+      long t0 = System.nanoTime();
+      Run run = E2eSteps.migrate(at, Long.toString(pid), "--from", "host1", "--to", "host2", "--downtime-limit", "30s",
+          "--max-rounds", "12");
+      String text = run.text();
+      System.out.println("E2E-SEP $ migrate " + pid + " --to host2 (" + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)
+          + " ms)\n" + text);
+      Matcher done = E2eSteps.DONE.matcher(text);
+      boolean moved = done.find();
+      long restored = moved ? Long.parseLong(done.group(2)) : -1;
+      try {
+        assertEquals(ExitCode.DONE, run.code(), text + "\n--- host1:\n" + host1.log() + "\n--- host2:\n" + host2.log());
+        assertTrue(moved && Long.parseLong(done.group(1)) == pid, text);
+        assertNotEquals(pid, restored, "restored under a new outer pid (own pid namespace)");
+        assertTrue(run.rounds() >= 1, "pre-copy rounds in the table:\n" + text);
+        Matcher downtime = E2eSteps.DOWNTIME.matcher(text);
+        assertTrue(downtime.find(), "downtime recorded:\n" + text);
+        Await.until("source copy gone", () -> !E2eSteps.alive(pid), Duration.ofSeconds(10));
+        long before = w.lastOk().orElseThrow().counter();
+        w.movedTo(restored);
+        MemtouchLine after = E2eSteps.assertRunsAloneAs(w, restored);
+        Path stores = host2.dataDir().resolve("stores");
+        Await.until("host2's page store and images removed after the commit", () -> isEmpty(stores), Duration.ofSeconds(30));
+        System.out.println("E2E-SEP moved: pid " + pid + " -> " + restored + " on host2, " + run.rounds() + " rounds, downtime "
+            + downtime.group(1) + "; workload OK counter " + before + " -> " + after.counter() + "; host2 store removed");
+      } finally {
+        if (restored > 0) {
+          ProcessHandle.of(restored).ifPresent(ProcessHandle::destroyForcibly);
+        }
+      }
+    }
+  }
+
+  @Test
+  @Order(2)
+  void aDumpCriuCannotDoResumesTheSource() throws Exception {
+    try (Workload w = E2eSteps.workload(dir, "untraceable", 16, 500)) {
+      w.awaitOkLines(1, Duration.ofSeconds(60));
+      long pid = w.pid();
+      // strace holds the ptrace attachment: CRIU cannot seize the process, its dump fails.
+      Process strace = new ProcessBuilder("strace", "-qq", "-e", "trace=none", "-p", Long.toString(pid))
+          .redirectErrorStream(true).redirectOutput(dir.resolve("strace.out").toFile()).start();
+      Run r;
+      try {
+        Await.until("strace attached", () -> E2eSteps.tracerPid(pid) != 0, Duration.ofSeconds(30));
+        r = E2eSteps.migrate(at, Long.toString(pid), "--from", "host1", "--to", "host2", "--downtime-limit", "30s",
+            "--max-rounds", "6");
+        System.out.println("E2E-SEP dump failure:\n" + r);
+        String all = r.out() + r.err();
+        assertTrue(all.contains("Checkpoint") || all.contains("criu dump"), "names the failed step:\n" + all);
+        assertTrue(all.toLowerCase().contains("criu"), "carries CRIU's reason:\n" + all);
+      } finally {
+        strace.destroy();
+        strace.waitFor(30, TimeUnit.SECONDS);
+      }
+      E2eSteps.assertRolledBack(r, ExitCode.FAILED_ROLLED_BACK, w, pid);
+    }
+  }
+
+  @Test
+  @Order(3)
+  void theDestinationAgentKilledDuringItsRestoreRollsBackAndItsRestartKillsTheOrphanedCopy() throws Exception {
+    host3 = AgentProcess.start("host3", 0, dir.resolve("host3"), zk.connectString(), criuWrapperDir);
+    try (Workload w = E2eSteps.workload(dir, "destination-killed", 32, 500)) {
+      awaitRegistered(host3);
+      w.awaitOkLines(1, Duration.ofSeconds(60));
+      long pid = w.pid();
+      Run started = E2eSteps.migrate(at, Long.toString(pid), "--from", "host1", "--to", "host3", "--downtime-limit", "30s",
+          "--max-rounds", "6", "--detach");
+      assertEquals(ExitCode.DONE, started.code(), started.toString());
+      String id = started.migrationId();
+      Await.until("host3 in its criu restore", () -> Files.exists(restoreBegun), Duration.ofSeconds(180));
+      assertEquals('T', E2eSteps.state(pid), "the source is frozen while the destination restores");
+      host3.kill();
+      System.out.println("E2E-SEP host3 (pid " + host3.pid() + ") killed with SIGKILL during its restore");
+      // CRIU, now orphaned, finishes the restore: a stopped copy nobody knows about
+      Files.writeString(release, "go");
+      Run watch = E2eSteps.migrate(at, "watch", id);
+      System.out.println("E2E-SEP destination killed:\n" + watch);
+      E2eSteps.assertRolledBack(watch, ExitCode.FAILED_ROLLED_BACK, w, pid);
+      Await.until("the orphaned criu restore ended", () -> Files.exists(restoreEnded), Duration.ofSeconds(120));
+      List<Long> copies = E2eSteps.copies(w);
+      System.out.println("E2E-SEP after the orphaned restore: copies " + copies + " (source " + pid + ")");
+      assertEquals(2, copies.size(), "CRIU left a stopped restored copy besides the source: " + copies
+          + "\n--- host3:\n" + host3.log());
+      long orphan = copies.stream().filter(p -> p != pid).findFirst().orElseThrow();
+      assertEquals('T', E2eSteps.state(orphan), "the orphaned copy is stopped");
+
+      host3 = host3.restart(zk.connectString(), criuWrapperDir);
+      Await.until("the restarted host3 kills the orphaned restored copy (migration rolled back)",
+          () -> !E2eSteps.alive(orphan), Duration.ofSeconds(60));
+      Await.until("host3's store of the migration removed", () -> !Files.exists(host3.dataDir().resolve("stores").resolve(id)),
+          Duration.ofSeconds(30));
+      E2eSteps.assertRunsAloneAs(w, pid);
+      System.out.println("E2E-SEP restarted host3 killed the orphaned copy " + orphan + "; source " + pid + " runs alone");
+    } finally {
+      E2eSteps.killStoppedCopies(dir);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  private static void awaitRegistered(AgentProcess a) throws InterruptedException {
+    try {
+      Await.until("agent " + a.name() + " registered", () -> registered(a.name()) || !a.isAlive(), Duration.ofSeconds(40));
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "\n--- " + a.name() + ":\n" + a.log(), e);
+    }
+    assertTrue(a.isAlive(), "agent " + a.name() + " exited:\n" + a.log());
+  }
+
+  private static boolean registered(String host) {
+    try {
+      return zkClient.checkExists().forPath("/ferry/agents/" + host) != null;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  private static boolean isEmpty(Path dir) {
+    try (var s = Files.list(dir)) {
+      return s.findAny().isEmpty();
+    } catch (IOException e) {
+      return !Files.exists(dir);
+    }
+  }
+
+  private static String realCriu() {
+    for (String d : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin").split(File.pathSeparator)) {
+      Path c = Path.of(d, "criu");
+      if (Files.isExecutable(c) && !c.startsWith(dir)) {
+        return c.toString();
+      }
+    }
+    return "/usr/sbin/criu";
+  }
+}
