@@ -2,9 +2,9 @@
 # The whole test suite (what .ci/run calls): host tests with Maven, then the lab tests (tag
 # "lab": soft-dirty, CRIU) inside the lab VM, in one VM boot. Fails on any failure, and when no lab
 # test ran. FERRY_SYSTEMD_CHECK=1 adds the package and the services under systemd as PID 1 in a
-# second boot (deploy/lab/run-systemd-check): not in CI yet, its dry-run migration between the
-# service agents still fails (TLS handshake under emulation, see deploy/lab/README) and it takes
-# 10-25 minutes under emulation.
+# second boot (deploy/lab/run-systemd-check): not in CI yet, its migration between the service
+# agents still fails in the VM (the source agent's JVM dies of SIGILL in lz4-java's native code
+# under the emulated CPU; see deploy/systemd/README.md) and it takes 20-30 minutes under emulation.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 T0=$(date +%s)

@@ -29,6 +29,8 @@ import java.util.function.LongSupplier;
  */
 public final class AgentHealth implements HealthCheck, AutoCloseable {
   static final Duration PROBE_EVERY = Duration.ofSeconds(5);
+  /** Extra time (scaled) the first self-check may take beyond {@code probeStale}. */
+  static final Duration FIRST_ANSWER_ALLOWANCE = Duration.ofSeconds(60);
 
   private final String serving;
   private final ManagedChannel channel;
@@ -36,6 +38,14 @@ public final class AgentHealth implements HealthCheck, AutoCloseable {
   private final BooleanSupplier registered;
   private final IntSupplier activeMigrations;
   private final Duration probeStale;
+  /**
+   * The bound before the first answer: a fresh JVM's first self-check loads the TLS stack and
+   * does its first handshake, which took over a minute in the emulated lab VM under load (systemd
+   * then killed both agents 30 s after READY=1). Scaled like every deadline.
+   */
+  private final Duration firstAnswerStale;
+  /** Whether a probe has ever found the server serving; written by the probe, read by check(). */
+  private volatile boolean answered;
   private final Duration zkGrace;
   private final LongSupplier clock;
   private final long startedNanos;
@@ -61,6 +71,7 @@ public final class AgentHealth implements HealthCheck, AutoCloseable {
     this.activeMigrations = activeMigrations;
     // three missed probes (each with its own scaled deadline) before the server counts as not answering
     this.probeStale = PROBE_EVERY.multipliedBy(3).plus(transport.scaled(Duration.ofSeconds(5)));
+    this.firstAnswerStale = probeStale.plus(transport.scaled(FIRST_ANSWER_ALLOWANCE));
     this.zkGrace = zkGrace;
     this.clock = clock;
     this.startedNanos = clock.getAsLong();
@@ -82,6 +93,7 @@ public final class AgentHealth implements HealthCheck, AutoCloseable {
       if (r.getStatus() == HealthCheckResponse.ServingStatus.SERVING) {
         lastServingNanos = clock.getAsLong();
         lastProblem = null;
+        answered = true;
       } else {
         lastProblem = "gRPC server says " + r.getStatus();
       }
@@ -97,7 +109,7 @@ public final class AgentHealth implements HealthCheck, AutoCloseable {
   public Health check() {
     long now = clock.getAsLong();
     long silentNanos = now - lastServingNanos;
-    if (silentNanos > probeStale.toNanos()) {
+    if (silentNanos > (answered ? probeStale : firstAnswerStale).toNanos()) {
       return Health.failing("gRPC server not answering for " + TimeUnit.NANOSECONDS.toSeconds(silentNanos) + " s ("
           + lastProblem + ")");
     }

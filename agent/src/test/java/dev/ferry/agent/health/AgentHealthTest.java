@@ -66,4 +66,26 @@ class AgentHealthTest {
       agent.close();
     }
   }
+  @Test
+  void theFirstSelfCheckMayTakeLongerThanLaterOnes(@TempDir Path dir) throws Exception {
+    AtomicLong now = new AtomicLong(1_000_000_000L);
+    AgentTransport transport = new AgentTransport(DeadlineScale.ONE);
+    Agent agent = Agent.start(Agent.Config.of("host1", new InetSocketAddress("127.0.0.1", 0), dir));
+    String address = agent.address();
+    agent.close(); // never answers: as if the first TLS handshake of a fresh JVM were still going on
+    try (AgentHealth health = new AgentHealth("serving as host1", transport, address, () -> true, () -> 0,
+        Duration.ofMinutes(10), now::get)) {
+      health.probe();
+      // past the steady-state bound (3 probes + 5 s = 20 s), within the first answer's (20 s + 60 s)
+      now.addAndGet(Duration.ofSeconds(79).toNanos());
+      health.probe();
+      Health h = health.check();
+      assertTrue(h.healthy(), "the first answer gets 80 s: " + h);
+      now.addAndGet(Duration.ofSeconds(2).toNanos());
+      health.probe();
+      h = health.check();
+      assertFalse(h.healthy(), "no answer 81 s after the start: " + h);
+      assertTrue(h.detail().startsWith("gRPC server not answering for 81 s"), h.detail());
+    }
+  }
 }

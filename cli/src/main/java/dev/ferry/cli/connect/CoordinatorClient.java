@@ -14,13 +14,15 @@ import dev.ferry.service.leader.LeaderHint;
 import io.grpc.ChannelCredentials;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * The CLI's view of a coordinator: every unary call has a deadline; every failure becomes a
@@ -55,25 +57,25 @@ public final class CoordinatorClient implements AutoCloseable {
     }
 
     public MigrationInfo start(StartMigrationRequest request) {
-        return call("start the migration", () -> stubWithin(deadlines.start()).startMigration(request));
+        return call("start the migration", ready -> stubWithin(deadlines.start(), ready).startMigration(request));
     }
 
     public MigrationInfo get(String migrationId) {
-        return call("get migration " + migrationId, () -> stubWithin(deadlines.query()).getMigration(ref(migrationId)));
+        return call("get migration " + migrationId, ready -> stubWithin(deadlines.query(), ready).getMigration(ref(migrationId)));
     }
 
     public List<MigrationInfo> list(boolean includeFinished, int limit) {
         ListMigrationsRequest request = ListMigrationsRequest.newBuilder()
                 .setIncludeFinished(includeFinished).setLimit(limit).build();
-        return call("list migrations", () -> stubWithin(deadlines.query()).listMigrations(request).getMigrationsList());
+        return call("list migrations", ready -> stubWithin(deadlines.query(), ready).listMigrations(request).getMigrationsList());
     }
 
     public MigrationInfo cancel(String migrationId) {
-        return call("cancel migration " + migrationId, () -> stubWithin(deadlines.cancel()).cancelMigration(ref(migrationId)));
+        return call("cancel migration " + migrationId, ready -> stubWithin(deadlines.cancel(), ready).cancelMigration(ref(migrationId)));
     }
 
     public List<AgentStatus> agents() {
-        return call("list agents", () -> stubWithin(deadlines.query()).listAgents(ListAgentsRequest.getDefaultInstance()).getAgentsList());
+        return call("list agents", ready -> stubWithin(deadlines.query(), ready).listAgents(ListAgentsRequest.getDefaultInstance()).getAgentsList());
     }
 
     /**
@@ -101,24 +103,46 @@ public final class CoordinatorClient implements AutoCloseable {
         return StatusFailures.from(what, address(), e);
     }
 
-    private CoordinatorGrpc.CoordinatorBlockingStub stubWithin(Duration deadline) {
-        return connection.stub().withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS);
+    /** {@code waitForReady}: wait (within the deadline) for the channel's next connection attempt. */
+    private CoordinatorGrpc.CoordinatorBlockingStub stubWithin(Duration deadline, boolean waitForReady) {
+        CoordinatorGrpc.CoordinatorBlockingStub stub = connection.stub().withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS);
+        return waitForReady ? stub.withWaitForReady() : stub;
     }
 
-    /** Runs {@code rpc}; again on the leader if the coordinator asked named another one. */
-    private <T> T call(String what, Supplier<T> rpc) {
+    /**
+     * Runs {@code rpc} (its argument: wait for the channel to become ready); again on the leader
+     * if the coordinator asked named another one, or, once, after a TLS handshake that timed out.
+     * Netty's client handshake timeout is a fixed 10 s that gRPC does not expose: a fresh CLI JVM
+     * on a slow machine (the emulated lab VM) spends longer than that loading and running its TLS
+     * stack for the first handshake. The repeat waits (within its deadline) for the channel's
+     * next connection attempt, whose handshake runs on warm code. A refused connection still
+     * fails at once.
+     */
+    private <T> T call(String what, Function<Boolean, T> rpc) {
         try {
-            return rpc.get();
+            return rpc.apply(false);
         } catch (StatusRuntimeException e) {
-            if (!follow(e)) {
+            if (!follow(e) && !handshakeTimedOut(e)) {
                 throw StatusFailures.from(what, address(), e);
             }
         }
         try {
-            return rpc.get();
+            return rpc.apply(true);
         } catch (StatusRuntimeException e) {
             throw StatusFailures.from(what, address(), e);
         }
+    }
+
+    static boolean handshakeTimedOut(StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+            return false;
+        }
+        for (Throwable c = e.getStatus().getCause(); c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof SslHandshakeTimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Switches to the leader named by {@code failure}; false if none, the same, or already redirected once. */

@@ -19,6 +19,14 @@ public final class StatusFailures {
         String description = status.getDescription();
         String detail = description != null && !description.isBlank() ? description
                 : status.getCause() != null ? rootMessage(status.getCause()) : status.getCode().toString();
+        // gRPC's transport failures say only "io exception": the cause (a TLS handshake refused,
+        // a reset, a timeout) is what the operator needs.
+        if (status.getCause() != null && description != null && !description.isBlank()) {
+            String cause = rootMessage(status.getCause());
+            if (!description.contains(cause)) {
+                detail = description + ": " + cause;
+            }
+        }
         return switch (status.getCode()) {
             case UNAVAILABLE -> new CliFailure(ExitCode.UNREACHABLE,
                     "coordinator " + address + " unavailable (" + detail + "); is it running? set --coordinator or "
