@@ -3,6 +3,7 @@ package dev.ferry.agent.criu;
 import dev.ferry.agent.source.CheckpointHandler;
 import dev.ferry.agent.source.SourceMigration;
 import dev.ferry.agent.tracking.AddressRange;
+import dev.ferry.agent.tracking.AddressRuns;
 import dev.ferry.agent.transfer.PageHashing;
 import dev.ferry.agent.transfer.PageTable;
 import dev.ferry.proto.CheckpointReply;
@@ -136,22 +137,9 @@ public final class CriuCheckpoints implements CheckpointHandler {
   static ParentSnapshot snapshot(PageTable ledger, java.time.Duration dumpUptime) throws IOException {
     List<ParentSnapshot.Process> processes = new ArrayList<>();
     for (int pid : ledger.pids()) {
-      List<AddressRange> runs = new ArrayList<>();
-      long[] run = {-1, -1};
-      ledger.forEach(pid, (address, hash, location) -> {
-        if (run[1] == address) {
-          run[1] += PageHashing.PAGE;
-        } else {
-          if (run[0] != -1) {
-            runs.add(new AddressRange(run[0], run[1]));
-          }
-          run[0] = address;
-          run[1] = address + PageHashing.PAGE;
-        }
-      });
-      if (run[0] != -1) {
-        runs.add(new AddressRange(run[0], run[1]));
-      }
+      AddressRuns pages = new AddressRuns();
+      ledger.forEach(pid, (address, hash, location) -> pages.add(address));
+      List<AddressRange> runs = pages.ranges();
       int imagePid = ProcessTree.innermostPid(pid)
           .orElseThrow(() -> new IOException("process " + pid + " vanished before the checkpoint"));
       processes.add(new ParentSnapshot.Process(pid, imagePid, runs));

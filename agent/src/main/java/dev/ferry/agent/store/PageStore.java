@@ -1,6 +1,7 @@
 package dev.ferry.agent.store;
 
 import dev.ferry.agent.tracking.AddressRange;
+import dev.ferry.agent.tracking.AddressRuns;
 import dev.ferry.agent.transfer.PageHashing;
 import dev.ferry.agent.transfer.PageTable;
 import dev.ferry.proto.ProcessAreas;
@@ -380,26 +381,13 @@ public final class PageStore implements AutoCloseable {
 
   /** Runs of consecutive held pages of {@code pid} stored by round {@code round} (-1: any round), ascending. */
   List<AddressRange> runsOfRound(int pid, int round) {
-    List<AddressRange> runs = new ArrayList<>();
-    long[] run = {-1, -1};
+    AddressRuns runs = new AddressRuns();
     index.forEach(pid, (address, hash, loc) -> {
-      if (round != -1 && (int) (loc >>> 32) != round) {
-        return;
+      if (round == -1 || (int) (loc >>> 32) == round) {
+        runs.add(address);
       }
-      if (run[1] == address) {
-        run[1] += PageHashing.PAGE;
-        return;
-      }
-      if (run[0] != -1) {
-        runs.add(new AddressRange(run[0], run[1]));
-      }
-      run[0] = address;
-      run[1] = address + PageHashing.PAGE;
     });
-    if (run[0] != -1) {
-      runs.add(new AddressRange(run[0], run[1]));
-    }
-    return runs;
+    return runs.ranges();
   }
 
   /** The pids with pages in the store, ascending. */
