@@ -4,7 +4,6 @@ import dev.ferry.agent.source.CheckpointHandler;
 import dev.ferry.agent.source.SourceMigration;
 import dev.ferry.agent.tracking.AddressRange;
 import dev.ferry.agent.tracking.AddressRuns;
-import dev.ferry.agent.transfer.PageHashing;
 import dev.ferry.agent.transfer.PageTable;
 import dev.ferry.proto.CheckpointReply;
 import dev.ferry.proto.CheckpointRequest;
