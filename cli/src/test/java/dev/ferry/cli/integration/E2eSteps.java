@@ -40,9 +40,13 @@ final class E2eSteps {
       return "exit " + code + "\n--- out:\n" + out + "\n--- err:\n" + err;
     }
 
-    /** Output and errors with the live progress line's CR / erase-line turned into plain lines. */
+    /**
+     * Output and errors. Plain lines: {@link #migrate} runs the CLI without a terminal
+     * (Terminals.NONE), so it draws no live status line (no CR, no erase-line) and each round is
+     * a row of its own.
+     */
     String text() {
-      return (out + err).replace("\u001b[2K", "").replace('\r', '\n');
+      return out + err;
     }
 
     /** The id a {@code --detach} start printed. */

@@ -135,8 +135,8 @@ class SwitchoverEndToEndLabTest {
             // 10 min to start in the emulated VM on a loaded machine.
             long t0 = System.nanoTime();
             Run run = migrate(Long.toString(pid), "--to", "host2", "--downtime-limit", "30s", "--max-rounds", "12");
-            // The live progress line is redrawn in place (CR, erase-line) also into this writer: keep
-            // the rows only, each on its own line.
+            // No terminal here: the CLI prints one plain row per round and phase (its live status
+            // line, redrawn in place with CR / erase-line, is drawn only on a terminal).
             String text = run.text();
             System.out.println("E2E $ migrate " + pid + " --to host2 (" + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)
                     + " ms)\n" + text);

@@ -33,7 +33,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
@@ -43,9 +42,11 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code migrate <pid> --to host2} end to end with the agents as SEPARATE processes, as they run
  * in production: each agent its own JVM ({@code AgentMain}, what bin/ferry-agent runs) with its
  * own data dir, port, ZooKeeper session and rollback journal; the embedded ZooKeeper, the
- * coordinator and the CLI's entry point in this JVM. The three agent JVMs start in parallel
- * (30-40 s each under emulation). All on loopback in one network namespace: CRIU restores the
- * workload's pid namespace on the same kernel (see docs/SWITCHOVER.md).
+ * coordinator and the CLI's entry point in this JVM. host1 and host2 start together (two JVMs on
+ * the VM's two CPUs), host3 only for the last case; each from ferry.jar and its CDS archive (see
+ * {@link AgentProcess}: from the test class path an agent took minutes to start in the VM). All
+ * on loopback in one network namespace: CRIU restores the workload's pid namespace on the same
+ * kernel (see docs/SWITCHOVER.md).
  *
  * <p>Cases: the migration itself (rounds, downtime, one copy, the destination's store removed after
  * the commit); CRIU cannot dump (the pid is ptrace-attached) → source resumes, FAILED with CRIU's
@@ -55,9 +56,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @RequiresCriu
 @RequiresSoftDirty
-// Not yet green in the lab (its agent JVMs did not register within 6m40s in the last loaded run):
-// left out of run-lab-tests unless FERRY_LAB_WIP=1; README "Lab tests not yet in CI".
-@Tag("lab-wip")
 @Timeout(value = 18, unit = TimeUnit.MINUTES)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SwitchoverSeparateAgentsLabTest {
@@ -95,7 +93,7 @@ class SwitchoverSeparateAgentsLabTest {
         + "fi\n"
         + "exec '" + realCriu() + "' \"$@\"\n");
     assertTrue(wrapper.toFile().setExecutable(true));
-    // the agents' JVMs start together: under emulation each takes 30-40 s or more (host3, only
+    // the agents' JVMs start together: under emulation each takes a minute or more (host3, only
     // for the last case, starts there: three JVM starts at once starved the VM's ZooKeeper)
     host1 = AgentProcess.start("host1", 0, dir.resolve("host1"), zk.connectString(), null);
     host2 = AgentProcess.start("host2", 0, dir.resolve("host2"), zk.connectString(), null);
@@ -107,9 +105,11 @@ class SwitchoverSeparateAgentsLabTest {
     Await.until("leadership", coordinator::isLeader, Duration.ofSeconds(60));
     for (AgentProcess a : List.of(host1, host2)) {
       awaitRegistered(a);
+      System.out.printf("E2E-SEP agent %s registered %d ms after the cluster's start%n", a.name(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     }
-    System.out.printf("E2E-SEP cluster up in %d ms: agents host1/host2 as processes %d/%d, coordinator %s%n",
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), host1.pid(), host2.pid(), at);
+    System.out.printf("E2E-SEP cluster up in %d ms: agents host1/host2 as processes %d/%d (%s), coordinator %s%n",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), host1.pid(), host2.pid(), String.join(" ", AgentProcess.classes()), at);
   }
 
   @AfterAll
@@ -196,6 +196,7 @@ class SwitchoverSeparateAgentsLabTest {
     host3 = AgentProcess.start("host3", 0, dir.resolve("host3"), zk.connectString(), criuWrapperDir);
     try (Workload w = E2eSteps.workload(dir, "destination-killed", 32, 500)) {
       awaitRegistered(host3);
+      System.out.println("E2E-SEP agent host3 registered");
       w.awaitOkLines(1, Duration.ofSeconds(60));
       long pid = w.pid();
       Run started = E2eSteps.migrate(at, Long.toString(pid), "--from", "host1", "--to", "host3", "--downtime-limit", "30s",
