@@ -124,6 +124,28 @@ class SwitchoverSeparateAgentsLabTest {
       }
     }
     E2eSteps.killStoppedCopies(dir);
+    keepAgentLogs();
+  }
+
+  /**
+   * The agents' logs (each starts with its JVM's command line) outlive the VM's /tmp: copied to
+   * {@code <ferry.repo.root>/target/lab/separate-agents/} (the checkout, shared with the host).
+   */
+  private static void keepAgentLogs() {
+    String root = System.getProperty("ferry.repo.root");
+    if (root == null || root.isBlank() || dir == null) {
+      return;
+    }
+    Path kept = Path.of(root, "target", "lab", "separate-agents");
+    try (var logs = Files.list(dir)) {
+      Files.createDirectories(kept);
+      for (Path log : logs.filter(p -> p.getFileName().toString().endsWith(".log")).toList()) {
+        Files.copy(log, kept.resolve(log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      System.out.println("E2E-SEP agents' logs kept in " + kept);
+    } catch (IOException e) {
+      System.err.println("could not keep the agents' logs in " + kept + ": " + e);
+    }
   }
 
   @Test
