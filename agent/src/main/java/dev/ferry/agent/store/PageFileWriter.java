@@ -39,6 +39,16 @@ import org.slf4j.LoggerFactory;
 final class PageFileWriter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PageFileWriter.class);
   private static final ByteBuffer STOP = ByteBuffer.allocate(0);
+  /**
+   * The writer thread forces the data written so far to the device every this many bytes, so
+   * that the commit's force has at most this much left: a direct write lands in the device's
+   * (here: the hypervisor's) write cache, and flushing a whole 1 GiB round at commit took
+   * ~0.7 s (dd oflag=direct with and without conv=fsync) on the acknowledgement path, while
+   * the round's stream was idle. Flushed behind the stream instead, by a second thread: forcing
+   * on the writer thread itself stalled the writes behind each flush (measured: commit
+   * 1548 -> 302 ms, but the stream 8.8 -> 12.6 s).
+   */
+  static final long FORCE_EVERY_BYTES = 64L << 20;
 
   /** The staging buffers of one store, reused round after round (one round writes at a time). */
   static final class Staging {
@@ -66,6 +76,10 @@ final class PageFileWriter implements AutoCloseable {
   private final Staging staging;
   private final BlockingQueue<Job> queue = new ArrayBlockingQueue<>(Staging.BUFFERS + 1);
   private final Thread thread;
+  private final Thread forcer;
+  private final java.util.concurrent.Semaphore forceRequests = new java.util.concurrent.Semaphore(0);
+  private volatile boolean closing;
+  private final long forceEveryBytes;
   private volatile IOException failure;
   private ByteBuffer filling; // round thread only
   private long fillingAt; // file offset of filling's first byte
@@ -73,6 +87,12 @@ final class PageFileWriter implements AutoCloseable {
 
   /** Creates {@code file} (which must not exist) and starts the writer thread. */
   PageFileWriter(Path file, Staging staging, String name) throws IOException {
+    this(file, staging, name, FORCE_EVERY_BYTES);
+  }
+
+  /** As above, forcing every {@code forceEveryBytes} written (tests use a small value). */
+  PageFileWriter(Path file, Staging staging, String name, long forceEveryBytes) throws IOException {
+    this.forceEveryBytes = forceEveryBytes;
     this.file = file;
     this.staging = staging;
     staging.ensure();
@@ -95,6 +115,9 @@ final class PageFileWriter implements AutoCloseable {
     this.thread = new Thread(this::run, name);
     thread.setDaemon(true);
     thread.start();
+    forcer = new Thread(this::forceLoop, name + "-force");
+    forcer.setDaemon(true);
+    forcer.start();
   }
 
   boolean direct() {
@@ -152,6 +175,8 @@ final class PageFileWriter implements AutoCloseable {
       staging.free.add(filling);
       filling = null;
     }
+    closing = true;
+    forceRequests.release();
     if (thread.isAlive()) {
       queue.add(new Job(STOP, -1));
       try {
@@ -160,7 +185,33 @@ final class PageFileWriter implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
+    try {
+      forcer.join(TimeUnit.MINUTES.toMillis(1));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     channel.close();
+  }
+
+  /** Flushes the device cache when the writer asks (see FORCE_EVERY_BYTES); failures surface at drain. */
+  private void forceLoop() {
+    while (true) {
+      try {
+        forceRequests.acquire();
+      } catch (InterruptedException e) {
+        return;
+      }
+      if (closing) {
+        return;
+      }
+      try {
+        channel.force(false);
+      } catch (IOException e) {
+        if (failure == null) {
+          failure = e;
+        }
+      }
+    }
   }
 
   private void submit() throws IOException {
@@ -194,6 +245,7 @@ final class PageFileWriter implements AutoCloseable {
   }
 
   private void run() {
+    long unforced = 0;
     while (true) {
       Job job;
       try {
@@ -209,7 +261,15 @@ final class PageFileWriter implements AutoCloseable {
         if (failure == null) {
           long at = job.offset();
           while (b.hasRemaining()) {
-            at += channel.write(b, at);
+            int n = channel.write(b, at);
+            at += n;
+            unforced += n;
+          }
+          if (unforced >= forceEveryBytes) {
+            if (forceRequests.availablePermits() == 0) {
+              forceRequests.release(); // at most one pending: a flush covers everything written before it
+            }
+            unforced = 0;
           }
         }
       } catch (IOException e) {

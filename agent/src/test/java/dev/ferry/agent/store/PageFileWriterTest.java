@@ -22,7 +22,7 @@ class PageFileWriterTest {
     byte[] expected = new byte[(PageFileWriter.Staging.BUFFERS + 3) * PageFileWriter.Staging.BUFFER_BYTES + 5 * 4096];
     new Random(42).nextBytes(expected);
     PageFileWriter.Staging staging = new PageFileWriter.Staging();
-    try (PageFileWriter w = new PageFileWriter(file, staging, "test-writer")) {
+    try (PageFileWriter w = new PageFileWriter(file, staging, "test-writer", 3 << 20)) { // forced every 3 MiB on the way
       int at = 0;
       int[] sizes = {4096, 3 * 4096, 300 * 4096, 1 << 20, 7 * 4096};
       for (int i = 0; at < expected.length; i++) {
