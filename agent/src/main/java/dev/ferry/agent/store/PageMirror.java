@@ -33,6 +33,20 @@ import org.slf4j.LoggerFactory;
  * marks the process's mirror stale; {@link #current} then rebuilds it. Not crash-safe and needs
  * not be: it is derived data, deleted and rebuilt when the store is reopened.
  *
+ * <p>Why the round layer is still written first, although the mirror alone would halve the
+ * destination's writes (considered for the transfer throughput, session 4): the round layer is the
+ * store's redo log. A round is atomic only because its pages go to a new file that counts once its
+ * log is renamed into place; writing them into the mirror in place while the round streams would
+ * overwrite round k's pages before round k+1 is known to be complete and intact (a batch refused
+ * with DATA_LOSS, a digest mismatch at the trailer, a cancelled stream or a crash would leave the
+ * mirror a mix of two rounds that no digest vouches for, and nothing to rebuild it from). Keeping
+ * the mirror as the only copy needs an undo copy of each overwritten page (the same write volume)
+ * or shadow slots switched at commit (which is what the round layer is). What can go is the cost on
+ * the acknowledgement path: the mirror is needed only at switch-over, so its update could run
+ * behind the next round (the next commit, {@link #current} and the held runs waiting for it); and
+ * round 1 of a fresh store (nothing to protect) could be laid out directly. Neither is done yet:
+ * the host benchmark runs without a mirror (no CRIU there), so it does not measure this cost.
+ *
  * <p>Threading: confined to the store's round thread / its readers (the store's contract).
  */
 final class PageMirror {

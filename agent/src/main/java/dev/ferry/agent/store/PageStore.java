@@ -60,6 +60,8 @@ public final class PageStore implements AutoCloseable {
   /** The page-index part of a location meaning "all-zero page" (no data in the layer). */
   private static final long ZERO_PAGE = 0xFFFF_FFFFL;
   private final AtomicReference<RoundWriter> active = new AtomicReference<>();
+  /** The page writer's staging buffers, shared by the rounds (one at a time). */
+  private final PageFileWriter.Staging staging = new PageFileWriter.Staging();
   private volatile Status status = new Status(0, 0, 0, 0);
   private volatile boolean closed;
   /** With a mirror: each pid's held pages as maximal runs, as of the last commit (see {@link #firstMissing}). */
@@ -449,6 +451,10 @@ public final class PageStore implements AutoCloseable {
 
   PageHashing hashing() {
     return hashing;
+  }
+
+  PageFileWriter.Staging staging() {
+    return staging;
   }
 
   static String pagesName(int round) {

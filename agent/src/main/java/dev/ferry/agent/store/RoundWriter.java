@@ -35,7 +35,7 @@ public final class RoundWriter implements AutoCloseable {
   private final int round;
   private final Map<Integer, long[]> areasByPid = new HashMap<>(); // sorted [start, end) pairs
   private final List<RoundLog.Removal> removals = new ArrayList<>();
-  private FileChannel pages;
+  private PageFileWriter pages;
   private RoundLog.Writer log;
   private final dev.ferry.agent.transfer.PageTable written = new dev.ferry.agent.transfer.PageTable(false); // this round's pages
   private long digestDelta;
@@ -69,8 +69,8 @@ public final class RoundWriter implements AutoCloseable {
   void open() throws StoreException {
     Path dir = store.directory();
     try {
-      pages = FileChannel.open(dir.resolve(PageStore.pagesName(round)),
-          StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
+      pages = new PageFileWriter(dir.resolve(PageStore.pagesName(round)), store.staging(),
+          "ferry-store-writer-" + store.migrationId() + "-round-" + round);
       log = new RoundLog.Writer(dir.resolve(PageStore.logName(round) + ".tmp"), round, removals);
     } catch (IOException e) {
       StoreException failure = StoreException.fromIo("starting round " + round + " of " + store.migrationId() + " in " + dir, e);
@@ -147,10 +147,7 @@ public final class RoundWriter implements AutoCloseable {
       }
     }
     try {
-      long at = pagesWritten * PageHashing.PAGE;
-      while (data.hasRemaining()) {
-        at += pages.write(data, at);
-      }
+      pages.append(data); // copied into a staging buffer; written behind this thread (PageFileWriter)
       log.append(entries);
     } catch (IOException e) {
       throw fail(StoreException.fromIo("round " + round + " of " + store.migrationId() + ": writing to " + store.directory(), e));
@@ -240,7 +237,8 @@ public final class RoundWriter implements AutoCloseable {
     }
     Path dir = store.directory();
     try {
-      pages.force(true);
+      pages.drain();
+      pages.force();
       log.finish();
       pages.close();
       log.close();

@@ -53,6 +53,11 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
   private long[] contentHashes = new long[RoundSender.BATCH_PAGES];
   private long nextSequence;
   private boolean done;
+  // Where this stream's time goes (logged at the trailer): idle between messages means the
+  // source or the transport is the bottleneck, busy means this side is.
+  private long firstMessageNanos;
+  private long busyNanos;
+  private long storeNanos;
 
   RoundReceiver(ServerCallStreamObserver<RoundAck> call, PageStores stores, StreamTokens tokens, AgentMetrics metrics) {
     this.call = call;
@@ -67,6 +72,10 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
       return;
     }
     PageStreamMessage message = inbound.message();
+    long from = System.nanoTime();
+    if (firstMessageNanos == 0) {
+      firstMessageNanos = from;
+    }
     try {
       switch (message.getKindCase()) {
         case HEADER -> onHeader(message.getHeader());
@@ -77,6 +86,7 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
       if (!done) {
         call.request(1);
       }
+      busyNanos += System.nanoTime() - from;
     } catch (StoreException e) {
       fail(StoreStatuses.of(e));
     } catch (io.grpc.StatusRuntimeException e) {
@@ -152,7 +162,9 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
           "round %d batch %d of pid %d: CRC32C %08x expected, %08x computed; batch not applied, round aborted",
           header.getRound(), batch.getSequence(), batch.getPid(), batch.getCrc32C(), crc)).asRuntimeException();
     }
+    long storeFrom = System.nanoTime();
     writer.apply(batch.getPid(), batch.getRunsList(), data, hashes);
+    storeNanos += System.nanoTime() - storeFrom;
     long named = 0;
     long zero = 0;
     for (dev.ferry.proto.PageRun run : batch.getRunsList()) {
@@ -169,7 +181,11 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
    */
   private void onTrailer(RoundTrailer trailer) throws StoreException {
     requireHeader();
+    long commitFrom = System.nanoTime();
     RoundWriter.Commit commit = writer.commit(trailer.getBatches(), trailer.getPages(), trailer.getSourceDigest());
+    log.info("migration {} round {}: {} batches received over {} ms, busy {} ms of it ({} ms handing pages to the store), commit {} ms",
+        header.getMigrationId(), header.getRound(), trailer.getBatches(), (commitFrom - firstMessageNanos) / 1_000_000,
+        busyNanos / 1_000_000, storeNanos / 1_000_000, (System.nanoTime() - commitFrom) / 1_000_000);
     done = true;
     metrics.destinationRound();
     call.onNext(RoundAck.newBuilder().setRound(header.getRound()).setPagesApplied(commit.pagesApplied())
