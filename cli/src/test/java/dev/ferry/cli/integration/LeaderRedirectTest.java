@@ -10,8 +10,7 @@ import dev.ferry.agent.source.PrecopySessionFactory;
 import dev.ferry.agent.tracking.PrecopySessions;
 import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.cli.ExitCode;
-import dev.ferry.cli.MigrateCommand;
-import dev.ferry.cli.PlainOutput;
+import dev.ferry.cli.CliRun;
 import dev.ferry.coordinator.service.Coordinator;
 import dev.ferry.coordinator.service.GrpcEndpoints;
 import dev.ferry.coordinator.zk.ZkLayout;
@@ -25,9 +24,6 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,18 +46,9 @@ class LeaderRedirectTest {
     @TempDir
     Path dir;
 
-    record Run(int code, String out, String err) {}
-
-    private static Run migrate(String at, String... args) {
-        String[] all = java.util.Arrays.copyOf(args, args.length + 3);
-        all[args.length] = "--coordinator";
-        all[args.length + 1] = at;
-        all[args.length + 2] = "--insecure"; // TLS is the subject of MutualTlsPathTest, not of this test
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = MigrateCommand.run(all, new PrintWriter(out, true), new PrintWriter(err, true), new ByteArrayInputStream(new byte[0]));
-        PlainOutput.assertPlain(out.toString(), err.toString());
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun migrate(String at, String... args) {
+        // --insecure: TLS is the subject of MutualTlsPathTest, not of this test
+        return CliRun.of(CliRun.plus(args, "--coordinator", at, "--insecure"));
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
@@ -104,15 +91,15 @@ class LeaderRedirectTest {
             }
 
             // The CLI pointed at the follower: started, then cancelled, on the leader.
-            Run started = migrate(follower.address(), Long.toString(w.pid()), "--from", "host1", "--to", "host2",
+            CliRun started = migrate(follower.address(), Long.toString(w.pid()), "--from", "host1", "--to", "host2",
                     "--dry-run", "--downtime-limit", "1ms", "--max-rounds", "1000", "--detach");
             assertEquals(ExitCode.DONE, started.code(), started.toString());
             Matcher id = Pattern.compile("started migration (\\S+) ").matcher(started.out());
             assertTrue(id.find(), started.out());
             await("a round", () -> migrate(follower.address(), "status", id.group(1)).out().matches("(?s).*round [1-9].*"));
-            Run cancel = migrate(follower.address(), "cancel", id.group(1));
+            CliRun cancel = migrate(follower.address(), "cancel", id.group(1));
             assertEquals(ExitCode.DONE, cancel.code(), cancel.toString());
-            Run watch = migrate(follower.address(), "watch", id.group(1));
+            CliRun watch = migrate(follower.address(), "watch", id.group(1));
             assertEquals(ExitCode.CANCELLED, watch.code(), watch.toString());
             assertTrue(leader.isLeader() && !follower.isLeader(), "no leader change meanwhile: the redirect did it");
             assertTrue(w.isAlive(), "the cancelled dry run left the process running");
