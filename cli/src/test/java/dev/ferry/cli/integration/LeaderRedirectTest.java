@@ -3,17 +3,10 @@ package dev.ferry.cli.integration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ferry.service.tls.TransportSecurity;
 import dev.ferry.agent.Agent;
-import dev.ferry.agent.memory.SoftDirtyProbe;
-import dev.ferry.agent.source.PrecopySessionFactory;
-import dev.ferry.agent.tracking.PrecopySessions;
-import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.cli.ExitCode;
 import dev.ferry.cli.CliRun;
 import dev.ferry.coordinator.service.Coordinator;
-import dev.ferry.coordinator.service.GrpcEndpoints;
-import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.proto.CoordinatorGrpc;
 import dev.ferry.proto.MigrationRef;
 import dev.ferry.service.leader.LeaderHint;
@@ -24,7 +17,6 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -55,21 +47,13 @@ class LeaderRedirectTest {
         dev.ferry.testkit.Await.until(what, condition, Duration.ofSeconds(60));
     }
 
-    private static Coordinator coordinator(EmbeddedZooKeeper zk) throws Exception {
-        return new Coordinator(new Coordinator.Config(new InetSocketAddress("127.0.0.1", 0), zk.connectString(),
-                new ZkLayout("/ferry"), Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment(TransportSecurity.insecure("cli test coordinator")))).start();
-    }
-
     @Test
     void theCliFollowsAFollowerToTheLeaderOnce() throws Exception {
-        PrecopySessionFactory engine = (pid, dryRun) -> PrecopySessions.open(pid, SoftDirtyProbe.probe(), TrackerSettings.defaults());
         try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start();
-             Agent host1 = Agent.start(Agent.Config.of("host1", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host1"))
-                     .withZookeeper(zk.connectString(), "/ferry").withSessions(engine));
-             Agent host2 = Agent.start(Agent.Config.of("host2", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host2"))
-                     .withZookeeper(zk.connectString(), "/ferry").withSessions(engine));
-             Coordinator a = coordinator(zk);
-             Coordinator b = coordinator(zk);
+             Agent host1 = LoopbackParts.agent("host1", dir, zk, LoopbackParts.PLAINTEXT);
+             Agent host2 = LoopbackParts.agent("host2", dir, zk, LoopbackParts.PLAINTEXT);
+             Coordinator a = LoopbackParts.coordinator(zk, LoopbackParts.PLAINTEXT);
+             Coordinator b = LoopbackParts.coordinator(zk, LoopbackParts.PLAINTEXT);
              Workload w = Workload.memtouch().sizeMib(16).ratePagesPerSecond(20_000).start()) {
             assertTrue(host1.awaitRegistered(Duration.ofSeconds(30)) && host2.awaitRegistered(Duration.ofSeconds(30)));
             await("a leader", () -> a.isLeader() || b.isLeader());

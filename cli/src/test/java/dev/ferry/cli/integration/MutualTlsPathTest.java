@@ -4,22 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.agent.Agent;
-import dev.ferry.agent.memory.SoftDirtyProbe;
-import dev.ferry.agent.source.PrecopySessionFactory;
-import dev.ferry.agent.tracking.PrecopySessions;
-import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.cli.ExitCode;
 import dev.ferry.cli.CliRun;
 import dev.ferry.cli.connect.ClientSecurity;
 import dev.ferry.coordinator.service.Coordinator;
-import dev.ferry.coordinator.service.GrpcEndpoints;
-import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.service.tls.DevCertificates;
 import dev.ferry.service.tls.TransportSecurity;
 import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
-import dev.ferry.testkit.Await;
 import dev.ferry.testkit.Workload;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,21 +53,11 @@ class MutualTlsPathTest {
         certsDir = dir.resolve("certs");
         DevCertificates certs = DevCertificates.createAll(certsDir, "host1", "host2");
         zk = EmbeddedZooKeeper.start();
-        PrecopySessionFactory engine = (pid, dryRun) -> PrecopySessions.open(pid, SoftDirtyProbe.probe(), TrackerSettings.defaults());
-        host1 = Agent.start(Agent.Config.of("host1", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host1"))
-                .withZookeeper(zk.connectString(), "/ferry").withSessions(engine)
-                .withSecurity(TransportSecurity.mutualTls(certs.agent("host1"))));
-        host2 = Agent.start(Agent.Config.of("host2", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host2"))
-                .withZookeeper(zk.connectString(), "/ferry").withSessions(engine)
-                .withSecurity(TransportSecurity.mutualTls(certs.agent("host2"))));
+        host1 = LoopbackParts.agent("host1", dir, zk, TransportSecurity.mutualTls(certs.agent("host1")));
+        host2 = LoopbackParts.agent("host2", dir, zk, TransportSecurity.mutualTls(certs.agent("host2")));
         assertTrue(host1.awaitRegistered(Duration.ofSeconds(60)) && host2.awaitRegistered(Duration.ofSeconds(60)));
-        coordinator = new Coordinator(new Coordinator.Config(new InetSocketAddress("127.0.0.1", 0), zk.connectString(),
-                new ZkLayout("/ferry"), Duration.ofSeconds(15),
-                GrpcEndpoints.fromEnvironment(TransportSecurity.mutualTls(certs.coordinator())))).start();
-        Await.until("a leader that lists both agents", () -> {
-            CliRun agents = migrate("agents", "--certs", certsDir.toString());
-            return coordinator.isLeader() && agents.out().contains("host1") && agents.out().contains("host2");
-        }, Duration.ofSeconds(60));
+        coordinator = LoopbackParts.coordinator(zk, TransportSecurity.mutualTls(certs.coordinator()));
+        LoopbackParts.awaitLeaderListingBoth(coordinator, Duration.ofSeconds(60), "--certs", certsDir.toString());
     }
 
     @AfterAll

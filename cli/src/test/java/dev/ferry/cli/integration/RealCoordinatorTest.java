@@ -5,21 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.util.JsonFormat;
 import dev.ferry.agent.Agent;
-import dev.ferry.agent.memory.SoftDirtyProbe;
-import dev.ferry.agent.source.PrecopySessionFactory;
-import dev.ferry.agent.tracking.PrecopySessions;
-import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.cli.ExitCode;
 import dev.ferry.cli.CliRun;
 import dev.ferry.coordinator.service.Coordinator;
-import dev.ferry.coordinator.service.GrpcEndpoints;
-import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.proto.MigrationEvent;
 import dev.ferry.proto.Phase;
-import dev.ferry.service.tls.TransportSecurity;
 import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
 import dev.ferry.testkit.Workload;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -63,20 +55,12 @@ class RealCoordinatorTest {
     @BeforeAll
     static void cluster() throws Exception {
         zk = EmbeddedZooKeeper.start();
-        PrecopySessionFactory engine = (pid, dryRun) -> PrecopySessions.open(pid, SoftDirtyProbe.probe(), TrackerSettings.defaults());
-        host1 = Agent.start(Agent.Config.of("host1", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host1"))
-                .withZookeeper(zk.connectString(), "/ferry").withSessions(engine));
-        host2 = Agent.start(Agent.Config.of("host2", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host2"))
-                .withZookeeper(zk.connectString(), "/ferry").withSessions(engine));
+        host1 = LoopbackParts.agent("host1", dir, zk, LoopbackParts.PLAINTEXT);
+        host2 = LoopbackParts.agent("host2", dir, zk, LoopbackParts.PLAINTEXT);
         assertTrue(host1.awaitRegistered(Duration.ofSeconds(30)) && host2.awaitRegistered(Duration.ofSeconds(30)));
-        coordinator = new Coordinator(new Coordinator.Config(new InetSocketAddress("127.0.0.1", 0), zk.connectString(),
-                new ZkLayout("/ferry"), Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment(TransportSecurity.insecure("cli test coordinator")))).start();
+        coordinator = LoopbackParts.coordinator(zk, LoopbackParts.PLAINTEXT);
         at = coordinator.address();
-        await("leadership", coordinator::isLeader, Duration.ofSeconds(60));
-        await("both agents listed", () -> {
-            CliRun agents = migrate("agents");
-            return agents.out().contains("host1") && agents.out().contains("host2");
-        }, Duration.ofSeconds(60));
+        LoopbackParts.awaitLeaderListingBoth(coordinator, Duration.ofSeconds(60), "--insecure");
     }
 
     @AfterAll

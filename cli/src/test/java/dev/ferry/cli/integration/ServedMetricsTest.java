@@ -6,26 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.util.JsonFormat;
-import dev.ferry.service.tls.TransportSecurity;
 import dev.ferry.agent.Agent;
-import dev.ferry.agent.memory.SoftDirtyProbe;
 import dev.ferry.agent.metrics.AgentMetrics;
-import dev.ferry.agent.source.PrecopySessionFactory;
-import dev.ferry.agent.tracking.PrecopySessions;
-import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.cli.ExitCode;
 import dev.ferry.cli.CliRun;
 import dev.ferry.coordinator.metrics.CoordinatorMetrics;
 import dev.ferry.coordinator.service.Coordinator;
-import dev.ferry.coordinator.service.GrpcEndpoints;
-import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.proto.MigrationEvent;
 import dev.ferry.proto.MigrationInfo;
 import dev.ferry.proto.Phase;
 import dev.ferry.proto.RoundEvent;
 import dev.ferry.proto.TrackerKind;
 import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
-import dev.ferry.testkit.Await;
 import dev.ferry.testkit.Workload;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -33,7 +25,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,32 +52,22 @@ class ServedMetricsTest {
         return CliRun.of(CliRun.plus(args, "--insecure"));
     }
 
-    private static boolean listsBothAgents(String at) {
-        String out = run("agents", "--coordinator", at).out();
-        return out.contains("host1") && out.contains("host2");
-    }
-
     @Test
     void aDryRunShowsUpInEveryEndpointWithItsJournalFigures() throws Exception {
-        PrecopySessionFactory engine = (pid, dryRun) -> PrecopySessions.open(pid, SoftDirtyProbe.probe(), TrackerSettings.defaults());
         try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start();
              AgentMetrics m1 = AgentMetrics.serve("127.0.0.1", 0);
              AgentMetrics m2 = AgentMetrics.serve("127.0.0.1", 0);
              CoordinatorMetrics mc = CoordinatorMetrics.serve("127.0.0.1", 0);
-             Agent host1 = Agent.start(Agent.Config.of("host1", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host1"))
-                     .withZookeeper(zk.connectString(), "/ferry").withSessions(engine), m1);
-             Agent host2 = Agent.start(Agent.Config.of("host2", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host2"))
-                     .withZookeeper(zk.connectString(), "/ferry").withSessions(engine), m2);
-             Coordinator coordinator = new Coordinator(new Coordinator.Config(new InetSocketAddress("127.0.0.1", 0),
-                     zk.connectString(), new ZkLayout("/ferry"), Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment(TransportSecurity.insecure("cli test coordinator"))), mc).start();
+             Agent host1 = Agent.start(LoopbackParts.agentConfig("host1", dir, zk, LoopbackParts.PLAINTEXT), m1);
+             Agent host2 = Agent.start(LoopbackParts.agentConfig("host2", dir, zk, LoopbackParts.PLAINTEXT), m2);
+             Coordinator coordinator = new Coordinator(LoopbackParts.coordinatorConfig(zk, LoopbackParts.PLAINTEXT), mc).start();
              Workload w = Workload.memtouch().sizeMib(16).ratePagesPerSecond(500).start()) {
             assertTrue(host1.awaitRegistered(Duration.ofSeconds(30)) && host2.awaitRegistered(Duration.ofSeconds(30)));
             w.awaitOkLines(1, Duration.ofSeconds(30));
             String before = scrape(mc.port());
             assertEquals(0, value(before, "ferry_rounds_total"), "nothing counted before the migration");
 
-            Await.until("a leader that lists both agents",
-                    () -> coordinator.isLeader() && listsBothAgents(coordinator.address()), Duration.ofSeconds(60));
+            LoopbackParts.awaitLeaderListingBoth(coordinator, Duration.ofSeconds(60), "--insecure");
             CliRun dryRun = run(Long.toString(w.pid()), "--from", "host1", "--to", "host2", "--dry-run",
                     "--max-rounds", "4", "--output", "json", "--coordinator", coordinator.address());
             assertTrue(dryRun.code() == ExitCode.DONE || dryRun.code() == ExitCode.WOULD_NOT_CONVERGE, dryRun.toString());
