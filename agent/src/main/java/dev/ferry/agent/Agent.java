@@ -6,6 +6,7 @@ import dev.ferry.agent.criu.CriuCheckpoints;
 import dev.ferry.agent.criu.CriuCommand;
 import dev.ferry.agent.criu.CriuRestores;
 import dev.ferry.agent.criu.MinimalParentImages;
+import dev.ferry.agent.criu.ProcCapabilities;
 import dev.ferry.agent.criu.ProcessTree;
 import dev.ferry.agent.criu.Restorer;
 import dev.ferry.agent.criu.CriuProbe;
@@ -349,6 +350,7 @@ public final class Agent implements AutoCloseable {
         .setFreeDiskBytes(stores.usableBytes())
         .setActiveMigrations(source.activeMigrations())
         .setVersion(VERSION + " load " + String.format("%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
+    ProcCapabilities.own().ifPresent(caps::setOwnCapabilities);
     return criu.publishTo(caps).build();
   }
 

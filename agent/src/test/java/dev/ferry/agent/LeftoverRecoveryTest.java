@@ -58,6 +58,7 @@ class LeftoverRecoveryTest {
   private static EmbeddedZooKeeper zk;
   private static CuratorFramework client;
   private final List<Process> children = new ArrayList<>();
+  private final List<ManagedChannel> channels = new ArrayList<>();
   private final AgentTransport transport = new AgentTransport(DeadlineScale.ONE);
 
   @BeforeAll
@@ -75,7 +76,8 @@ class LeftoverRecoveryTest {
   }
 
   @AfterEach
-  void killChildren() {
+  void killChildrenAndCloseChannels() {
+    channels.forEach(ManagedChannel::shutdownNow);
     children.forEach(Process::destroyForcibly);
   }
 
@@ -83,17 +85,11 @@ class LeftoverRecoveryTest {
   void destinationCopiesAreResumedWhenCommittedKilledWhenRolledBackAndWaitBeforeTheCommit(@TempDir Path dir) throws Exception {
     Path journalDir = dir.resolve("rollbacks");
     RollbackJournal before = RollbackJournal.open(journalDir);
-    Process committed = stoppedChild();
-    Process failed = stoppedChild();
-    Process restoring = stoppedChild();
-    record(before, "destination", "d-committed", "restored", committed);
-    record(before, "destination", "d-failed", "restored", failed);
-    record(before, "destination", "d-restoring", "restored", restoring);
-    state("d-committed", Phase.COMMITTED);
-    state("d-failed", Phase.FAILED);
-    state("d-restoring", Phase.RESTORING);
+    Process committed = leftover(before, "destination", "d-committed", Phase.COMMITTED);
+    Process failed = leftover(before, "destination", "d-failed", Phase.FAILED);
+    Process restoring = leftover(before, "destination", "d-restoring", Phase.RESTORING);
 
-    try (Agent agent = Agent.start(config("host2", dir), new MigrationGuards(null, RollbackJournal.open(journalDir)))) {
+    try (Agent agent = restarted("host2", dir, journalDir)) {
       Await.until("committed: the restored copy resumed", () -> state(committed) == 'S' || state(committed) == 'R', WITHIN);
       Await.until("rolled back: the restored copy killed", () -> !failed.isAlive(), WITHIN);
       // the same pass read all three records: before its commit the copy waits for the coordinator
@@ -109,14 +105,10 @@ class LeftoverRecoveryTest {
   void sourceCopiesAreKilledWhenCommittedAndResumedWhenRolledBack(@TempDir Path dir) throws Exception {
     Path journalDir = dir.resolve("rollbacks");
     RollbackJournal before = RollbackJournal.open(journalDir);
-    Process committed = stoppedChild();
-    Process cancelled = stoppedChild();
-    record(before, "source", "s-committed", "switchover", committed);
-    record(before, "source", "s-cancelled", "switchover", cancelled);
-    state("s-committed", Phase.DONE);
-    state("s-cancelled", Phase.CANCELLED);
+    Process committed = leftover(before, "source", "s-committed", Phase.DONE);
+    Process cancelled = leftover(before, "source", "s-cancelled", Phase.CANCELLED);
 
-    try (Agent agent = Agent.start(config("host1", dir), new MigrationGuards(null, RollbackJournal.open(journalDir)))) {
+    try (Agent agent = restarted("host1", dir, journalDir)) {
       Await.until("committed: the source copy killed", () -> !committed.isAlive(), WITHIN);
       Await.until("rolled back: the source copy resumed", () -> state(cancelled) == 'S' || state(cancelled) == 'R', WITHIN);
       Await.until("the settled records are removed", () -> records(journalDir) == 0, WITHIN);
@@ -141,17 +133,11 @@ class LeftoverRecoveryTest {
     state("o-reused", Phase.FAILED);
 
     try (Agent agent = Agent.start(config("host3", dir), MigrationGuards.none())) {
-      ManagedChannel channel = transport.channel(agent.address());
-      try {
-        // The coordinator's rollback reaches the restarted agent: Discard.
-        DestinationAgentGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS)
-            .discard(MigrationRef.newBuilder().setMigrationId("o-orphan").build());
-        Await.until("the orphaned restored copy killed", () -> !orphan.isAlive(), WITHIN);
-        assertFalse(Files.exists(orphanDir.getParent()), "its store and images are removed");
-        assertEquals('T', state(unrelated), "a process that merely reused the pid is left alone");
-      } finally {
-        channel.shutdownNow();
-      }
+      // The coordinator's rollback reaches the restarted agent: Discard.
+      destination(agent).discard(MigrationRef.newBuilder().setMigrationId("o-orphan").build());
+      Await.until("the orphaned restored copy killed", () -> !orphan.isAlive(), WITHIN);
+      assertFalse(Files.exists(orphanDir.getParent()), "its store and images are removed");
+      assertEquals('T', state(unrelated), "a process that merely reused the pid is left alone");
     }
   }
 
@@ -182,22 +168,17 @@ class LeftoverRecoveryTest {
       public void killRestored(String migrationId) {}
     };
     try (Agent agent = Agent.start(config("host2", dir).withRestores(standIn), MigrationGuards.none())) {
-      ManagedChannel channel = transport.channel(agent.address());
-      try {
-        var stub = DestinationAgentGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
-        MigrationRef ref = MigrationRef.newBuilder().setMigrationId("c-moved").build();
-        stub.prepareReceive(PrepareReceiveRequest.newBuilder().setMigrationId("c-moved").setSourceHost("host1")
-            .setStreamToken(ByteString.copyFrom(new byte[32])).build());
-        Path store = agent.stores().directoryOf("c-moved");
-        assertEquals((int) restored.pid(), stub.restore(ref).getRestoredPid());
-        assertTrue(Files.exists(store.resolve(RestoredOrphans.BEGUN)), "the restore's start is marked for a restarted agent");
-        assertTrue(Files.exists(Restorer.finalDir(store)));
-        stub.resumeRestored(ref);
-        Await.until("store and images removed after the commit was acted on", () -> !Files.exists(store), WITHIN);
-        assertTrue(restored.isAlive() && state(restored) != 'T', "the restored copy runs");
-      } finally {
-        channel.shutdownNow();
-      }
+      var stub = destination(agent);
+      MigrationRef ref = MigrationRef.newBuilder().setMigrationId("c-moved").build();
+      stub.prepareReceive(PrepareReceiveRequest.newBuilder().setMigrationId("c-moved").setSourceHost("host1")
+          .setStreamToken(ByteString.copyFrom(new byte[32])).build());
+      Path store = agent.stores().directoryOf("c-moved");
+      assertEquals((int) restored.pid(), stub.restore(ref).getRestoredPid());
+      assertTrue(Files.exists(store.resolve(RestoredOrphans.BEGUN)), "the restore's start is marked for a restarted agent");
+      assertTrue(Files.exists(Restorer.finalDir(store)));
+      stub.resumeRestored(ref);
+      Await.until("store and images removed after the commit was acted on", () -> !Files.exists(store), WITHIN);
+      assertTrue(restored.isAlive() && state(restored) != 'T', "the restored copy runs");
     }
   }
 
@@ -205,6 +186,30 @@ class LeftoverRecoveryTest {
 
   private static Agent.Config config(String name, Path dir) {
     return Agent.Config.of(name, new InetSocketAddress("127.0.0.1", 0), dir).withZookeeper(zk.connectString(), "/ferry");
+  }
+
+  /** The agent's new run after an earlier one left the copies recorded in {@code journalDir}. */
+  private static Agent restarted(String name, Path dir, Path journalDir) throws IOException {
+    return Agent.start(config(name, dir), new MigrationGuards(null, RollbackJournal.open(journalDir)));
+  }
+
+  /**
+   * A copy the earlier run left stopped in a switch-over: recorded in its journal as the source's
+   * dumped copy ("switchover") or the destination's restored one ("restored"), the migration in
+   * {@code phase} in ZooKeeper.
+   */
+  private Process leftover(RollbackJournal journal, String role, String id, Phase phase) throws Exception {
+    Process p = stoppedChild();
+    record(journal, role, id, role.equals("source") ? "switchover" : "restored", p);
+    state(id, phase);
+    return p;
+  }
+
+  /** The agent's DestinationAgent service, as the coordinator calls it; the channel closes after the test. */
+  private DestinationAgentGrpc.DestinationAgentBlockingStub destination(Agent agent) {
+    ManagedChannel channel = transport.channel(agent.address());
+    channels.add(channel);
+    return DestinationAgentGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
   }
 
   private Process stoppedChild() throws IOException, InterruptedException {

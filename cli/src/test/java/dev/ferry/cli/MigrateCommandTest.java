@@ -3,31 +3,17 @@ package dev.ferry.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The command line without a coordinator: parsing, help, usage errors, an unreachable coordinator. */
 class MigrateCommandTest {
-    record Run(int code, String out, String err) {
-        List<String> errLines() {
-            return err.isEmpty() ? List.of() : List.of(err.split("\n"));
-        }
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = MigrateCommand.run(args, new PrintWriter(out), new PrintWriter(err), new ByteArrayInputStream(new byte[0]));
-        PlainOutput.assertPlain(out.toString(), err.toString());
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    private static void assertOneLineUsageError(Run r, String expected) {
+    private static void assertOneLineUsageError(CliRun r, String expected) {
         assertEquals(ExitCode.USAGE, r.code(), r.toString());
         assertEquals(1, r.errLines().size(), r.err());
         assertTrue(r.err().contains(expected), r.err());
@@ -36,7 +22,7 @@ class MigrateCommandTest {
 
     @Test
     void malformedDurationIsOneLineAndExitCode2() {
-        Run r = run("4242", "--to", "host2", "--downtime-limit", "3x");
+        CliRun r = run("4242", "--to", "host2", "--downtime-limit", "3x");
         assertOneLineUsageError(r, "malformed duration '3x': use e.g. 300ms, 2s");
         assertTrue(r.err().startsWith("migrate: Invalid value for option '--downtime-limit'"), r.err());
     }
@@ -57,7 +43,7 @@ class MigrateCommandTest {
 
     @Test
     void helpExplainsUnitsDefaultsAndExitCodes() {
-        Run r = run("--help");
+        CliRun r = run("--help");
         assertEquals(0, r.code());
         String help = r.out().replaceAll("\\s+", " ");
         for (String s : new String[] {"--downtime-limit", "300ms", "500MiB/s", "unlimited", "throttle, freeze, abort",
@@ -70,7 +56,7 @@ class MigrateCommandTest {
 
     @Test
     void completionScriptIsGenerated() {
-        Run r = run("completion");
+        CliRun r = run("completion");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("complete -F") && r.out().contains("migrate"), r.out().substring(0, 200));
         assertTrue(r.out().contains("--downtime-limit") && r.out().contains("status"));
@@ -86,7 +72,7 @@ class MigrateCommandTest {
         for (String[] args : new String[][] {{"4242", "--to", "host2", "--insecure", "--coordinator", at},
             {"status", "--insecure", "--coordinator", at}, {"list", "--insecure", "--coordinator", at}, {"agents", "--insecure", "--coordinator", at},
             {"cancel", "m-1", "--insecure", "--coordinator", at}, {"watch", "m-1", "--insecure", "--coordinator", at}}) {
-            Run r = run(args);
+            CliRun r = run(args);
             assertEquals(ExitCode.UNREACHABLE, r.code(), String.join(" ", args) + ": " + r);
             assertEquals(1, r.errLines().size(), r.err());
             assertTrue(r.err().startsWith("migrate: coordinator " + at + " unavailable"), r.err());
@@ -99,7 +85,7 @@ class MigrateCommandTest {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
-        Run r = run("list", "--insecure", "--coordinator", "127.0.0.1:" + port, "--verbose");
+        CliRun r = run("list", "--insecure", "--coordinator", "127.0.0.1:" + port, "--verbose");
         assertEquals(ExitCode.UNREACHABLE, r.code());
         assertTrue(r.errLines().size() > 3 && r.err().contains("StatusRuntimeException"), r.err());
     }

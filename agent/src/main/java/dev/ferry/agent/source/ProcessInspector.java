@@ -1,5 +1,6 @@
 package dev.ferry.agent.source;
 
+import dev.ferry.agent.criu.ProcCapabilities;
 import dev.ferry.agent.tracking.TrackingException;
 import dev.ferry.agent.tracking.TrackingException.Reason;
 import dev.ferry.proto.ProcessInfo;
@@ -15,7 +16,8 @@ import java.util.List;
 
 /**
  * Answers InspectProcess from /proc: whether a pid can be migrated from here and what a first
- * round would copy (private readable areas; the engine's own rules refine this per round).
+ * round would copy (private readable areas; the engine's own rules refine this per round), and
+ * the capabilities the tree holds (the coordinator checks the destination can restore them).
  */
 final class ProcessInspector {
   private static final long PF_KTHREAD = 0x00200000L;
@@ -58,7 +60,9 @@ final class ProcessInspector {
           copyable += Long.parseUnsignedLong(range[1], 16) - Long.parseUnsignedLong(range[0], 16);
         }
       }
-      info.setAreas(areas).setCopyableBytes(copyable).addAllTree(tree(pid));
+      List<Integer> tree = tree(pid);
+      info.setAreas(areas).setCopyableBytes(copyable).addAllTree(tree);
+      ProcCapabilities.ofTree(tree).ifPresent(info::setCapabilities);
       return info.build();
     } catch (NoSuchFileException e) {
       throw new TrackingException(Reason.NO_SUCH_PROCESS, pid, "no process with pid " + pid);

@@ -11,12 +11,11 @@ import dev.ferry.proto.MigrationRef;
 import dev.ferry.proto.StartMigrationRequest;
 import dev.ferry.proto.WatchMigrationRequest;
 import dev.ferry.service.leader.LeaderHint;
+import dev.ferry.service.tls.HandshakeRetry;
 import io.grpc.ChannelCredentials;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
@@ -134,15 +133,7 @@ public final class CoordinatorClient implements AutoCloseable {
     }
 
     static boolean handshakeTimedOut(StatusRuntimeException e) {
-        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
-            return false;
-        }
-        for (Throwable c = e.getStatus().getCause(); c != null; c = c.getCause() == c ? null : c.getCause()) {
-            if (c instanceof SslHandshakeTimeoutException) {
-                return true;
-            }
-        }
-        return false;
+        return HandshakeRetry.timedOut(e.getStatus());
     }
 
     /** Switches to the leader named by {@code failure}; false if none, the same, or already redirected once. */

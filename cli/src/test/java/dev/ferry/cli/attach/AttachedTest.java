@@ -5,19 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.util.JsonFormat;
 import dev.ferry.cli.ExitCode;
-import dev.ferry.cli.MigrateCommand;
+import dev.ferry.cli.CliRun;
 import dev.ferry.cli.PlainOutput;
 import dev.ferry.proto.MigrationEvent;
 import dev.ferry.testkit.Await;
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,28 +28,21 @@ import org.junit.jupiter.api.io.TempDir;
 class AttachedTest {
     private static final Pattern ROW = Pattern.compile("^\\s+(\\d+)\\s+[\\d,]+\\s+.*");
 
-    record Run(int code, String out, String err) {
-        List<String> rows() {
-            return out.lines().filter(l -> ROW.matcher(l).matches()).toList();
-        }
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = MigrateCommand.run(args, new PrintWriter(out, true), new PrintWriter(err, true),
-                new ByteArrayInputStream(new byte[0]));
-        PlainOutput.assertPlain(out.toString(), err.toString());
-        return new Run(code, out.toString(), err.toString());
+    private static List<String> rows(CliRun r) {
+        return r.outLines(ROW).stream().map(Matcher::group).toList();
     }
 
     @Test
     void attachedStartShowsOneRowPerRoundThenPhasesAndSummary() throws Exception {
         try (RecordedCoordinator c = new RecordedCoordinator(5)) {
-            Run r = run("4242", "--to", "host2", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
+            CliRun r = run("4242", "--to", "host2", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
             assertEquals(ExitCode.DONE, r.code(), r.toString());
             assertTrue(r.out().startsWith("starting migration of pid 4242 to host2 via coordinator 127.0.0.1:"), r.out());
-            List<String> rows = r.rows();
+            List<String> rows = rows(r);
             assertEquals(5, rows.size(), r.out());
             for (int i = 0; i < 5; i++) {
                 var m = ROW.matcher(rows.get(i));
@@ -70,31 +60,23 @@ class AttachedTest {
     void liveStatusLineOnlyOnALiveTerminalWithoutNoProgress() throws Exception {
         Terminals terminal = new Terminals(true, false);
         try (RecordedCoordinator c = new RecordedCoordinator(100)) {
-            Run live = runOn(terminal, "4242", "--to", "host2", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
+            CliRun live = CliRun.on(terminal, "4242", "--to", "host2", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
             assertEquals(ExitCode.DONE, live.code(), live.toString());
             assertTrue(live.out().contains("\r\u001b[2K"), "a live terminal gets the erased status line: " + live);
         }
         try (RecordedCoordinator c = new RecordedCoordinator(100)) {
             c.begin();
-            Run plain = runOn(terminal, "watch", "m-0001", "--no-progress", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
+            CliRun plain = CliRun.on(terminal, "watch", "m-0001", "--no-progress", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
             assertEquals(ExitCode.DONE, plain.code(), plain.toString());
-            PlainOutput.assertPlain(plain.out(), plain.err());
-            assertEquals(5, plain.rows().size(), plain.out());
+            PlainOutput.assertPlain(plain.out(), plain.err()); // a live terminal, but --no-progress
+            assertEquals(5, rows(plain).size(), plain.out());
         }
-    }
-
-    private static Run runOn(Terminals terminals, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = MigrateCommand.run(args, new PrintWriter(out, true), new PrintWriter(err, true),
-                new ByteArrayInputStream(new byte[0]), terminals);
-        return new Run(code, out.toString(), err.toString());
     }
 
     @Test
     void jsonIsOneParseableEventPerLine() throws Exception {
         try (RecordedCoordinator c = new RecordedCoordinator(2)) {
-            Run r = run("4242", "--to", "host2", "--output", "json", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
+            CliRun r = run("4242", "--to", "host2", "--output", "json", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
             assertEquals(ExitCode.DONE, r.code(), r.toString());
             List<String> lines = r.out().lines().toList();
             assertEquals(12, lines.size(), r.out());
@@ -110,17 +92,12 @@ class AttachedTest {
     void watchReplaysAndReattachesAfterTheCoordinatorRestarts() throws Exception {
         try (RecordedCoordinator c = new RecordedCoordinator(150)) {
             c.begin();
-            StringWriter out = new StringWriter();
-            StringWriter err = new StringWriter();
-            CompletableFuture<Integer> code = CompletableFuture.supplyAsync(() -> MigrateCommand.run(
-                    new String[] {"watch", "m-0001", "--insecure", "--coordinator", "127.0.0.1:" + c.port()},
-                    new PrintWriter(out, true), new PrintWriter(err, true), new ByteArrayInputStream(new byte[0])));
-            Await.until("round 2 shown", () -> out.toString().contains("\n    2 "), Duration.ofSeconds(30));
+            CliRun.Running watch = CliRun.start("watch", "m-0001", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
+            Await.until("round 2 shown", () -> watch.outSoFar().contains("\n    2 "), Duration.ofSeconds(30));
             c.restart();
-            assertEquals(ExitCode.DONE, code.get(60, TimeUnit.SECONDS), out + "\n" + err);
-            Run r = new Run(0, out.toString(), err.toString());
-            PlainOutput.assertPlain(r.out(), r.err());
-            assertEquals(5, r.rows().size(), "each round exactly once across the re-attach:\n" + r.out());
+            CliRun r = watch.await(Duration.ofSeconds(60));
+            assertEquals(ExitCode.DONE, r.code(), r.toString());
+            assertEquals(5, rows(r).size(), "each round exactly once across the re-attach:\n" + r.out());
             assertTrue(r.out().contains("re-attaching..."), r.out());
         }
     }
@@ -128,18 +105,15 @@ class AttachedTest {
     @Test
     void cancelWhileAttachedEndsCancelledWithExitCode5() throws Exception {
         try (RecordedCoordinator c = new RecordedCoordinator(200)) {
-            StringWriter out = new StringWriter();
-            CompletableFuture<Integer> code = CompletableFuture.supplyAsync(() -> MigrateCommand.run(
-                    new String[] {"4242", "--to", "host2", "--insecure", "--coordinator", "127.0.0.1:" + c.port()},
-                    new PrintWriter(out, true), new PrintWriter(new StringWriter(), true), new ByteArrayInputStream(new byte[0])));
-            Await.until("round 1 shown", () -> out.toString().contains("\n    1 "), Duration.ofSeconds(30));
-            Run cancel = run("cancel", "m-0001", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
+            CliRun.Running attached = CliRun.start("4242", "--to", "host2", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
+            Await.until("round 1 shown", () -> attached.outSoFar().contains("\n    1 "), Duration.ofSeconds(30));
+            CliRun cancel = run("cancel", "m-0001", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
             assertEquals(ExitCode.DONE, cancel.code(), cancel.toString());
             assertTrue(cancel.out().startsWith("cancel requested: migration m-0001 is cancelled; pid 4242 runs on host1"), cancel.out());
-            assertEquals(ExitCode.CANCELLED, code.get(30, TimeUnit.SECONDS), out.toString());
-            assertTrue(out.toString().contains("cancelled: cancelled by the operator"), out.toString());
-            PlainOutput.assertPlain(out.toString());
-            Run again = run("cancel", "m-0001", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
+            CliRun ended = attached.await(Duration.ofSeconds(30));
+            assertEquals(ExitCode.CANCELLED, ended.code(), ended.toString());
+            assertTrue(ended.out().contains("cancelled: cancelled by the operator"), ended.out());
+            CliRun again = run("cancel", "m-0001", "--insecure", "--coordinator", "127.0.0.1:" + c.port());
             assertEquals(ExitCode.REFUSED, again.code());
             assertEquals("migrate: cannot cancel migration m-0001: migration m-0001 already ended\n", again.err());
         }
@@ -152,23 +126,23 @@ class AttachedTest {
             c.begin();
             assertEquals(ExitCode.DONE, run("watch", "m-0001", "--insecure", "--coordinator", at).code());
             Path svg = dir.resolve("m.svg");
-            Run report = run("report", "m-0001", "--svg", svg.toString(), "--insecure", "--coordinator", at);
+            CliRun report = run("report", "m-0001", "--svg", svg.toString(), "--insecure", "--coordinator", at);
             assertEquals(ExitCode.DONE, report.code(), report.toString());
             assertEquals("wrote " + svg + " (5 rounds)\n", report.out());
             assertEquals(5, Files.readString(svg).split("class=\"dirty\"", -1).length - 1);
 
-            Run status = run("status", "m-0001", "--insecure", "--coordinator", at);
+            CliRun status = run("status", "m-0001", "--insecure", "--coordinator", at);
             assertTrue(status.out().contains("phase      done, round 5"), status.out());
             assertTrue(status.out().contains("runs on    host2"), status.out());
-            Run list = run("list", "--insecure", "--coordinator", at);
+            CliRun list = run("list", "--insecure", "--coordinator", at);
             assertTrue(list.out().lines().anyMatch(l -> l.matches("m-0001\\s+4242\\s+host1\\s+host2\\s+done\\s+5\\s.*105 ms.*")), list.out());
-            Run agents = run("agents", "--insecure", "--coordinator", at);
+            CliRun agents = run("agents", "--insecure", "--coordinator", at);
             assertTrue(agents.out().lines().anyMatch(l -> l.matches("host1\\s+127.0.0.1:7101\\s+ok\\s+yes\\s+3.17.1\\s+6.1.0\\s+0\\s+50.0 GiB.*")),
                     agents.out());
-            Run json = run("status", "m-0001", "--output", "json", "--insecure", "--coordinator", at);
+            CliRun json = run("status", "m-0001", "--output", "json", "--insecure", "--coordinator", at);
             assertTrue(json.out().startsWith("{\"id\":\"m-0001\""), json.out());
 
-            Run unknown = run("watch", "m-9", "--insecure", "--coordinator", at);
+            CliRun unknown = run("watch", "m-9", "--insecure", "--coordinator", at);
             assertEquals(ExitCode.REFUSED, unknown.code());
             assertEquals("migrate: cannot get migration m-9: no migration m-9\n", unknown.err());
         }

@@ -42,10 +42,12 @@ final class AgentProcess implements AutoCloseable {
   private final int port;
   private final Path dataDir;
   private final Path log;
+  private final List<String> launcher;
   private final Process process;
 
-  private AgentProcess(String name, int port, Path dataDir, Path log, Process process) {
+  private AgentProcess(String name, int port, Path dataDir, Path log, List<String> launcher, Process process) {
     this.name = name;
+    this.launcher = launcher;
     this.port = port;
     this.dataDir = dataDir;
     this.log = log;
@@ -59,10 +61,19 @@ final class AgentProcess implements AutoCloseable {
    * @param pathPrefix a directory put first on the agent's PATH (a criu wrapper), or null
    */
   static AgentProcess start(String name, int port, Path dataDir, String zookeeper, Path pathPrefix) throws IOException {
+    return start(name, port, dataDir, zookeeper, pathPrefix, List.of());
+  }
+
+  /**
+   * The same, the JVM started through {@code launcher} (a command that execs the rest of its
+   * arguments, e.g. setpriv narrowing the agent's capability bounding set).
+   */
+  static AgentProcess start(String name, int port, Path dataDir, String zookeeper, Path pathPrefix, List<String> launcher)
+      throws IOException {
     int p = port != 0 ? port : freePort();
     Files.createDirectories(dataDir);
     Path log = dataDir.resolveSibling(dataDir.getFileName() + ".log");
-    List<String> cmd = new ArrayList<>();
+    List<String> cmd = new ArrayList<>(launcher);
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(JVM_FLAGS);
     cmd.addAll(classes());
@@ -83,12 +94,12 @@ final class AgentProcess implements AutoCloseable {
     if (pathPrefix != null) {
       env.put("PATH", pathPrefix + ":" + env.getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"));
     }
-    return new AgentProcess(name, p, dataDir, log, pb.start());
+    return new AgentProcess(name, p, dataDir, log, List.copyOf(launcher), pb.start());
   }
 
   /** The same agent again (same name, port, data dir and journal), e.g. after {@link #kill}. */
   AgentProcess restart(String zookeeper, Path pathPrefix) throws IOException {
-    return start(name, port, dataDir, zookeeper, pathPrefix);
+    return start(name, port, dataDir, zookeeper, pathPrefix, launcher);
   }
 
   String name() {

@@ -4,18 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.cli.ExitCode;
-import dev.ferry.cli.MigrateCommand;
+import dev.ferry.cli.CliRun;
 import dev.ferry.testkit.MemtouchLine;
 import dev.ferry.testkit.Workload;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -34,44 +30,33 @@ final class E2eSteps {
 
   private E2eSteps() {}
 
-  record Run(int code, String out, String err) {
-    @Override
-    public String toString() {
-      return "exit " + code + "\n--- out:\n" + out + "\n--- err:\n" + err;
+  /** A captured CLI run with the views the end-to-end tests read. */
+  static final class Run extends CliRun {
+    Run(CliRun run) {
+      super(run);
     }
 
-    /**
-     * Output and errors. Plain lines: {@link #migrate} runs the CLI without a terminal
-     * (Terminals.NONE), so it draws no live status line (no CR, no erase-line) and each round is
-     * a row of its own.
-     */
+    /** Output and errors as one text (plain lines: the capture refuses a CR or escape). */
     String text() {
-      return out + err;
+      return out() + err();
     }
 
     /** The id a {@code --detach} start printed. */
     String migrationId() {
-      Matcher id = STARTED.matcher(out);
+      Matcher id = STARTED.matcher(out());
       assertTrue(id.find(), toString());
       return id.group(1);
     }
 
     long rounds() {
-      return text().lines().map(ROW::matcher).filter(Matcher::matches).count();
+      return outLines(ROW).size();
     }
   }
 
   /** bin/migrate's main (MigrateCommand) in this JVM, plaintext, against {@code coordinator}. */
   static Run migrate(String coordinator, String... args) {
-    List<String> a = new ArrayList<>(List.of(args));
-    a.add("--coordinator");
-    a.add(coordinator);
-    a.add("--insecure"); // TLS is the subject of MutualTlsPathTest; here every JVM start counts
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = MigrateCommand.run(a.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true),
-        new ByteArrayInputStream(new byte[0]));
-    return new Run(code, out.toString(), err.toString());
+    // --insecure: TLS is the subject of MutualTlsPathTest; here every JVM start counts
+    return new Run(CliRun.of(CliRun.plus(args, "--coordinator", coordinator, "--insecure")));
   }
 
   static Workload workload(Path dir, String name, long mib, long rate) {

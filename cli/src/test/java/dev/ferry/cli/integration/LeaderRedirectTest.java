@@ -3,18 +3,10 @@ package dev.ferry.cli.integration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ferry.service.tls.TransportSecurity;
 import dev.ferry.agent.Agent;
-import dev.ferry.agent.memory.SoftDirtyProbe;
-import dev.ferry.agent.source.PrecopySessionFactory;
-import dev.ferry.agent.tracking.PrecopySessions;
-import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.cli.ExitCode;
-import dev.ferry.cli.MigrateCommand;
-import dev.ferry.cli.PlainOutput;
+import dev.ferry.cli.CliRun;
 import dev.ferry.coordinator.service.Coordinator;
-import dev.ferry.coordinator.service.GrpcEndpoints;
-import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.proto.CoordinatorGrpc;
 import dev.ferry.proto.MigrationRef;
 import dev.ferry.service.leader.LeaderHint;
@@ -25,10 +17,6 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -50,39 +38,22 @@ class LeaderRedirectTest {
     @TempDir
     Path dir;
 
-    record Run(int code, String out, String err) {}
-
-    private static Run migrate(String at, String... args) {
-        String[] all = java.util.Arrays.copyOf(args, args.length + 3);
-        all[args.length] = "--coordinator";
-        all[args.length + 1] = at;
-        all[args.length + 2] = "--insecure"; // TLS is the subject of MutualTlsPathTest, not of this test
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = MigrateCommand.run(all, new PrintWriter(out, true), new PrintWriter(err, true), new ByteArrayInputStream(new byte[0]));
-        PlainOutput.assertPlain(out.toString(), err.toString());
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun migrate(String at, String... args) {
+        // --insecure: TLS is the subject of MutualTlsPathTest, not of this test
+        return CliRun.of(CliRun.plus(args, "--coordinator", at, "--insecure"));
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
         dev.ferry.testkit.Await.until(what, condition, Duration.ofSeconds(60));
     }
 
-    private static Coordinator coordinator(EmbeddedZooKeeper zk) throws Exception {
-        return new Coordinator(new Coordinator.Config(new InetSocketAddress("127.0.0.1", 0), zk.connectString(),
-                new ZkLayout("/ferry"), Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment(TransportSecurity.insecure("cli test coordinator")))).start();
-    }
-
     @Test
     void theCliFollowsAFollowerToTheLeaderOnce() throws Exception {
-        PrecopySessionFactory engine = (pid, dryRun) -> PrecopySessions.open(pid, SoftDirtyProbe.probe(), TrackerSettings.defaults());
         try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start();
-             Agent host1 = Agent.start(Agent.Config.of("host1", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host1"))
-                     .withZookeeper(zk.connectString(), "/ferry").withSessions(engine));
-             Agent host2 = Agent.start(Agent.Config.of("host2", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host2"))
-                     .withZookeeper(zk.connectString(), "/ferry").withSessions(engine));
-             Coordinator a = coordinator(zk);
-             Coordinator b = coordinator(zk);
+             Agent host1 = LoopbackParts.agent("host1", dir, zk, LoopbackParts.PLAINTEXT);
+             Agent host2 = LoopbackParts.agent("host2", dir, zk, LoopbackParts.PLAINTEXT);
+             Coordinator a = LoopbackParts.coordinator(zk, LoopbackParts.PLAINTEXT);
+             Coordinator b = LoopbackParts.coordinator(zk, LoopbackParts.PLAINTEXT);
              Workload w = Workload.memtouch().sizeMib(16).ratePagesPerSecond(20_000).start()) {
             assertTrue(host1.awaitRegistered(Duration.ofSeconds(30)) && host2.awaitRegistered(Duration.ofSeconds(30)));
             await("a leader", () -> a.isLeader() || b.isLeader());
@@ -104,15 +75,15 @@ class LeaderRedirectTest {
             }
 
             // The CLI pointed at the follower: started, then cancelled, on the leader.
-            Run started = migrate(follower.address(), Long.toString(w.pid()), "--from", "host1", "--to", "host2",
+            CliRun started = migrate(follower.address(), Long.toString(w.pid()), "--from", "host1", "--to", "host2",
                     "--dry-run", "--downtime-limit", "1ms", "--max-rounds", "1000", "--detach");
             assertEquals(ExitCode.DONE, started.code(), started.toString());
             Matcher id = Pattern.compile("started migration (\\S+) ").matcher(started.out());
             assertTrue(id.find(), started.out());
             await("a round", () -> migrate(follower.address(), "status", id.group(1)).out().matches("(?s).*round [1-9].*"));
-            Run cancel = migrate(follower.address(), "cancel", id.group(1));
+            CliRun cancel = migrate(follower.address(), "cancel", id.group(1));
             assertEquals(ExitCode.DONE, cancel.code(), cancel.toString());
-            Run watch = migrate(follower.address(), "watch", id.group(1));
+            CliRun watch = migrate(follower.address(), "watch", id.group(1));
             assertEquals(ExitCode.CANCELLED, watch.code(), watch.toString());
             assertTrue(leader.isLeader() && !follower.isLeader(), "no leader change meanwhile: the redirect did it");
             assertTrue(w.isAlive(), "the cancelled dry run left the process running");

@@ -4,30 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.agent.Agent;
-import dev.ferry.agent.memory.SoftDirtyProbe;
-import dev.ferry.agent.source.PrecopySessionFactory;
-import dev.ferry.agent.tracking.PrecopySessions;
-import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.cli.ExitCode;
-import dev.ferry.cli.MigrateCommand;
-import dev.ferry.cli.PlainOutput;
+import dev.ferry.cli.CliRun;
 import dev.ferry.cli.connect.ClientSecurity;
 import dev.ferry.coordinator.service.Coordinator;
-import dev.ferry.coordinator.service.GrpcEndpoints;
-import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.service.tls.DevCertificates;
 import dev.ferry.service.tls.TransportSecurity;
 import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
-import dev.ferry.testkit.Await;
 import dev.ferry.testkit.Workload;
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -57,18 +44,8 @@ class MutualTlsPathTest {
     static Agent host2;
     static Coordinator coordinator;
 
-    record Run(int code, String out, String err) {
-    }
-
-    static Run migrate(String... args) {
-        List<String> a = new ArrayList<>(List.of(args));
-        a.addAll(List.of("--coordinator", coordinator.address()));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = MigrateCommand.run(a.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true),
-                new ByteArrayInputStream(new byte[0]));
-        PlainOutput.assertPlain(out.toString(), err.toString());
-        return new Run(code, out.toString(), err.toString());
+    static CliRun migrate(String... args) {
+        return CliRun.of(CliRun.plus(args, "--coordinator", coordinator.address()));
     }
 
     @BeforeAll
@@ -76,21 +53,11 @@ class MutualTlsPathTest {
         certsDir = dir.resolve("certs");
         DevCertificates certs = DevCertificates.createAll(certsDir, "host1", "host2");
         zk = EmbeddedZooKeeper.start();
-        PrecopySessionFactory engine = (pid, dryRun) -> PrecopySessions.open(pid, SoftDirtyProbe.probe(), TrackerSettings.defaults());
-        host1 = Agent.start(Agent.Config.of("host1", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host1"))
-                .withZookeeper(zk.connectString(), "/ferry").withSessions(engine)
-                .withSecurity(TransportSecurity.mutualTls(certs.agent("host1"))));
-        host2 = Agent.start(Agent.Config.of("host2", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host2"))
-                .withZookeeper(zk.connectString(), "/ferry").withSessions(engine)
-                .withSecurity(TransportSecurity.mutualTls(certs.agent("host2"))));
+        host1 = LoopbackParts.agent("host1", dir, zk, TransportSecurity.mutualTls(certs.agent("host1")));
+        host2 = LoopbackParts.agent("host2", dir, zk, TransportSecurity.mutualTls(certs.agent("host2")));
         assertTrue(host1.awaitRegistered(Duration.ofSeconds(60)) && host2.awaitRegistered(Duration.ofSeconds(60)));
-        coordinator = new Coordinator(new Coordinator.Config(new InetSocketAddress("127.0.0.1", 0), zk.connectString(),
-                new ZkLayout("/ferry"), Duration.ofSeconds(15),
-                GrpcEndpoints.fromEnvironment(TransportSecurity.mutualTls(certs.coordinator())))).start();
-        Await.until("a leader that lists both agents", () -> {
-            Run agents = migrate("agents", "--certs", certsDir.toString());
-            return coordinator.isLeader() && agents.out().contains("host1") && agents.out().contains("host2");
-        }, Duration.ofSeconds(60));
+        coordinator = LoopbackParts.coordinator(zk, TransportSecurity.mutualTls(certs.coordinator()));
+        LoopbackParts.awaitLeaderListingBoth(coordinator, Duration.ofSeconds(60), "--certs", certsDir.toString());
     }
 
     @AfterAll
@@ -107,7 +74,7 @@ class MutualTlsPathTest {
         try (Workload w = Workload.memtouch().sizeMib(16).ratePagesPerSecond(500).start()) {
             w.awaitOkLines(1, Duration.ofSeconds(30));
             // --certs DIR without --cert-name: the CLI takes operator.crt (before viewer.crt)
-            Run r = migrate(Long.toString(w.pid()), "--from", "host1", "--to", "host2", "--dry-run", "--max-rounds", "3",
+            CliRun r = migrate(Long.toString(w.pid()), "--from", "host1", "--to", "host2", "--dry-run", "--max-rounds", "3",
                     "--certs", certsDir.toString());
             assertTrue(r.code() == ExitCode.DONE || r.code() == ExitCode.WOULD_NOT_CONVERGE, r.toString());
             List<Matcher> rows = r.out().lines().map(ROW::matcher).filter(Matcher::matches).toList();
@@ -120,23 +87,23 @@ class MutualTlsPathTest {
 
     @Test
     void aViewerMayLookButNotStartOrCancel() {
-        Run agents = migrate("agents", "--certs", certsDir.toString(), "--cert-name", "viewer");
+        CliRun agents = migrate("agents", "--certs", certsDir.toString(), "--cert-name", "viewer");
         assertEquals(ExitCode.DONE, agents.code(), agents.toString());
         assertTrue(agents.out().lines().anyMatch(l -> l.matches("host1\\s+127\\.0\\.0\\.1:\\d+\\s+ok\\s.*")), agents.out());
         assertEquals(ExitCode.DONE, migrate("list", "--certs", certsDir.toString(), "--cert-name", "viewer").code());
 
-        Run start = migrate("4242", "--to", "host2", "--certs", certsDir.toString(), "--cert-name", "viewer");
+        CliRun start = migrate("4242", "--to", "host2", "--certs", certsDir.toString(), "--cert-name", "viewer");
         assertEquals(ExitCode.REFUSED, start.code(), start.toString());
         assertEquals(1, start.err().lines().count(), start.err());
         assertTrue(start.err().contains("may not call ferry.v1.Coordinator/StartMigration"), start.err());
-        Run cancel = migrate("cancel", "m-1", "--certs", certsDir.toString(), "--cert-name", "viewer");
+        CliRun cancel = migrate("cancel", "m-1", "--certs", certsDir.toString(), "--cert-name", "viewer");
         assertEquals(ExitCode.REFUSED, cancel.code(), cancel.toString());
         assertTrue(cancel.err().contains("may not call ferry.v1.Coordinator/CancelMigration"), cancel.err());
     }
 
     @Test
     void anAgentCertificateMayNotUseTheCoordinatorApi() {
-        Run r = migrate("list", "--certs", certsDir.toString(), "--cert-name", "host1");
+        CliRun r = migrate("list", "--certs", certsDir.toString(), "--cert-name", "host1");
         assertEquals(ExitCode.REFUSED, r.code(), r.toString());
         assertTrue(r.err().contains("host1 (role [agent])") && r.err().contains("may not call ferry.v1.Coordinator/ListMigrations"), r.err());
     }
@@ -144,14 +111,14 @@ class MutualTlsPathTest {
     @Test
     void withoutCertificatesTheCliSaysSoInOneLine() throws Exception {
         Path empty = Files.createDirectories(dir.resolve("no-certs"));
-        Run r = migrate("list", "--certs", empty.toString());
+        CliRun r = migrate("list", "--certs", empty.toString());
         assertEquals(ExitCode.USAGE, r.code(), r.toString());
         assertEquals(1, r.err().lines().count(), r.err());
         assertTrue(r.err().startsWith("migrate: no TLS certificate found") && r.err().contains(empty.toString())
                 && r.err().contains("--insecure"), r.err());
 
         // A plaintext client cannot talk to the mTLS coordinator: unreachable, not served.
-        Run plain = migrate("list", "--insecure");
+        CliRun plain = migrate("list", "--insecure");
         assertEquals(ExitCode.UNREACHABLE, plain.code(), plain.toString());
     }
 

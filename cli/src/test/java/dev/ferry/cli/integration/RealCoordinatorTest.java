@@ -5,25 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.util.JsonFormat;
 import dev.ferry.agent.Agent;
-import dev.ferry.agent.memory.SoftDirtyProbe;
-import dev.ferry.agent.source.PrecopySessionFactory;
-import dev.ferry.agent.tracking.PrecopySessions;
-import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.cli.ExitCode;
-import dev.ferry.cli.MigrateCommand;
-import dev.ferry.cli.PlainOutput;
+import dev.ferry.cli.CliRun;
 import dev.ferry.coordinator.service.Coordinator;
-import dev.ferry.coordinator.service.GrpcEndpoints;
-import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.proto.MigrationEvent;
 import dev.ferry.proto.Phase;
-import dev.ferry.service.tls.TransportSecurity;
 import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
 import dev.ferry.testkit.Workload;
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,33 +43,9 @@ class RealCoordinatorTest {
     static Coordinator coordinator;
     static String at;
 
-    record Run(int code, String out, String err) {
-        List<Matcher> rows() {
-            List<Matcher> rows = new ArrayList<>();
-            out.lines().map(ROW::matcher).filter(Matcher::matches).forEach(rows::add);
-            return rows;
-        }
-
-        List<String> errLines() {
-            return err.lines().toList();
-        }
-    }
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = MigrateCommand.run(args, new PrintWriter(out, true), new PrintWriter(err, true),
-                new ByteArrayInputStream(new byte[0]));
-        PlainOutput.assertPlain(out.toString(), err.toString());
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    static Run migrate(String... args) {
-        List<String> a = new ArrayList<>(List.of(args));
-        a.add("--insecure"); // TLS is the subject of MutualTlsPathTest, not of this test
-        a.add("--coordinator");
-        a.add(at);
-        return run(a.toArray(String[]::new));
+    static CliRun migrate(String... args) {
+        // --insecure: TLS is the subject of MutualTlsPathTest, not of this test
+        return CliRun.of(CliRun.plus(args, "--insecure", "--coordinator", at));
     }
 
     static void await(String what, BooleanSupplier condition, Duration within) throws InterruptedException {
@@ -91,20 +55,12 @@ class RealCoordinatorTest {
     @BeforeAll
     static void cluster() throws Exception {
         zk = EmbeddedZooKeeper.start();
-        PrecopySessionFactory engine = (pid, dryRun) -> PrecopySessions.open(pid, SoftDirtyProbe.probe(), TrackerSettings.defaults());
-        host1 = Agent.start(Agent.Config.of("host1", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host1"))
-                .withZookeeper(zk.connectString(), "/ferry").withSessions(engine));
-        host2 = Agent.start(Agent.Config.of("host2", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host2"))
-                .withZookeeper(zk.connectString(), "/ferry").withSessions(engine));
+        host1 = LoopbackParts.agent("host1", dir, zk, LoopbackParts.PLAINTEXT);
+        host2 = LoopbackParts.agent("host2", dir, zk, LoopbackParts.PLAINTEXT);
         assertTrue(host1.awaitRegistered(Duration.ofSeconds(30)) && host2.awaitRegistered(Duration.ofSeconds(30)));
-        coordinator = new Coordinator(new Coordinator.Config(new InetSocketAddress("127.0.0.1", 0), zk.connectString(),
-                new ZkLayout("/ferry"), Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment(TransportSecurity.insecure("cli test coordinator")))).start();
+        coordinator = LoopbackParts.coordinator(zk, LoopbackParts.PLAINTEXT);
         at = coordinator.address();
-        await("leadership", coordinator::isLeader, Duration.ofSeconds(60));
-        await("both agents listed", () -> {
-            Run agents = migrate("agents");
-            return agents.out().contains("host1") && agents.out().contains("host2");
-        }, Duration.ofSeconds(60));
+        LoopbackParts.awaitLeaderListingBoth(coordinator, Duration.ofSeconds(60), "--insecure");
     }
 
     @AfterAll
@@ -127,7 +83,7 @@ class RealCoordinatorTest {
 
     @Test
     void agentsShowsBothHostsHealthy() {
-        Run r = migrate("agents");
+        CliRun r = migrate("agents");
         assertEquals(ExitCode.DONE, r.code(), r.toString());
         assertTrue(r.out().lines().anyMatch(l -> l.matches("host1\\s+127\\.0\\.0\\.1:\\d+\\s+ok\\s+(yes|no)\\s.*")), r.out());
         assertTrue(r.out().lines().anyMatch(l -> l.matches("host2\\s+127\\.0\\.0\\.1:\\d+\\s+ok\\s+(yes|no)\\s.*")), r.out());
@@ -137,9 +93,9 @@ class RealCoordinatorTest {
     void dryRunTableJsonAndWatchReplay() throws Exception {
         try (Workload w = Workload.memtouch().sizeMib(32).ratePagesPerSecond(500).start()) {
             w.awaitOkLines(1, Duration.ofSeconds(30));
-            Run table = migrate(Long.toString(w.pid()), "--from", "host1", "--to", "host2", "--dry-run", "--max-rounds", "5");
+            CliRun table = migrate(Long.toString(w.pid()), "--from", "host1", "--to", "host2", "--dry-run", "--max-rounds", "5");
             assertTrue(table.code() == ExitCode.DONE || table.code() == ExitCode.WOULD_NOT_CONVERGE, table.toString());
-            List<Matcher> rows = table.rows();
+            List<Matcher> rows = table.outLines(ROW);
             assertTrue(!rows.isEmpty() && rows.size() <= 5, table.out());
             for (int i = 0; i < rows.size(); i++) {
                 assertEquals(i + 1, Integer.parseInt(rows.get(i).group(1)), "one row per round, in order:\n" + table.out());
@@ -150,7 +106,7 @@ class RealCoordinatorTest {
             assertTrue(table.out().contains("dry run: would"), table.out());
             assertTrue(w.isAlive() && state(w.pid()) != 'T', "a dry run leaves the process running");
 
-            Run json = migrate(Long.toString(w.pid()), "--from", "host1", "--to", "host2", "--dry-run", "--max-rounds", "3",
+            CliRun json = migrate(Long.toString(w.pid()), "--from", "host1", "--to", "host2", "--dry-run", "--max-rounds", "3",
                     "--output", "json");
             assertTrue(json.code() == ExitCode.DONE || json.code() == ExitCode.WOULD_NOT_CONVERGE, json.toString());
             List<MigrationEvent> events = new ArrayList<>();
@@ -167,14 +123,14 @@ class RealCoordinatorTest {
                 assertEquals(i, events.get(i).getSequence());
             }
 
-            Run watch = migrate("watch", last.getMigrationId());
+            CliRun watch = migrate("watch", last.getMigrationId());
             assertEquals(json.code(), watch.code(), watch.toString());
-            assertEquals(rounds, watch.rows().size(), "watch replays every round:\n" + watch.out());
+            assertEquals(rounds, watch.outLines(ROW).size(), "watch replays every round:\n" + watch.out());
 
-            Run list = migrate("list");
+            CliRun list = migrate("list");
             assertTrue(list.out().contains(last.getMigrationId()), list.out());
             Path svg = dir.resolve("report.svg");
-            Run report = migrate("report", last.getMigrationId(), "--svg", svg.toString());
+            CliRun report = migrate("report", last.getMigrationId(), "--svg", svg.toString());
             assertEquals(ExitCode.DONE, report.code(), report.toString());
             assertEquals(rounds, Files.readString(svg).split("class=\"dirty\"", -1).length - 1);
             w.assertNoCorruption();
@@ -186,15 +142,15 @@ class RealCoordinatorTest {
         try (Workload w = Workload.memtouch().sizeMib(16).ratePagesPerSecond(20_000).start()) {
             w.awaitOkLines(1, Duration.ofSeconds(30));
             // A limit it cannot meet and many rounds: still running when cancelled.
-            Run started = migrate(Long.toString(w.pid()), "--from", "host1", "--to", "host2", "--dry-run",
+            CliRun started = migrate(Long.toString(w.pid()), "--from", "host1", "--to", "host2", "--dry-run",
                     "--downtime-limit", "1ms", "--max-rounds", "1000", "--detach");
             assertEquals(ExitCode.DONE, started.code(), started.toString());
             Matcher id = Pattern.compile("started migration (\\S+) ").matcher(started.out());
             assertTrue(id.find(), started.out());
             await("a round", () -> migrate("status", id.group(1)).out().matches("(?s).*round [1-9].*"), Duration.ofSeconds(60));
-            Run cancel = migrate("cancel", id.group(1));
+            CliRun cancel = migrate("cancel", id.group(1));
             assertEquals(ExitCode.DONE, cancel.code(), cancel.toString());
-            Run watch = migrate("watch", id.group(1));
+            CliRun watch = migrate("watch", id.group(1));
             assertEquals(ExitCode.CANCELLED, watch.code(), watch.toString());
             assertTrue(w.isAlive(), "the process survived the cancel");
             long before = w.lastOk().orElseThrow().counter();
@@ -206,26 +162,26 @@ class RealCoordinatorTest {
 
     @Test
     void badInputIsOneLineWithTheDocumentedExitCode() throws Exception {
-        Run noPid = migrate("4194000", "--from", "host1", "--to", "host2", "--dry-run");
+        CliRun noPid = migrate("4194000", "--from", "host1", "--to", "host2", "--dry-run");
         assertEquals(ExitCode.REFUSED, noPid.code(), noPid.toString());
         assertEquals(1, noPid.errLines().size(), noPid.err());
         assertTrue(noPid.err().contains("4194000"), noPid.err());
 
         try (Workload w = Workload.memtouch().sizeMib(4).start()) {
-            Run noHost = migrate(Long.toString(w.pid()), "--from", "host1", "--to", "nohost", "--dry-run");
+            CliRun noHost = migrate(Long.toString(w.pid()), "--from", "host1", "--to", "nohost", "--dry-run");
             assertEquals(ExitCode.REFUSED, noHost.code(), noHost.toString());
             assertEquals(1, noHost.errLines().size(), noHost.err());
             assertTrue(noHost.err().contains("nohost"), noHost.err());
             assertTrue(w.isAlive());
         }
-        Run badDuration = migrate("1", "--to", "host2", "--downtime-limit", "3x");
+        CliRun badDuration = migrate("1", "--to", "host2", "--downtime-limit", "3x");
         assertEquals(ExitCode.USAGE, badDuration.code());
         assertEquals(List.of("migrate: Invalid value for option '--downtime-limit': malformed duration '3x': use e.g. 300ms, 2s"
                 + " (see: migrate --help)"), badDuration.errLines());
-        Run badSize = migrate("1", "--to", "host2", "--bandwidth", "lots");
+        CliRun badSize = migrate("1", "--to", "host2", "--bandwidth", "lots");
         assertEquals(ExitCode.USAGE, badSize.code());
         assertEquals(1, badSize.errLines().size());
-        Run unknownId = migrate("status", "no-such-migration");
+        CliRun unknownId = migrate("status", "no-such-migration");
         assertEquals(ExitCode.REFUSED, unknownId.code(), unknownId.toString());
         assertEquals(1, unknownId.errLines().size());
     }

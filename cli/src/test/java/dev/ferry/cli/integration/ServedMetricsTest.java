@@ -6,27 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.util.JsonFormat;
-import dev.ferry.service.tls.TransportSecurity;
 import dev.ferry.agent.Agent;
-import dev.ferry.agent.memory.SoftDirtyProbe;
 import dev.ferry.agent.metrics.AgentMetrics;
-import dev.ferry.agent.source.PrecopySessionFactory;
-import dev.ferry.agent.tracking.PrecopySessions;
-import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.cli.ExitCode;
-import dev.ferry.cli.MigrateCommand;
-import dev.ferry.cli.PlainOutput;
+import dev.ferry.cli.CliRun;
 import dev.ferry.coordinator.metrics.CoordinatorMetrics;
 import dev.ferry.coordinator.service.Coordinator;
-import dev.ferry.coordinator.service.GrpcEndpoints;
-import dev.ferry.coordinator.zk.ZkLayout;
 import dev.ferry.proto.MigrationEvent;
 import dev.ferry.proto.MigrationInfo;
 import dev.ferry.proto.Phase;
 import dev.ferry.proto.RoundEvent;
 import dev.ferry.proto.TrackerKind;
 import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
-import dev.ferry.testkit.Await;
 import dev.ferry.testkit.Workload;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -34,10 +25,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,58 +47,42 @@ class ServedMetricsTest {
     @TempDir
     Path dir;
 
-    private static int run(StringWriter out, StringWriter err, String... args) {
-        String[] all = java.util.Arrays.copyOf(args, args.length + 1);
-        all[args.length] = "--insecure"; // TLS is the subject of MutualTlsPathTest, not of this test
-        int code = MigrateCommand.run(all, new PrintWriter(out, true), new PrintWriter(err, true),
-                new ByteArrayInputStream(new byte[0]));
-        PlainOutput.assertPlain(out.toString(), err.toString());
-        return code;
-    }
-
-    private static boolean listsBothAgents(String at) {
-        StringWriter out = new StringWriter();
-        run(out, new StringWriter(), "agents", "--coordinator", at);
-        return out.toString().contains("host1") && out.toString().contains("host2");
+    private static CliRun run(String... args) {
+        // --insecure: TLS is the subject of MutualTlsPathTest, not of this test
+        return CliRun.of(CliRun.plus(args, "--insecure"));
     }
 
     @Test
     void aDryRunShowsUpInEveryEndpointWithItsJournalFigures() throws Exception {
-        PrecopySessionFactory engine = (pid, dryRun) -> PrecopySessions.open(pid, SoftDirtyProbe.probe(), TrackerSettings.defaults());
         try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start();
              AgentMetrics m1 = AgentMetrics.serve("127.0.0.1", 0);
              AgentMetrics m2 = AgentMetrics.serve("127.0.0.1", 0);
              CoordinatorMetrics mc = CoordinatorMetrics.serve("127.0.0.1", 0);
-             Agent host1 = Agent.start(Agent.Config.of("host1", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host1"))
-                     .withZookeeper(zk.connectString(), "/ferry").withSessions(engine), m1);
-             Agent host2 = Agent.start(Agent.Config.of("host2", new InetSocketAddress("127.0.0.1", 0), dir.resolve("host2"))
-                     .withZookeeper(zk.connectString(), "/ferry").withSessions(engine), m2);
-             Coordinator coordinator = new Coordinator(new Coordinator.Config(new InetSocketAddress("127.0.0.1", 0),
-                     zk.connectString(), new ZkLayout("/ferry"), Duration.ofSeconds(15), GrpcEndpoints.fromEnvironment(TransportSecurity.insecure("cli test coordinator"))), mc).start();
+             Agent host1 = Agent.start(LoopbackParts.agentConfig("host1", dir, zk, LoopbackParts.PLAINTEXT), m1);
+             Agent host2 = Agent.start(LoopbackParts.agentConfig("host2", dir, zk, LoopbackParts.PLAINTEXT), m2);
+             Coordinator coordinator = new Coordinator(LoopbackParts.coordinatorConfig(zk, LoopbackParts.PLAINTEXT), mc).start();
              Workload w = Workload.memtouch().sizeMib(16).ratePagesPerSecond(500).start()) {
             assertTrue(host1.awaitRegistered(Duration.ofSeconds(30)) && host2.awaitRegistered(Duration.ofSeconds(30)));
             w.awaitOkLines(1, Duration.ofSeconds(30));
             String before = scrape(mc.port());
             assertEquals(0, value(before, "ferry_rounds_total"), "nothing counted before the migration");
 
-            Await.until("a leader that lists both agents",
-                    () -> coordinator.isLeader() && listsBothAgents(coordinator.address()), Duration.ofSeconds(60));
-            StringWriter out = new StringWriter();
-            StringWriter err = new StringWriter();
-            int code = run(out, err, Long.toString(w.pid()), "--from", "host1", "--to", "host2", "--dry-run",
+            LoopbackParts.awaitLeaderListingBoth(coordinator, Duration.ofSeconds(60), "--insecure");
+            CliRun dryRun = run(Long.toString(w.pid()), "--from", "host1", "--to", "host2", "--dry-run",
                     "--max-rounds", "4", "--output", "json", "--coordinator", coordinator.address());
-            assertTrue(code == ExitCode.DONE || code == ExitCode.WOULD_NOT_CONVERGE, code + "\n" + out + err);
+            assertTrue(dryRun.code() == ExitCode.DONE || dryRun.code() == ExitCode.WOULD_NOT_CONVERGE, dryRun.toString());
+            String out = dryRun.out();
 
             List<MigrationEvent> events = new ArrayList<>();
-            for (String line : out.toString().lines().toList()) {
+            for (String line : out.lines().toList()) {
                 MigrationEvent.Builder e = MigrationEvent.newBuilder();
                 JsonFormat.parser().merge(line, e);
                 events.add(e.build());
             }
             List<RoundEvent> rounds = events.stream().filter(MigrationEvent::hasRound).map(MigrationEvent::getRound).toList();
             MigrationInfo finished = events.get(events.size() - 1).getFinished();
-            assertEquals(Phase.DONE, finished.getPhase(), out.toString());
-            assertTrue(!rounds.isEmpty(), out.toString());
+            assertEquals(Phase.DONE, finished.getPhase(), out);
+            assertTrue(!rounds.isEmpty(), out);
             String id = finished.getId();
             RoundEvent last = rounds.get(rounds.size() - 1);
             long sent = rounds.stream().mapToLong(r -> r.getFigures().getBytesSent()).sum();
@@ -163,9 +134,9 @@ class ServedMetricsTest {
             assertEquals(0, value(destination, "ferry_agent_store_bytes"), "the dry run's store was discarded");
 
             // `migrate list` shows the round the migration ended in (was 0 for finished ones)
-            StringWriter listOut = new StringWriter();
-            assertEquals(ExitCode.DONE, run(listOut, new StringWriter(), "list", "--coordinator", coordinator.address()));
-            String row = listOut.toString().lines().filter(l -> l.startsWith(id)).findFirst().orElseThrow();
+            CliRun list = run("list", "--coordinator", coordinator.address());
+            assertEquals(ExitCode.DONE, list.code(), list.toString());
+            String row = list.out().lines().filter(l -> l.startsWith(id)).findFirst().orElseThrow();
             assertTrue(row.matches(Pattern.quote(id) + "\\s+\\d+\\s+host1\\s+host2\\s+done\\s+" + rounds.size() + "\\s.*"), row);
 
             // gRPC health on the coordinator, as on the agents

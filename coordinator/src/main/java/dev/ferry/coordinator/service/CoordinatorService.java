@@ -100,6 +100,15 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     Futures.addCallback(inspect, new FutureCallback<ProcessInfo>() {
       @Override
       public void onSuccess(ProcessInfo info) {
+        // refused here, before anything touched the process: CRIU would fail only after the freeze
+        List<String> problems = new ArrayList<>(c.switchoverProblems());
+        if (!req.getDryRun()) {
+          RestorableCapabilities.problem(info, c.destination().capabilities()).ifPresent(problems::add);
+        }
+        if (!problems.isEmpty()) {
+          out.onError(StartValidation.cannotSwitchOver(problems));
+          return;
+        }
         services.executor().execute(() -> create(req, c, out));
       }
 

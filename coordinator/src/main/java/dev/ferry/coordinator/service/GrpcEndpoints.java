@@ -1,6 +1,7 @@
 package dev.ferry.coordinator.service;
 
 import dev.ferry.service.auth.AccessPolicy;
+import dev.ferry.service.tls.HandshakeRetry;
 import dev.ferry.service.tls.TransportSecurity;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
@@ -79,10 +80,14 @@ public final class GrpcEndpoints {
   /**
    * A channel to {@code target} ("host:port" of an agent, or of a coordinator in tests). With
    * mutual TLS the peer's certificate must be signed by Ferry's CA and name {@code target}'s host.
+   * A unary call whose connection timed out in its TLS handshake (Netty's fixed 10 s, which a
+   * cold JVM under emulation can outlast) is repeated once on the next connection
+   * ({@link HandshakeRetry}), as the CLI does.
    */
   public ManagedChannel channel(String target) {
     return NettyChannelBuilder.forTarget(target, security.channelCredentials())
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+        .intercept(new HandshakeRetry())
         .build();
   }
 

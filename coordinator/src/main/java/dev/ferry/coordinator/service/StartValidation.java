@@ -15,11 +15,18 @@ import java.util.stream.Collectors;
 
 /**
  * The checks of a StartMigration request that need no agent call, each failing with a Status an
- * operator can act on. (The pid itself is checked by the source agent's InspectProcess.)
+ * operator can act on. (The pid itself is checked by the source agent's InspectProcess.) What a
+ * real switch-over would lack (soft-dirty, CRIU) is collected, not thrown: the coordinator adds
+ * what it learns from InspectProcess (the workload's capabilities against the destination's) and
+ * refuses with every problem at once ({@link #cannotSwitchOver}).
  */
 final class StartValidation {
-  /** A request that passed: the hosts resolved and the effective limits. */
-  record Checked(RegisteredAgent source, RegisteredAgent destination, ConvergenceLimits limits) {}
+  /**
+   * A request that passed: the hosts resolved, the effective limits, and what a real switch-over
+   * between these hosts would lack (empty for a dry run).
+   */
+  record Checked(RegisteredAgent source, RegisteredAgent destination, ConvergenceLimits limits,
+      List<String> switchoverProblems) {}
 
   private StartValidation() {}
 
@@ -59,8 +66,8 @@ final class StartValidation {
       throw new StatusException(Status.FAILED_PRECONDITION.withDescription("source and destination are the same host "
           + destination.capabilities().getHost() + ": a process can only move to another host"));
     }
+    List<String> missing = new ArrayList<>();
     if (!req.getDryRun()) {
-      List<String> missing = new ArrayList<>();
       AgentCapabilities s = source.capabilities();
       AgentCapabilities d = destination.capabilities();
       if (!s.getSoftDirty()) {
@@ -72,12 +79,14 @@ final class StartValidation {
       if (!d.getCriuUsable()) {
         missing.add(d.getHost() + " has no usable CRIU" + detail(d.getCriuDetail()));
       }
-      if (!missing.isEmpty()) {
-        throw new StatusException(Status.FAILED_PRECONDITION.withDescription("cannot switch over: "
-            + String.join("; ", missing) + ". Rehearse with --dry-run (pre-copy only, predicts the downtime)"));
-      }
     }
-    return new Checked(source, destination, limits);
+    return new Checked(source, destination, limits, List.copyOf(missing));
+  }
+
+  /** The refusal of a real switch-over that would fail, naming every problem. */
+  static StatusException cannotSwitchOver(List<String> problems) {
+    return new StatusException(Status.FAILED_PRECONDITION.withDescription("cannot switch over: "
+        + String.join("; ", problems) + ". Rehearse with --dry-run (pre-copy only, predicts the downtime)"));
   }
 
   private static String detail(String d) {
