@@ -1,5 +1,6 @@
 package dev.ferry.bench;
 
+import dev.ferry.agent.criu.BackgroundCheck;
 import dev.ferry.agent.criu.BootClock;
 import dev.ferry.agent.criu.Checkpointer;
 import dev.ferry.agent.criu.CriuCommand;
@@ -26,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -60,10 +62,11 @@ public final class DowntimeBench {
     this.deadline = deadline;
   }
 
-  record PrecopyRun(long downtimeMs, int rounds, long lastRoundPages, long dumpMs, long restoreMs, long pagesWritten,
+  /** {@code frozenMs}: CRIU's freeze (seen by the Checkpointer) to resumed; {@code downtimeMs} starts at the criu exec. */
+  record PrecopyRun(long downtimeMs, long frozenMs, int rounds, long lastRoundPages, long dumpMs, long restoreMs, long pagesWritten,
       long pagesSkippedParent, long finalBytes, DowntimePhases phases) {}
 
-  record BaselineRun(long downtimeMs, long dumpMs, long copyMs, long restoreMs, long imageBytes, DowntimePhases phases) {}
+  record BaselineRun(long downtimeMs, long frozenMs, long dumpMs, long copyMs, long restoreMs, long imageBytes, DowntimePhases phases) {}
 
   public static void main(String[] args) {
     try {
@@ -115,6 +118,7 @@ public final class DowntimeBench {
     DowntimeBench bench = new DowntimeBench(rate, maxRounds, memtouch, work, deadline);
     List<String> table = new ArrayList<>();
     StringBuilder s = new StringBuilder(), pre = new StringBuilder(), stop = new StringBuilder(), ratio = new StringBuilder(), rounds = new StringBuilder();
+    StringBuilder preFrozen = new StringBuilder(), stopFrozen = new StringBuilder(), frozenRatio = new StringBuilder();
     System.out.printf("%-9s %-10s %8s %8s %9s %10s %10s %8s%n", "size_mib", "mode", "rounds", "dump_ms", "restore_ms", "downtime_ms", "pages_out", "ratio");
     for (int size : sizes) {
       PrecopyRun p = bench.precopy(size);
@@ -122,6 +126,7 @@ public final class DowntimeBench {
       double r = (double) p.downtimeMs() / b.downtimeMs();
       System.out.printf("%-9d %-10s %8d %8d %9d %10d %10d %8s%n", size, "precopy", p.rounds(), p.dumpMs(), p.restoreMs(), p.downtimeMs(), p.pagesWritten(), "");
       System.out.printf("%-9d %-10s %8s %8d %9d %10d %10d %8.2f%n", size, "stop-copy", "-", b.dumpMs(), b.restoreMs(), b.downtimeMs(), b.imageBytes() / 4096, r);
+      System.out.printf("          frozen (CRIU's freeze to resumed): precopy %d ms, stop-copy %d ms%n", p.frozenMs(), b.frozenMs());
       System.out.printf("          precopy: last round %d pages, final dump %d pages written / %d from the parent, %d image bytes%n",
           p.lastRoundPages(), p.pagesWritten(), p.pagesSkippedParent(), p.finalBytes());
       System.out.println("          precopy phases:   " + p.phases().describe());
@@ -133,8 +138,12 @@ public final class DowntimeBench {
       stop.append(sep).append(b.downtimeMs());
       ratio.append(sep).append(String.format(Locale.ROOT, "%.2f", r));
       rounds.append(sep).append(p.rounds());
+      preFrozen.append(sep).append(p.frozenMs());
+      stopFrozen.append(sep).append(b.frozenMs());
+      frozenRatio.append(sep).append(String.format(Locale.ROOT, "%.2f", (double) p.frozenMs() / Math.max(1, b.frozenMs())));
     }
-    System.out.println("size_mib=" + s + " precopy_downtime_ms=" + pre + " stop_copy_downtime_ms=" + stop + " ratio=" + ratio + " rounds=" + rounds);
+    System.out.println("size_mib=" + s + " precopy_downtime_ms=" + pre + " stop_copy_downtime_ms=" + stop + " ratio=" + ratio + " rounds=" + rounds
+        + " precopy_frozen_ms=" + preFrozen + " stop_copy_frozen_ms=" + stopFrozen + " frozen_ratio=" + frozenRatio);
   }
 
   private static List<Integer> parseSizes(String s) {
@@ -191,12 +200,21 @@ public final class DowntimeBench {
       long okBefore = lastOk(dir.resolve("w/memtouch.out"));
       Restorer.Result r;
       long t3;
+      Duration checked;
       try {
+        // as the agent's CriuRestores: link, then check the parent while CRIU restores
         StoreParent parent = new StoreParent(store);
         ParentSnapshot inStore = parent.link(dst.resolve("parent"), held.dumpUptime());
-        parent.checkFinal(Restorer.finalDir(dst));
         t3 = System.nanoTime();
-        r = restorer.restore(dst, inStore);
+        try (BackgroundCheck check = BackgroundCheck.start("parent-check", () -> parent.checkFinal(Restorer.finalDir(dst)))) {
+          r = restorer.restore(dst, inStore);
+          try {
+            checked = check.await();
+          } catch (CriuFailure e) {
+            restorer.kill(r.restored());
+            throw e;
+          }
+        }
       } catch (CriuFailure e) {
         checkpointer.resume(cp.dumped());
         throw e;
@@ -204,17 +222,20 @@ public final class DowntimeBench {
       long t4 = System.nanoTime();
       restorer.resume(r.restored());
       long t5 = System.nanoTime();
+      Instant resumed = Instant.now();
       long downtime = (t5 - t0) / 1_000_000;
+      long frozen = Duration.between(cp.freezeStarted(), resumed).toMillis();
       DowntimePhases phases = new DowntimePhases(mirrorMs, false, DowntimePhases.ms(t0, t1), DowntimePhases.ms(t1, t2),
           DowntimePhases.ms(t2, t3), r.parentLayoutTime().toMillis(), r.restoreTime().toMillis(), DowntimePhases.ms(t4, t5),
-          cp.stats(), DowntimePhases.restoreStats(Restorer.finalDir(dst)));
+          cp.stats(), DowntimePhases.restoreStats(Restorer.finalDir(dst)), cp.parentImages().toMillis(),
+          cp.beforeFreeze().toMillis(), checked.toMillis(), DowntimePhases.ms(t3, t4));
       checkpointer.kill(cp.dumped());
       try {
         awaitOkBeyond(dir.resolve("w/memtouch.out"), okBefore);
       } finally {
         processes.kill(r.restored());
       }
-      return new PrecopyRun(downtime, round.round(), round.dirtyPages(), cp.dumpTime().toMillis(), r.restoreTime().toMillis(),
+      return new PrecopyRun(downtime, frozen, round.round(), round.dirtyPages(), cp.dumpTime().toMillis(), r.restoreTime().toMillis(),
           cp.stats().pagesWritten(), cp.stats().pagesSkippedParent(), cp.finalImageBytes(), phases);
     } finally {
       deleteTree(dir);
@@ -245,16 +266,17 @@ public final class DowntimeBench {
       long t3a = System.nanoTime();
       restorer.resume(r.restored());
       long t3 = System.nanoTime();
+      long frozen = Duration.between(cp.freezeStarted(), Instant.now()).toMillis();
       DowntimePhases phases = new DowntimePhases(0, false, DowntimePhases.ms(t0, t1), DowntimePhases.ms(t1, t2), 0,
           r.parentLayoutTime().toMillis(), r.restoreTime().toMillis(), DowntimePhases.ms(t3a, t3), cp.stats(),
-          DowntimePhases.restoreStats(Restorer.finalDir(dst)));
+          DowntimePhases.restoreStats(Restorer.finalDir(dst)), 0, cp.beforeFreeze().toMillis(), -1, DowntimePhases.ms(t2, t3a));
       checkpointer.kill(cp.dumped());
       try {
         awaitOkBeyond(dir.resolve("w/memtouch.out"), okBefore);
       } finally {
         processes.kill(r.restored());
       }
-      return new BaselineRun((t3 - t0) / 1_000_000, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
+      return new BaselineRun((t3 - t0) / 1_000_000, frozen, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
           r.restoreTime().toMillis(), cp.finalImageBytes(), phases);
     } finally {
       deleteTree(dir);

@@ -53,12 +53,24 @@ public final class CriuRestores implements RestoreHandler {
     try {
       StoreParent parent = new StoreParent(store);
       ParentSnapshot held = parent.link(work.resolve("parent"), BootClock.uptime());
-      parent.checkFinal(Restorer.finalDir(work));
       long linked = System.nanoTime() - t0;
-      Restorer.Result r = restorer.restore(work, held);
+      Restorer.Result r;
+      java.time.Duration checked;
+      // The parent check runs while CRIU restores (off the downtime's critical path); the Restore
+      // reply, and so the commit, waits for it; a failed check kills the stopped copy.
+      try (BackgroundCheck check = BackgroundCheck.start("parent-check-" + id, () -> parent.checkFinal(Restorer.finalDir(work)))) {
+        r = restorer.restore(work, held);
+        try {
+          checked = check.await();
+        } catch (CriuFailure | InterruptedException f) {
+          restorer.kill(r.restored()); // never left behind unrecorded
+          throw f;
+        }
+      }
       restored.put(id, r.restored());
-      log.info("migration {}: restored as pid {} (stopped): parent linked to the store's page layout in {} ms, criu restore {} ms",
-          id, r.restored().pid(), TimeUnit.NANOSECONDS.toMillis(linked), r.restoreTime().toMillis());
+      log.info("migration {}: restored as pid {} (stopped): parent linked to the store's page layout in {} ms, criu restore {} ms,"
+          + " parent check {} ms (alongside the restore)", id, r.restored().pid(), TimeUnit.NANOSECONDS.toMillis(linked),
+          r.restoreTime().toMillis(), checked.toMillis());
       return RestoreReply.newBuilder().setRestoredPid(r.restored().pid())
           .setRestoreMicros(TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - t0)).build();
     } catch (CriuFailure f) {
