@@ -47,10 +47,11 @@ read -r line <&"${PC[0]}"; [[ $line == DST-PARENT-READY ]] || fail "destination 
 cp -a $W/src/final $W/dst/final
 echo "stats-dump: $(crit show $W/src/final/stats-dump | tr -d ' \n')"
 # the workload's buffer: the largest anonymous mapping of the (stopped) source
-read -r BLO BHI < <(/usr/bin/python3 -c '
+BUF=$(/usr/bin/python3 -c '
 import sys
 best = max((l.split() for l in open(sys.argv[1]) if len(l.split()) == 5), key=lambda p: int(p[0].split("-")[1], 16) - int(p[0].split("-")[0], 16))
 print(*best[0].split("-"))' /proc/$PID/maps)
+BLO=${BUF% *}; BHI=${BUF#* }
 echo "buffer $BLO-$BHI"
 for mode in A B C; do
   D=$W/dst-$mode; cp -a $W/dst $D

@@ -1,6 +1,6 @@
 package dev.ferry.bench;
 
-import dev.ferry.agent.criu.BackgroundCheck;
+import dev.ferry.agent.criu.BackgroundWork;
 import dev.ferry.agent.criu.BootClock;
 import dev.ferry.agent.criu.Checkpointer;
 import dev.ferry.agent.criu.CriuCommand;
@@ -191,9 +191,19 @@ public final class DowntimeBench {
       Restorer restorer = new Restorer(CriuCommand.onPath(), new MinimalParentImages(), processes, deadline, List.of());
       Path dst = dir.resolve("dst");
       // the destination's parent is its store's own layout by address, kept current at each
-      // round's commit (inside the rounds' copy times above), as in the agent's CriuRestores
+      // round's commit (inside the rounds' copy times above); as the agent's CriuRestores.prepare: the destination links its parent to the store's
+      // layout when the final image stream opens, i.e. while the source dumps
+      StoreParent parent = new StoreParent(store);
       long t0 = System.nanoTime();
-      Checkpointer.Result cp = checkpointer.checkpoint(w.pid(), dir.resolve("src"), held);
+      BackgroundWork<ParentSnapshot> linking = BackgroundWork.start("parent-link",
+          () -> parent.link(dst.resolve("parent"), held.dumpUptime()));
+      Checkpointer.Result cp;
+      try {
+        cp = checkpointer.checkpoint(w.pid(), dir.resolve("src"), held);
+      } catch (CriuFailure e) {
+        linking.close();
+        throw e;
+      }
       long t1 = System.nanoTime();
       copyImages(cp.finalDir(), Restorer.finalDir(dst));
       long t2 = System.nanoTime();
@@ -202,14 +212,17 @@ public final class DowntimeBench {
       long t3;
       Duration checked;
       try {
-        // as the agent's CriuRestores: link, then check the parent while CRIU restores
-        StoreParent parent = new StoreParent(store);
-        ParentSnapshot inStore = parent.link(dst.resolve("parent"), held.dumpUptime());
+        // as the agent's CriuRestores: await the link, then check the parent while CRIU restores
+        ParentSnapshot inStore = linking.await();
         t3 = System.nanoTime();
-        try (BackgroundCheck check = BackgroundCheck.start("parent-check", () -> parent.checkFinal(Restorer.finalDir(dst)))) {
+        try (BackgroundWork<Void> check = BackgroundWork.start("parent-check", () -> {
+          parent.checkFinal(Restorer.finalDir(dst));
+          return null;
+        })) {
           r = restorer.restore(dst, inStore);
           try {
-            checked = check.await();
+            check.await();
+            checked = check.elapsed();
           } catch (CriuFailure e) {
             restorer.kill(r.restored());
             throw e;

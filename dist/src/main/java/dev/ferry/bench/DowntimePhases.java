@@ -20,7 +20,7 @@ import java.util.Locale;
  *     when {@code parentInDowntime}; -1: the store keeps it current at each commit (no layout)
  * @param dumpMs criu dump wall time: freeze to dump done
  * @param copyMs copying the final images to the destination dir
- * @param parentWaitMs linking the parent to the store's layout (the in_parent check runs alongside the restore: checkMs)
+ * @param parentWaitMs waiting for the parent link to the store's layout, started when the dump started (the in_parent check runs alongside the restore: checkMs)
  * @param layoutMs restore-side pagemaps + parent link before criu restore
  * @param restoreMs criu restore wall time
  * @param resumeMs SIGCONT of the restored tree
@@ -58,7 +58,7 @@ record DowntimePhases(long parentMs, boolean parentInDowntime, long dumpMs, long
   String describe() {
     return String.format(Locale.ROOT,
         "parent %s | source parent images %d ms | dump %d ms [before the freeze %d ms; criu: freezing %d, frozen %d, memdump %d, memwrite %d ms; %d scanned, %d written, %d from parent]"
-            + " | copy %d ms | parent link %d ms | layout %d ms | restore %d ms [criu: forking %d, restore %d ms; %d pages restored]"
+            + " | copy %d ms | parent link wait %d ms | layout %d ms | restore %d ms [criu: forking %d, restore %d ms; %d pages restored]"
             + " | check %s | restore+check %d ms | resume %d ms",
         parentMs < 0 ? "kept by the store at each commit" : parentMs + " ms (" + (parentInDowntime ? "IN downtime" : "before the freeze") + ")", sourceParentMs, dumpMs, beforeFreezeMs, millis(dump.freezingTime()), millis(dump.frozenTime()),
         millis(dump.memdumpTime()), millis(dump.memwriteTime()), dump.pagesScanned(), dump.pagesWritten(), dump.pagesSkippedParent(),

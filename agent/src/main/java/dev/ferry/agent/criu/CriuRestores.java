@@ -9,6 +9,7 @@ import io.grpc.StatusException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +31,8 @@ public final class CriuRestores implements RestoreHandler {
 
   private final Restorer restorer;
   private final ConcurrentMap<String, ProcessTree.Identity> restored = new ConcurrentHashMap<>();
+  /** Parent links started by {@link #prepare}, taken by {@link #restore}. */
+  private final ConcurrentMap<String, BackgroundWork<ParentSnapshot>> linking = new ConcurrentHashMap<>();
   /** Resumed ones: ResumeRestored is retried after a failover and must answer the same. */
   private final ConcurrentMap<String, ProcessTree.Identity> resumed = new ConcurrentHashMap<>();
 
@@ -52,23 +55,27 @@ public final class CriuRestores implements RestoreHandler {
     long t0 = System.nanoTime();
     try {
       StoreParent parent = new StoreParent(store);
-      ParentSnapshot held = parent.link(work.resolve("parent"), BootClock.uptime());
+      ParentSnapshot held = linked(id, parent, work);
       long linked = System.nanoTime() - t0;
       Restorer.Result r;
-      java.time.Duration checked;
+      Duration checked;
       // The parent check runs while CRIU restores (off the downtime's critical path); the Restore
       // reply, and so the commit, waits for it; a failed check kills the stopped copy.
-      try (BackgroundCheck check = BackgroundCheck.start("parent-check-" + id, () -> parent.checkFinal(Restorer.finalDir(work)))) {
+      try (BackgroundWork<Void> check = BackgroundWork.start("parent-check-" + id, () -> {
+        parent.checkFinal(Restorer.finalDir(work));
+        return null;
+      })) {
         r = restorer.restore(work, held);
         try {
-          checked = check.await();
+          check.await();
+          checked = check.elapsed();
         } catch (CriuFailure | InterruptedException f) {
           restorer.kill(r.restored()); // never left behind unrecorded
           throw f;
         }
       }
       restored.put(id, r.restored());
-      log.info("migration {}: restored as pid {} (stopped): parent linked to the store's page layout in {} ms, criu restore {} ms,"
+      log.info("migration {}: restored as pid {} (stopped): parent link awaited {} ms, criu restore {} ms,"
           + " parent check {} ms (alongside the restore)", id, r.restored().pid(), TimeUnit.NANOSECONDS.toMillis(linked),
           r.restoreTime().toMillis(), checked.toMillis());
       return RestoreReply.newBuilder().setRestoredPid(r.restored().pid())
@@ -76,8 +83,39 @@ public final class CriuRestores implements RestoreHandler {
     } catch (CriuFailure f) {
       log.warn("migration {}: restore failed: {}", id, f.describe());
       throw f.toStatus().asException();
+    }
+  }
+
+  /**
+   * The final image stream opened (the source dumps now): link the parent to the store's layout
+   * meanwhile, on its own thread (a stale layout is rebuilt: seconds), not in the downtime.
+   */
+  @Override
+  public void prepare(PageStore store) {
+    String id = store.migrationId();
+    Path parentDir = store.directory().resolve("parent");
+    linking.computeIfAbsent(id, k -> BackgroundWork.start("parent-link-" + id,
+        () -> new StoreParent(store).link(parentDir, uptime())));
+  }
+
+  /** The parent linked by {@link #prepare}, or linked now if it was not (or failed there). */
+  private ParentSnapshot linked(String id, StoreParent parent, Path work) throws CriuFailure, InterruptedException {
+    BackgroundWork<ParentSnapshot> prepared = linking.remove(id);
+    if (prepared != null) {
+      try {
+        return prepared.await();
+      } catch (CriuFailure f) {
+        log.warn("migration {}: linking the parent while the source dumped failed, again now: {}", id, f.describe());
+      }
+    }
+    return parent.link(work.resolve("parent"), uptime());
+  }
+
+  private static Duration uptime() throws CriuFailure {
+    try {
+      return BootClock.uptime();
     } catch (IOException e) {
-      throw Status.INTERNAL.withDescription("migration " + id + ": cannot read the boot clock: " + e.getMessage()).asException();
+      throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot read the boot clock: " + e.getMessage(), e);
     }
   }
 
@@ -103,6 +141,10 @@ public final class CriuRestores implements RestoreHandler {
 
   @Override
   public void killRestored(String migrationId) {
+    BackgroundWork<ParentSnapshot> prepared = linking.remove(migrationId);
+    if (prepared != null) {
+      prepared.close();
+    }
     ProcessTree.Identity r = restored.remove(migrationId);
     if (r != null && restorer.kill(r)) {
       log.info("migration {}: restored copy {} killed (rollback)", migrationId, r.pid());

@@ -10,14 +10,17 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The parent check that runs alongside the restore: its verdict reaches the caller unchanged. */
-class BackgroundCheckTest {
+/** Work moved off the critical path (the parent check, the parent link): its verdict reaches the caller unchanged. */
+class BackgroundWorkTest {
   @Test
   void aPassingCheckReportsHowLongItRan() throws Exception {
     CountDownLatch ran = new CountDownLatch(1);
-    try (BackgroundCheck c = BackgroundCheck.start("t", ran::countDown)) {
-      Duration d = c.await();
-      assertTrue(!d.isNegative());
+    try (BackgroundWork<String> c = BackgroundWork.start("t", () -> {
+      ran.countDown();
+      return "linked";
+    })) {
+      assertEquals("linked", c.await());
+      assertTrue(!c.elapsed().isNegative());
       assertTrue(ran.await(0, TimeUnit.SECONDS));
     }
   }
@@ -25,7 +28,7 @@ class BackgroundCheckTest {
   @Test
   void aFailedCheckThrowsItsOwnFailure() {
     CriuFailure missing = new CriuFailure(CriuFailure.Reason.BAD_OUTPUT, "page 7f00 not held", "");
-    try (BackgroundCheck c = BackgroundCheck.start("t", () -> {
+    try (BackgroundWork<Void> c = BackgroundWork.start("t", () -> {
       throw missing;
     })) {
       CriuFailure f = assertThrows(CriuFailure.class, c::await);
@@ -36,7 +39,7 @@ class BackgroundCheckTest {
 
   @Test
   void anUnexpectedExceptionIsATypedFailure() {
-    try (BackgroundCheck c = BackgroundCheck.start("t", () -> {
+    try (BackgroundWork<Void> c = BackgroundWork.start("t", () -> {
       throw new IllegalStateException("boom");
     })) {
       CriuFailure f = assertThrows(CriuFailure.class, c::await);
@@ -48,7 +51,7 @@ class BackgroundCheckTest {
   @Test
   void runsOnItsOwnThreadWhileTheCallerWorks() throws Exception {
     CountDownLatch callerWorking = new CountDownLatch(1);
-    try (BackgroundCheck c = BackgroundCheck.start("t", () -> {
+    try (BackgroundWork<Void> c = BackgroundWork.start("t", () -> {
       try {
         if (!callerWorking.await(10, TimeUnit.SECONDS)) { // the caller (the restore) runs meanwhile
           throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "not concurrent", "");
@@ -56,6 +59,7 @@ class BackgroundCheckTest {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      return null;
     })) {
       callerWorking.countDown();
       c.await();
@@ -65,12 +69,13 @@ class BackgroundCheckTest {
   @Test
   void closeAbandonsARunningCheck() throws Exception {
     CountDownLatch never = new CountDownLatch(1);
-    BackgroundCheck c = BackgroundCheck.start("t", () -> {
+    BackgroundWork<Void> c = BackgroundWork.start("t", () -> {
       try {
         never.await();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      return null;
     });
     c.close();
     CriuFailure f = assertThrows(CriuFailure.class, c::await);
