@@ -7,6 +7,7 @@ import dev.ferry.agent.criu.CriuCommand;
 import dev.ferry.agent.criu.CriuFailure;
 import dev.ferry.agent.criu.CriuProbe;
 import dev.ferry.agent.criu.CriuStatus;
+import dev.ferry.agent.criu.LazyPages;
 import dev.ferry.agent.criu.LocalPrecopy;
 import dev.ferry.agent.criu.MigratableLauncher;
 import dev.ferry.agent.criu.MinimalParentImages;
@@ -44,7 +45,7 @@ import java.util.Locale;
  * restored copy with intact memory.
  *
  * <p>usage: DowntimeBench [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N]
- * [--memtouch PATH] [--work DIR]. Last line: key=value figures, comma lists per size.
+ * [--memtouch PATH] [--work DIR] [--no-lazy-pages]. Last line: key=value figures, comma lists per size.
  */
 public final class DowntimeBench {
   private final int rate;
@@ -53,6 +54,7 @@ public final class DowntimeBench {
   private final Path work;
   private final Duration deadline;
   private final ProcessTree processes = new ProcessTree();
+  private LazyPages.Support lazy = new LazyPages.Unsupported("not probed");
 
   DowntimeBench(int rate, int maxRounds, Path memtouch, Path work, Duration deadline) {
     this.rate = rate;
@@ -92,6 +94,7 @@ public final class DowntimeBench {
     String given = System.getenv().getOrDefault("FERRY_MEMTOUCH", "");
     Path memtouch = given.isBlank() ? null : Path.of(given);
     Path work = Path.of("/tmp/ferry-downtime-bench");
+    boolean lazyPages = true;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--sizes" -> sizes = parseSizes(args[++i]);
@@ -99,8 +102,9 @@ public final class DowntimeBench {
         case "--max-rounds" -> maxRounds = Integer.parseInt(args[++i]);
         case "--memtouch" -> memtouch = Path.of(args[++i]);
         case "--work" -> work = Path.of(args[++i]);
+        case "--no-lazy-pages" -> lazyPages = false;
         default -> {
-          System.err.println("usage: ferry-bench downtime [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N] [--memtouch PATH] [--work DIR]");
+          System.err.println("usage: ferry-bench downtime [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N] [--memtouch PATH] [--work DIR] [--no-lazy-pages]");
           System.exit(64);
         }
       }
@@ -116,6 +120,9 @@ public final class DowntimeBench {
       System.exit(2);
     }
     DowntimeBench bench = new DowntimeBench(rate, maxRounds, memtouch, work, deadline);
+    bench.lazy = lazyPages ? LazyPages.probe(CriuCommand.onPath(), deadline) : new LazyPages.Unsupported("--no-lazy-pages");
+    System.out.println("pre-copy restore: " + (bench.lazy instanceof LazyPages.Unsupported u
+        ? "eager (" + u.reason() + ")" : "final delta's pages lazily (criu lazy-pages)"));
     List<String> table = new ArrayList<>();
     StringBuilder s = new StringBuilder(), pre = new StringBuilder(), stop = new StringBuilder(), ratio = new StringBuilder(), rounds = new StringBuilder();
     StringBuilder preFrozen = new StringBuilder(), stopFrozen = new StringBuilder(), frozenRatio = new StringBuilder();
@@ -188,7 +195,9 @@ public final class DowntimeBench {
       ParentSnapshot held = precopy.held().snapshot(BootClock.uptime());
       long mirrorMs = -1; // kept by the store at each commit: part of the rounds' copy times
       Checkpointer checkpointer = new Checkpointer(CriuCommand.onPath(), new MinimalParentImages(), processes, deadline, List.of());
-      Restorer restorer = new Restorer(CriuCommand.onPath(), new MinimalParentImages(), processes, deadline, List.of());
+      // as the agent: the final delta's pages served lazily where CRIU's userfaultfd daemon works
+      Restorer restorer = new Restorer(CriuCommand.onPath(), new MinimalParentImages(), processes, deadline, List.of())
+          .withLazyPages(lazy);
       Path dst = dir.resolve("dst");
       // the destination's parent is its store's own layout by address, kept current at each
       // round's commit (inside the rounds' copy times above); as the agent's CriuRestores.prepare: the destination links its parent to the store's
@@ -225,6 +234,7 @@ public final class DowntimeBench {
             checked = check.elapsed();
           } catch (CriuFailure e) {
             restorer.kill(r.restored());
+            r.lazyPages().ifPresent(LazyPages.Daemon::close);
             throw e;
           }
         }
@@ -245,8 +255,12 @@ public final class DowntimeBench {
       checkpointer.kill(cp.dumped());
       try {
         awaitOkBeyond(dir.resolve("w/memtouch.out"), okBefore);
+        if (r.lazyPages().isPresent() && !r.lazyPages().get().awaitServed(deadline)) {
+          throw new IllegalStateException("criu lazy-pages did not serve every page: " + r.lazyPages().get().logTail());
+        }
       } finally {
         processes.kill(r.restored());
+        r.lazyPages().ifPresent(LazyPages.Daemon::close);
       }
       return new PrecopyRun(downtime, frozen, round.round(), round.dirtyPages(), cp.dumpTime().toMillis(), r.restoreTime().toMillis(),
           cp.stats().pagesWritten(), cp.stats().pagesSkippedParent(), cp.finalImageBytes(), phases);

@@ -31,6 +31,8 @@ public final class CriuRestores implements RestoreHandler {
 
   private final Restorer restorer;
   private final ConcurrentMap<String, ProcessTree.Identity> restored = new ConcurrentHashMap<>();
+  /** Lazy-pages daemons of restored copies, until they have served every page (see {@link LazyPages}). */
+  private final ConcurrentMap<String, LazyPages.Daemon> lazyPages = new ConcurrentHashMap<>();
   /** Parent links started by {@link #prepare}, taken by {@link #restore}. */
   private final ConcurrentMap<String, BackgroundWork<ParentSnapshot>> linking = new ConcurrentHashMap<>();
   /** Resumed ones: ResumeRestored is retried after a failover and must answer the same. */
@@ -71,13 +73,15 @@ public final class CriuRestores implements RestoreHandler {
           checked = check.elapsed();
         } catch (CriuFailure | InterruptedException f) {
           restorer.kill(r.restored()); // never left behind unrecorded
+          r.lazyPages().ifPresent(LazyPages.Daemon::close);
           throw f;
         }
       }
       restored.put(id, r.restored());
+      r.lazyPages().ifPresent(d -> lazyPages.put(id, d));
       log.info("migration {}: restored as pid {} (stopped): parent link awaited {} ms, criu restore {} ms,"
-          + " parent check {} ms (alongside the restore)", id, r.restored().pid(), TimeUnit.NANOSECONDS.toMillis(linked),
-          r.restoreTime().toMillis(), checked.toMillis());
+          + " parent check {} ms (alongside the restore){}", id, r.restored().pid(), TimeUnit.NANOSECONDS.toMillis(linked),
+          r.restoreTime().toMillis(), checked.toMillis(), r.lazyPages().isPresent() ? ", delta pages served lazily" : "");
       return RestoreReply.newBuilder().setRestoredPid(r.restored().pid())
           .setRestoreMicros(TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - t0)).build();
     } catch (CriuFailure f) {
@@ -136,7 +140,42 @@ public final class CriuRestores implements RestoreHandler {
           + " is gone").asException();
     }
     log.info("migration {}: restored pid {} resumed", migrationId, r.pid());
+    watchLazyPages(migrationId, r);
     return ResumeRestoredReply.newBuilder().setPid(r.pid()).build();
+  }
+
+  /**
+   * After the commit the restored copy runs on pages the daemon has not copied yet: if it exits
+   * non-zero (or is killed) those pages would read as zeros, so the copy is killed, loudly. The
+   * source copy is gone by then: the migrated process is lost (DATA_LOSS). Exit 0: all copied.
+   */
+  private void watchLazyPages(String id, ProcessTree.Identity copy) {
+    LazyPages.Daemon d = lazyPages.get(id);
+    if (d == null) {
+      return;
+    }
+    d.onExit(() -> {
+      if (d.exitCode() == 0) {
+        log.info("migration {}: lazy pages all served (criu lazy-pages exited 0)", id);
+      } else {
+        restorer.kill(copy);
+        log.error("migration {}: DATA_LOSS: criu lazy-pages exited {} before serving every page of the restored process {};"
+            + " it would have read zero pages there and was killed. Log tail:\n{}", id, d.exitCode(), copy.pid(), d.logTail());
+      }
+    });
+  }
+
+  /**
+   * Waits (up to {@code within}) until the lazy-pages daemon of {@code migrationId}, if any, has
+   * served every page and exited: the images and the store must be kept until then.
+   */
+  @Override
+  public void awaitPagesServed(String migrationId, Duration within) throws InterruptedException {
+    LazyPages.Daemon d = lazyPages.remove(migrationId);
+    if (d != null && !d.awaitServed(within)) {
+      log.warn("migration {}: criu lazy-pages {} within {} s", migrationId,
+          d.running() ? "still runs" : "exited " + d.exitCode(), within.toSeconds());
+    }
   }
 
   @Override
@@ -144,6 +183,10 @@ public final class CriuRestores implements RestoreHandler {
     BackgroundWork<ParentSnapshot> prepared = linking.remove(migrationId);
     if (prepared != null) {
       prepared.close();
+    }
+    LazyPages.Daemon d = lazyPages.remove(migrationId);
+    if (d != null) {
+      d.close(); // rollback: the copy it served is killed below
     }
     ProcessTree.Identity r = restored.remove(migrationId);
     if (r != null && restorer.kill(r)) {

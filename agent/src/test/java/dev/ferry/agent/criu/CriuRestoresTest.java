@@ -1,6 +1,7 @@
 package dev.ferry.agent.criu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -62,11 +63,14 @@ class CriuRestoresTest {
     }
   }
 
-  /** A "criu" that writes {@code pid} to the --pidfile it is given and exits 0. */
-  private CriuCommand criuRestoring(long pid) throws Exception {
+  /**
+   * A "criu" whose restore writes {@code pid} to the --pidfile it is given and exits 0, and whose
+   * lazy-pages runs {@code lazyPages} (shell) in the dir it is started in.
+   */
+  private CriuCommand criuRestoring(long pid, String lazyPages) throws Exception {
     Path script = dir.resolve("fake-criu");
-    Files.writeString(script, "#!/bin/sh\nwhile [ $# -gt 0 ]; do [ \"$1\" = --pidfile ] && echo " + pid
-        + " > \"$2\"; shift; done\nexit 0\n");
+    Files.writeString(script, "#!/bin/sh\nif [ \"$1\" = lazy-pages ]; then " + lazyPages + "; fi\n"
+        + "while [ $# -gt 0 ]; do [ \"$1\" = --pidfile ] && echo " + pid + " > \"$2\"; shift; done\nexit 0\n");
     Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
     return new CriuCommand(script, 2);
   }
@@ -80,11 +84,16 @@ class CriuRestoresTest {
   }
 
   private CriuRestores restores() throws Exception {
+    return restores(new LazyPages.Unsupported("not here"), "exit 0");
+  }
+
+  private CriuRestores restores(LazyPages.Support lazy, String lazyPages) throws Exception {
     stopped = new ProcessBuilder("sleep", "600").redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
         .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     assertEquals(0, new ProcessBuilder("kill", "-STOP", Long.toString(stopped.pid())).start().waitFor());
     Await.until("the stand-in copy is stopped", () -> processes.state((int) stopped.pid()).orElse("").equals("T"), Duration.ofSeconds(10));
-    return new CriuRestores(new Restorer(criuRestoring(stopped.pid()), new MinimalParentImages(), processes, Duration.ofSeconds(60), List.of()));
+    return new CriuRestores(new Restorer(criuRestoring(stopped.pid(), lazyPages), new MinimalParentImages(), processes,
+        Duration.ofSeconds(60), List.of()).withLazyPages(lazy));
   }
 
   @Test
@@ -108,5 +117,46 @@ class CriuRestoresTest {
     assertTrue(e.getStatus().getDescription().contains(Long.toHexString(BASE + 16 * 4096)), e.getStatus().getDescription());
     Await.until("the restored copy is killed", () -> !stopped.isAlive(), Duration.ofSeconds(10));
     assertThrows(StatusException.class, () -> restores.resume("m-restore"), "nothing left to resume");
+  }
+
+  @Test
+  void withLazyPagesTheDaemonListensFirstAndTheStoreWaitsUntilItHasServedEverything() throws Exception {
+    Path served = dir.resolve("served");
+    // the daemon: listens (its socket in its work dir), serves until told, then exits 0
+    CriuRestores restores = restores(new LazyPages.Supported(),
+        ": > " + LazyPages.SOCKET + "; while [ ! -e " + served + " ]; do sleep 0.05; done; exit 0");
+    finalImages(0, 16);
+    assertEquals(stopped.pid(), restores.restore(store).getRestoredPid());
+    assertTrue(Files.exists(Restorer.finalDir(store.directory()).resolve(LazyPages.SOCKET)), "restore ran after the daemon listened");
+    restores.resume("m-restore");
+    Thread waiter = new Thread(() -> {
+      try {
+        restores.awaitPagesServed("m-restore", Duration.ofSeconds(30));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    waiter.start();
+    waiter.join(300);
+    assertTrue(waiter.isAlive(), "the store is kept while the daemon serves pages");
+    Files.createFile(served);
+    waiter.join(30_000);
+    assertTrue(!waiter.isAlive(), "released once the daemon exited 0");
+  }
+
+  @Test
+  void aDaemonThatCannotStartFailsTheRestoreBeforeAnyCopyIsMade() throws Exception {
+    CriuRestores restores = restores(new LazyPages.Supported(), "echo no userfaultfd >&2; exit 3");
+    finalImages(0, 16);
+    StatusException e = assertThrows(StatusException.class, () -> restores.restore(store));
+    assertEquals(Status.Code.ABORTED, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("lazy-pages"), e.getStatus().getDescription());
+    assertFalse(Files.exists(store.directory().resolve(Restorer.PID_FILE)), "criu restore never ran");
+  }
+
+  @Test
+  void theProbeIsATypedAnswerNotAnException() throws Exception {
+    LazyPages.Support s = LazyPages.probe(new CriuCommand(Path.of("/nonexistent/criu"), 2), Duration.ofSeconds(10));
+    assertTrue(s instanceof LazyPages.Unsupported u && u.reason().contains("/nonexistent/criu"), s.toString());
   }
 }
