@@ -5,6 +5,7 @@ import dev.ferry.agent.criu.Checkpointer;
 import dev.ferry.agent.criu.CriuCheckpoints;
 import dev.ferry.agent.criu.CriuCommand;
 import dev.ferry.agent.criu.CriuRestores;
+import dev.ferry.agent.criu.LazyPages;
 import dev.ferry.agent.criu.MinimalParentImages;
 import dev.ferry.agent.criu.ProcCapabilities;
 import dev.ferry.agent.criu.ProcessTree;
@@ -157,7 +158,7 @@ public final class Agent implements AutoCloseable {
         : config.checkpoints();
     this.restores = config.restores() == RestoreHandler.NONE && criu.usable()
         ? new CriuRestores(new Restorer(CriuCommand.onPath(), new MinimalParentImages(), new ProcessTree(),
-            config.deadlineScale().apply(CRIU_DEADLINE), List.of()))
+            config.deadlineScale().apply(CRIU_DEADLINE), List.of()).withLazyPages(probeLazyPages(config)))
         : config.restores();
     // A CRIU destination restores from its store's pages laid out by address, kept current round
     // by round (PageStore#parentLayout): nothing is laid out after the freeze.
@@ -403,6 +404,22 @@ public final class Agent implements AutoCloseable {
   }
 
   /** CRIU's typed status, probed once at start (also warms CRIU's kernel-feature cache). */
+  /** Whether this destination restores the final delta's pages lazily (CRIU's userfaultfd daemon); a log line either way. */
+  private static LazyPages.Support probeLazyPages(Config config) {
+    try {
+      LazyPages.Support s = LazyPages.probe(CriuCommand.onPath(), config.deadlineScale().apply(Duration.ofSeconds(60)));
+      if (s instanceof LazyPages.Unsupported u) {
+        log.info("CRIU lazy pages unavailable, restores read every page eagerly: {}", u.reason());
+      } else {
+        log.info("CRIU lazy pages available: the final delta's pages are served by criu lazy-pages after the restore");
+      }
+      return s;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new LazyPages.Unsupported("interrupted while probing");
+    }
+  }
+
   private static CriuStatus probeCriu(Duration deadline) {
     try {
       return new CriuProbe(CriuCommand.onPath(), deadline).probe();

@@ -1,11 +1,13 @@
 package dev.ferry.bench;
 
+import dev.ferry.agent.criu.BackgroundWork;
 import dev.ferry.agent.criu.BootClock;
 import dev.ferry.agent.criu.Checkpointer;
 import dev.ferry.agent.criu.CriuCommand;
 import dev.ferry.agent.criu.CriuFailure;
 import dev.ferry.agent.criu.CriuProbe;
 import dev.ferry.agent.criu.CriuStatus;
+import dev.ferry.agent.criu.LazyPages;
 import dev.ferry.agent.criu.LocalPrecopy;
 import dev.ferry.agent.criu.MigratableLauncher;
 import dev.ferry.agent.criu.MinimalParentImages;
@@ -26,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -42,7 +45,7 @@ import java.util.Locale;
  * restored copy with intact memory.
  *
  * <p>usage: DowntimeBench [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N]
- * [--memtouch PATH] [--work DIR]. Last line: key=value figures, comma lists per size.
+ * [--memtouch PATH] [--work DIR] [--no-lazy-pages]. Last line: key=value figures, comma lists per size.
  */
 public final class DowntimeBench {
   private final int rate;
@@ -51,6 +54,7 @@ public final class DowntimeBench {
   private final Path work;
   private final Duration deadline;
   private final ProcessTree processes = new ProcessTree();
+  private LazyPages.Support lazy = new LazyPages.Unsupported("not probed");
 
   DowntimeBench(int rate, int maxRounds, Path memtouch, Path work, Duration deadline) {
     this.rate = rate;
@@ -60,10 +64,11 @@ public final class DowntimeBench {
     this.deadline = deadline;
   }
 
-  record PrecopyRun(long downtimeMs, int rounds, long lastRoundPages, long dumpMs, long restoreMs, long pagesWritten,
+  /** {@code frozenMs}: CRIU's freeze (seen by the Checkpointer) to resumed; {@code downtimeMs} starts at the criu exec. */
+  record PrecopyRun(long downtimeMs, long frozenMs, int rounds, long lastRoundPages, long dumpMs, long restoreMs, long pagesWritten,
       long pagesSkippedParent, long finalBytes, DowntimePhases phases) {}
 
-  record BaselineRun(long downtimeMs, long dumpMs, long copyMs, long restoreMs, long imageBytes, DowntimePhases phases) {}
+  record BaselineRun(long downtimeMs, long frozenMs, long dumpMs, long copyMs, long restoreMs, long imageBytes, DowntimePhases phases) {}
 
   public static void main(String[] args) {
     try {
@@ -89,6 +94,7 @@ public final class DowntimeBench {
     String given = System.getenv().getOrDefault("FERRY_MEMTOUCH", "");
     Path memtouch = given.isBlank() ? null : Path.of(given);
     Path work = Path.of("/tmp/ferry-downtime-bench");
+    boolean lazyPages = true;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--sizes" -> sizes = parseSizes(args[++i]);
@@ -96,8 +102,9 @@ public final class DowntimeBench {
         case "--max-rounds" -> maxRounds = Integer.parseInt(args[++i]);
         case "--memtouch" -> memtouch = Path.of(args[++i]);
         case "--work" -> work = Path.of(args[++i]);
+        case "--no-lazy-pages" -> lazyPages = false;
         default -> {
-          System.err.println("usage: ferry-bench downtime [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N] [--memtouch PATH] [--work DIR]");
+          System.err.println("usage: ferry-bench downtime [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N] [--memtouch PATH] [--work DIR] [--no-lazy-pages]");
           System.exit(64);
         }
       }
@@ -113,8 +120,12 @@ public final class DowntimeBench {
       System.exit(2);
     }
     DowntimeBench bench = new DowntimeBench(rate, maxRounds, memtouch, work, deadline);
+    bench.lazy = lazyPages ? LazyPages.probe(CriuCommand.onPath(), deadline) : new LazyPages.Unsupported("--no-lazy-pages");
+    System.out.println("pre-copy restore: " + (bench.lazy instanceof LazyPages.Unsupported u
+        ? "eager (" + u.reason() + ")" : "final delta's pages lazily (criu lazy-pages)"));
     List<String> table = new ArrayList<>();
     StringBuilder s = new StringBuilder(), pre = new StringBuilder(), stop = new StringBuilder(), ratio = new StringBuilder(), rounds = new StringBuilder();
+    StringBuilder preFrozen = new StringBuilder(), stopFrozen = new StringBuilder(), frozenRatio = new StringBuilder();
     System.out.printf("%-9s %-10s %8s %8s %9s %10s %10s %8s%n", "size_mib", "mode", "rounds", "dump_ms", "restore_ms", "downtime_ms", "pages_out", "ratio");
     for (int size : sizes) {
       PrecopyRun p = bench.precopy(size);
@@ -122,6 +133,7 @@ public final class DowntimeBench {
       double r = (double) p.downtimeMs() / b.downtimeMs();
       System.out.printf("%-9d %-10s %8d %8d %9d %10d %10d %8s%n", size, "precopy", p.rounds(), p.dumpMs(), p.restoreMs(), p.downtimeMs(), p.pagesWritten(), "");
       System.out.printf("%-9d %-10s %8s %8d %9d %10d %10d %8.2f%n", size, "stop-copy", "-", b.dumpMs(), b.restoreMs(), b.downtimeMs(), b.imageBytes() / 4096, r);
+      System.out.printf("          frozen (CRIU's freeze to resumed): precopy %d ms, stop-copy %d ms%n", p.frozenMs(), b.frozenMs());
       System.out.printf("          precopy: last round %d pages, final dump %d pages written / %d from the parent, %d image bytes%n",
           p.lastRoundPages(), p.pagesWritten(), p.pagesSkippedParent(), p.finalBytes());
       System.out.println("          precopy phases:   " + p.phases().describe());
@@ -133,8 +145,12 @@ public final class DowntimeBench {
       stop.append(sep).append(b.downtimeMs());
       ratio.append(sep).append(String.format(Locale.ROOT, "%.2f", r));
       rounds.append(sep).append(p.rounds());
+      preFrozen.append(sep).append(p.frozenMs());
+      stopFrozen.append(sep).append(b.frozenMs());
+      frozenRatio.append(sep).append(String.format(Locale.ROOT, "%.2f", (double) p.frozenMs() / Math.max(1, b.frozenMs())));
     }
-    System.out.println("size_mib=" + s + " precopy_downtime_ms=" + pre + " stop_copy_downtime_ms=" + stop + " ratio=" + ratio + " rounds=" + rounds);
+    System.out.println("size_mib=" + s + " precopy_downtime_ms=" + pre + " stop_copy_downtime_ms=" + stop + " ratio=" + ratio + " rounds=" + rounds
+        + " precopy_frozen_ms=" + preFrozen + " stop_copy_frozen_ms=" + stopFrozen + " frozen_ratio=" + frozenRatio);
   }
 
   private static List<Integer> parseSizes(String s) {
@@ -179,24 +195,49 @@ public final class DowntimeBench {
       ParentSnapshot held = precopy.held().snapshot(BootClock.uptime());
       long mirrorMs = -1; // kept by the store at each commit: part of the rounds' copy times
       Checkpointer checkpointer = new Checkpointer(CriuCommand.onPath(), new MinimalParentImages(), processes, deadline, List.of());
-      Restorer restorer = new Restorer(CriuCommand.onPath(), new MinimalParentImages(), processes, deadline, List.of());
+      // as the agent: the final delta's pages served lazily where CRIU's userfaultfd daemon works
+      Restorer restorer = new Restorer(CriuCommand.onPath(), new MinimalParentImages(), processes, deadline, List.of())
+          .withLazyPages(lazy);
       Path dst = dir.resolve("dst");
       // the destination's parent is its store's own layout by address, kept current at each
-      // round's commit (inside the rounds' copy times above), as in the agent's CriuRestores
+      // round's commit (inside the rounds' copy times above); as the agent's CriuRestores.prepare: the destination links its parent to the store's
+      // layout when the final image stream opens, i.e. while the source dumps
+      StoreParent parent = new StoreParent(store);
       long t0 = System.nanoTime();
-      Checkpointer.Result cp = checkpointer.checkpoint(w.pid(), dir.resolve("src"), held);
+      BackgroundWork<ParentSnapshot> linking = BackgroundWork.start("parent-link",
+          () -> parent.link(dst.resolve("parent"), held.dumpUptime()));
+      Checkpointer.Result cp;
+      try {
+        cp = checkpointer.checkpoint(w.pid(), dir.resolve("src"), held);
+      } catch (CriuFailure e) {
+        linking.close();
+        throw e;
+      }
       long t1 = System.nanoTime();
       copyImages(cp.finalDir(), Restorer.finalDir(dst));
       long t2 = System.nanoTime();
       long okBefore = lastOk(dir.resolve("w/memtouch.out"));
       Restorer.Result r;
       long t3;
+      Duration checked;
       try {
-        StoreParent parent = new StoreParent(store);
-        ParentSnapshot inStore = parent.link(dst.resolve("parent"), held.dumpUptime());
-        parent.checkFinal(Restorer.finalDir(dst));
+        // as the agent's CriuRestores: await the link, then check the parent while CRIU restores
+        ParentSnapshot inStore = linking.await();
         t3 = System.nanoTime();
-        r = restorer.restore(dst, inStore);
+        try (BackgroundWork<Void> check = BackgroundWork.start("parent-check", () -> {
+          parent.checkFinal(Restorer.finalDir(dst));
+          return null;
+        })) {
+          r = restorer.restore(dst, inStore);
+          try {
+            check.await();
+            checked = check.elapsed();
+          } catch (CriuFailure e) {
+            restorer.kill(r.restored());
+            r.lazyPages().ifPresent(LazyPages.Daemon::close);
+            throw e;
+          }
+        }
       } catch (CriuFailure e) {
         checkpointer.resume(cp.dumped());
         throw e;
@@ -204,17 +245,24 @@ public final class DowntimeBench {
       long t4 = System.nanoTime();
       restorer.resume(r.restored());
       long t5 = System.nanoTime();
+      Instant resumed = Instant.now();
       long downtime = (t5 - t0) / 1_000_000;
+      long frozen = Duration.between(cp.freezeStarted(), resumed).toMillis();
       DowntimePhases phases = new DowntimePhases(mirrorMs, false, DowntimePhases.ms(t0, t1), DowntimePhases.ms(t1, t2),
           DowntimePhases.ms(t2, t3), r.parentLayoutTime().toMillis(), r.restoreTime().toMillis(), DowntimePhases.ms(t4, t5),
-          cp.stats(), DowntimePhases.restoreStats(Restorer.finalDir(dst)));
+          cp.stats(), DowntimePhases.restoreStats(Restorer.finalDir(dst)), cp.parentImages().toMillis(),
+          cp.beforeFreeze().toMillis(), checked.toMillis(), DowntimePhases.ms(t3, t4));
       checkpointer.kill(cp.dumped());
       try {
         awaitOkBeyond(dir.resolve("w/memtouch.out"), okBefore);
+        if (r.lazyPages().isPresent() && !r.lazyPages().get().awaitServed(deadline)) {
+          throw new IllegalStateException("criu lazy-pages did not serve every page: " + r.lazyPages().get().logTail());
+        }
       } finally {
         processes.kill(r.restored());
+        r.lazyPages().ifPresent(LazyPages.Daemon::close);
       }
-      return new PrecopyRun(downtime, round.round(), round.dirtyPages(), cp.dumpTime().toMillis(), r.restoreTime().toMillis(),
+      return new PrecopyRun(downtime, frozen, round.round(), round.dirtyPages(), cp.dumpTime().toMillis(), r.restoreTime().toMillis(),
           cp.stats().pagesWritten(), cp.stats().pagesSkippedParent(), cp.finalImageBytes(), phases);
     } finally {
       deleteTree(dir);
@@ -245,16 +293,17 @@ public final class DowntimeBench {
       long t3a = System.nanoTime();
       restorer.resume(r.restored());
       long t3 = System.nanoTime();
+      long frozen = Duration.between(cp.freezeStarted(), Instant.now()).toMillis();
       DowntimePhases phases = new DowntimePhases(0, false, DowntimePhases.ms(t0, t1), DowntimePhases.ms(t1, t2), 0,
           r.parentLayoutTime().toMillis(), r.restoreTime().toMillis(), DowntimePhases.ms(t3a, t3), cp.stats(),
-          DowntimePhases.restoreStats(Restorer.finalDir(dst)));
+          DowntimePhases.restoreStats(Restorer.finalDir(dst)), 0, cp.beforeFreeze().toMillis(), -1, DowntimePhases.ms(t2, t3a));
       checkpointer.kill(cp.dumped());
       try {
         awaitOkBeyond(dir.resolve("w/memtouch.out"), okBefore);
       } finally {
         processes.kill(r.restored());
       }
-      return new BaselineRun((t3 - t0) / 1_000_000, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
+      return new BaselineRun((t3 - t0) / 1_000_000, frozen, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
           r.restoreTime().toMillis(), cp.finalImageBytes(), phases);
     } finally {
       deleteTree(dir);

@@ -20,13 +20,19 @@ import java.util.Locale;
  *     when {@code parentInDowntime}; -1: the store keeps it current at each commit (no layout)
  * @param dumpMs criu dump wall time: freeze to dump done
  * @param copyMs copying the final images to the destination dir
- * @param parentWaitMs linking the parent to the store's layout and checking the final dump's in_parent pages against the store
+ * @param parentWaitMs waiting for the parent link to the store's layout, started when the dump started (the in_parent check runs alongside the restore: checkMs)
  * @param layoutMs restore-side pagemaps + parent link before criu restore
  * @param restoreMs criu restore wall time
  * @param resumeMs SIGCONT of the restored tree
+ * @param sourceParentMs the source writing its parent image dir before criu dump (inside dumpMs)
+ * @param beforeFreezeMs criu dump exec to CRIU's freeze (inside dumpMs; the process still runs)
+ * @param checkMs the final dump's in_parent pages checked against the store, alongside the
+ *     restore (-1: no check)
+ * @param restoreWaitMs restore and check both done (wall, from the restore's start)
  */
 record DowntimePhases(long parentMs, boolean parentInDowntime, long dumpMs, long copyMs, long parentWaitMs, long layoutMs,
-    long restoreMs, long resumeMs, DumpStats dump, RestoreStatsEntry restore) {
+    long restoreMs, long resumeMs, DumpStats dump, RestoreStatsEntry restore, long sourceParentMs, long beforeFreezeMs,
+    long checkMs, long restoreWaitMs) {
 
   /** CRIU's stats-restore in {@code dir}, or an empty entry when CRIU left none. */
   static RestoreStatsEntry restoreStats(Path dir) {
@@ -51,13 +57,14 @@ record DowntimePhases(long parentMs, boolean parentInDowntime, long dumpMs, long
 
   String describe() {
     return String.format(Locale.ROOT,
-        "parent %s | dump %d ms [criu: freezing %d, frozen %d, memdump %d, memwrite %d ms; %d scanned, %d written, %d from parent]"
-            + " | copy %d ms | parent link+check %d ms | layout %d ms | restore %d ms [criu: forking %d, restore %d ms; %d pages restored]"
-            + " | resume %d ms",
-        parentMs < 0 ? "kept by the store at each commit" : parentMs + " ms (" + (parentInDowntime ? "IN downtime" : "before the freeze") + ")", dumpMs, millis(dump.freezingTime()), millis(dump.frozenTime()),
+        "parent %s | source parent images %d ms | dump %d ms [before the freeze %d ms; criu: freezing %d, frozen %d, memdump %d, memwrite %d ms; %d scanned, %d written, %d from parent]"
+            + " | copy %d ms | parent link wait %d ms | layout %d ms | restore %d ms [criu: forking %d, restore %d ms; %d pages restored]"
+            + " | check %s | restore+check %d ms | resume %d ms",
+        parentMs < 0 ? "kept by the store at each commit" : parentMs + " ms (" + (parentInDowntime ? "IN downtime" : "before the freeze") + ")", sourceParentMs, dumpMs, beforeFreezeMs, millis(dump.freezingTime()), millis(dump.frozenTime()),
         millis(dump.memdumpTime()), millis(dump.memwriteTime()), dump.pagesScanned(), dump.pagesWritten(), dump.pagesSkippedParent(),
         copyMs, parentWaitMs, layoutMs, restoreMs, Integer.toUnsignedLong(restore.getForkingTime()) / 1000,
-        Integer.toUnsignedLong(restore.getRestoreTime()) / 1000, restore.getPagesRestored(), resumeMs);
+        Integer.toUnsignedLong(restore.getRestoreTime()) / 1000, restore.getPagesRestored(),
+        checkMs < 0 ? "none" : checkMs + " ms alongside the restore", restoreWaitMs, resumeMs);
   }
 
   private static long millis(Duration d) {

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -33,6 +34,8 @@ public final class Checkpointer {
   private final ProcessTree processes;
   private final Duration deadline;
   private final List<String> extraArgs;
+  /** How often the freeze is looked for during a dump: the downtime's start is this exact. */
+  private static final Duration FREEZE_POLL = Duration.ofMillis(2);
 
   /**
    * @param deadline how long criu dump may take (scale it in the emulated lab)
@@ -47,7 +50,16 @@ public final class Checkpointer {
     this.extraArgs = List.copyOf(extraArgs);
   }
 
-  /** What a successful checkpoint produced. {@code finalDir} holds the images to send. */
+  /**
+   * What a successful checkpoint produced. {@code finalDir} holds the images to send.
+   *
+   * @param freezeStarted when CRIU froze the process (seen by a {@link FreezeWatch}), or when
+   *     criu was started if the freeze was not seen: the downtime starts here
+   * @param dumpTime criu dump wall time, exec to exit
+   * @param beforeFreeze criu exec to the freeze: CRIU's start-up, while the process still runs
+   *     (not downtime, but every page written in it is in the final dump)
+   * @param parentImages writing the source's parent image dir before criu runs (zero for a full dump)
+   */
   public record Result(
       ProcessTree.Identity dumped,
       Instant freezeStarted,
@@ -55,7 +67,9 @@ public final class Checkpointer {
       Path finalDir,
       long finalImageBytes,
       DumpStats stats,
-      String detail) {
+      String detail,
+      Duration beforeFreeze,
+      Duration parentImages) {
     public boolean parentUsed() {
       return stats.parentUsed();
     }
@@ -70,6 +84,7 @@ public final class Checkpointer {
         .orElseThrow(() -> new CriuFailure(CriuFailure.Reason.FAILED, "no process " + pid + " to checkpoint", ""));
     Path parent = workDir.resolve("parent");
     Path fin = workDir.resolve("final");
+    long t0 = System.nanoTime();
     try {
       Files.createDirectories(fin);
       parentImages.writePagemaps(parent, held);
@@ -80,7 +95,7 @@ public final class Checkpointer {
       throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot write the parent images in " + parent + ": " + e.getMessage(), e);
     }
     List<String> args = new ArrayList<>(List.of("--track-mem", "--prev-images-dir", "../parent"));
-    return dump(root, fin, args);
+    return dump(root, fin, args, Duration.ofNanos(System.nanoTime() - t0));
   }
 
   /**
@@ -99,19 +114,22 @@ public final class Checkpointer {
     } catch (IOException e) {
       throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot prepare " + fin + ": " + e.getMessage(), e);
     }
-    return dump(root, fin, new ArrayList<>());
+    return dump(root, fin, new ArrayList<>(), Duration.ZERO);
   }
 
-  private Result dump(ProcessTree.Identity root, Path fin, List<String> modeArgs) throws CriuFailure, InterruptedException {
+  private Result dump(ProcessTree.Identity root, Path fin, List<String> modeArgs, Duration parentTime)
+      throws CriuFailure, InterruptedException {
     int pid = root.pid();
     List<String> args = new ArrayList<>(List.of("dump", "-t", Integer.toString(pid), "-D", fin.toString()));
     args.addAll(modeArgs);
     args.addAll(List.of("--leave-stopped", "-v" + criu.logLevel(), "-o", "dump.log"));
     args.addAll(extraArgs);
-    Instant freezeStarted = Instant.now();
+    Instant criuStarted = Instant.now();
     CriuCommand.Run run;
-    try {
+    Optional<Instant> frozen;
+    try (FreezeWatch watch = FreezeWatch.start(pid, FREEZE_POLL, processes::state)) {
       run = criu.run(args, fin, "dump", deadline);
+      frozen = watch.frozenAt();
     } catch (CriuFailure e) {
       processes.resume(root);
       throw new CriuFailure(e.reason(), e.getMessage() + "; process " + pid + " resumed",
@@ -140,7 +158,9 @@ public final class Checkpointer {
         : modeArgs.isEmpty()
             ? "full dump: " + stats.pagesWritten() + " pages written"
             : "CRIU fell back to a full dump (pages_skipped_parent=0, " + stats.pagesWritten() + " pages written)";
-    return new Result(root, freezeStarted, run.elapsed(), fin, bytes, stats, detail);
+    Instant freezeStarted = frozen.filter(f -> f.isAfter(criuStarted)).orElse(criuStarted);
+    return new Result(root, freezeStarted, run.elapsed(), fin, bytes, stats, detail,
+        Duration.between(criuStarted, freezeStarted), parentTime);
   }
 
   /** Rollback: resume the stopped tree. Idempotent; returns whether anything was stopped. */

@@ -64,6 +64,26 @@ public record CriuCommand(Path executable, int logLevel) {
     return new Run(p.exitValue(), Duration.ofNanos(System.nanoTime() - started), read(output));
   }
 
+  /**
+   * Starts criu with {@code args} in {@code workDir} without waiting (a daemon such as
+   * {@code criu lazy-pages}); output goes to {@code workDir/<name>.out}. The caller owns the process.
+   */
+  Process start(List<String> args, Path workDir, String name) throws CriuFailure {
+    List<String> command = new ArrayList<>();
+    command.add(executable.toString());
+    command.addAll(args);
+    try {
+      return new ProcessBuilder(command)
+          .directory(workDir.toFile())
+          .redirectErrorStream(true)
+          .redirectOutput(workDir.resolve(name + ".out").toFile())
+          .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+          .start();
+    } catch (IOException e) {
+      throw new CriuFailure(CriuFailure.Reason.MISSING, "cannot run " + executable + ": " + e.getMessage(), e);
+    }
+  }
+
   private static String read(Path file) {
     try {
       return Files.readString(file, StandardCharsets.UTF_8);

@@ -9,6 +9,7 @@ import io.grpc.StatusException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +31,10 @@ public final class CriuRestores implements RestoreHandler {
 
   private final Restorer restorer;
   private final ConcurrentMap<String, ProcessTree.Identity> restored = new ConcurrentHashMap<>();
+  /** Lazy-pages daemons of restored copies, until they have served every page (see {@link LazyPages}). */
+  private final ConcurrentMap<String, LazyPages.Daemon> lazyPages = new ConcurrentHashMap<>();
+  /** Parent links started by {@link #prepare}, taken by {@link #restore}. */
+  private final ConcurrentMap<String, BackgroundWork<ParentSnapshot>> linking = new ConcurrentHashMap<>();
   /** Resumed ones: ResumeRestored is retried after a failover and must answer the same. */
   private final ConcurrentMap<String, ProcessTree.Identity> resumed = new ConcurrentHashMap<>();
 
@@ -52,20 +57,69 @@ public final class CriuRestores implements RestoreHandler {
     long t0 = System.nanoTime();
     try {
       StoreParent parent = new StoreParent(store);
-      ParentSnapshot held = parent.link(work.resolve("parent"), BootClock.uptime());
-      parent.checkFinal(Restorer.finalDir(work));
+      ParentSnapshot held = linked(id, parent, work);
       long linked = System.nanoTime() - t0;
-      Restorer.Result r = restorer.restore(work, held);
+      Restorer.Result r;
+      Duration checked;
+      // The parent check runs while CRIU restores (off the downtime's critical path); the Restore
+      // reply, and so the commit, waits for it; a failed check kills the stopped copy.
+      try (BackgroundWork<Void> check = BackgroundWork.start("parent-check-" + id, () -> {
+        parent.checkFinal(Restorer.finalDir(work));
+        return null;
+      })) {
+        r = restorer.restore(work, held);
+        try {
+          check.await();
+          checked = check.elapsed();
+        } catch (CriuFailure | InterruptedException f) {
+          restorer.kill(r.restored()); // never left behind unrecorded
+          r.lazyPages().ifPresent(LazyPages.Daemon::close);
+          throw f;
+        }
+      }
       restored.put(id, r.restored());
-      log.info("migration {}: restored as pid {} (stopped): parent linked to the store's page layout in {} ms, criu restore {} ms",
-          id, r.restored().pid(), TimeUnit.NANOSECONDS.toMillis(linked), r.restoreTime().toMillis());
+      r.lazyPages().ifPresent(d -> lazyPages.put(id, d));
+      log.info("migration {}: restored as pid {} (stopped): parent link awaited {} ms, criu restore {} ms,"
+          + " parent check {} ms (alongside the restore){}", id, r.restored().pid(), TimeUnit.NANOSECONDS.toMillis(linked),
+          r.restoreTime().toMillis(), checked.toMillis(), r.lazyPages().isPresent() ? ", delta pages served lazily" : "");
       return RestoreReply.newBuilder().setRestoredPid(r.restored().pid())
           .setRestoreMicros(TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - t0)).build();
     } catch (CriuFailure f) {
       log.warn("migration {}: restore failed: {}", id, f.describe());
       throw f.toStatus().asException();
+    }
+  }
+
+  /**
+   * The final image stream opened (the source dumps now): link the parent to the store's layout
+   * meanwhile, on its own thread (a stale layout is rebuilt: seconds), not in the downtime.
+   */
+  @Override
+  public void prepare(PageStore store) {
+    String id = store.migrationId();
+    Path parentDir = store.directory().resolve("parent");
+    linking.computeIfAbsent(id, k -> BackgroundWork.start("parent-link-" + id,
+        () -> new StoreParent(store).link(parentDir, uptime())));
+  }
+
+  /** The parent linked by {@link #prepare}, or linked now if it was not (or failed there). */
+  private ParentSnapshot linked(String id, StoreParent parent, Path work) throws CriuFailure, InterruptedException {
+    BackgroundWork<ParentSnapshot> prepared = linking.remove(id);
+    if (prepared != null) {
+      try {
+        return prepared.await();
+      } catch (CriuFailure f) {
+        log.warn("migration {}: linking the parent while the source dumped failed, again now: {}", id, f.describe());
+      }
+    }
+    return parent.link(work.resolve("parent"), uptime());
+  }
+
+  private static Duration uptime() throws CriuFailure {
+    try {
+      return BootClock.uptime();
     } catch (IOException e) {
-      throw Status.INTERNAL.withDescription("migration " + id + ": cannot read the boot clock: " + e.getMessage()).asException();
+      throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot read the boot clock: " + e.getMessage(), e);
     }
   }
 
@@ -86,11 +140,54 @@ public final class CriuRestores implements RestoreHandler {
           + " is gone").asException();
     }
     log.info("migration {}: restored pid {} resumed", migrationId, r.pid());
+    watchLazyPages(migrationId, r);
     return ResumeRestoredReply.newBuilder().setPid(r.pid()).build();
+  }
+
+  /**
+   * After the commit the restored copy runs on pages the daemon has not copied yet: if it exits
+   * non-zero (or is killed) those pages would read as zeros, so the copy is killed, loudly. The
+   * source copy is gone by then: the migrated process is lost (DATA_LOSS). Exit 0: all copied.
+   */
+  private void watchLazyPages(String id, ProcessTree.Identity copy) {
+    LazyPages.Daemon d = lazyPages.get(id);
+    if (d == null) {
+      return;
+    }
+    d.onExit(() -> {
+      if (d.exitCode() == 0) {
+        log.info("migration {}: lazy pages all served (criu lazy-pages exited 0)", id);
+      } else {
+        restorer.kill(copy);
+        log.error("migration {}: DATA_LOSS: criu lazy-pages exited {} before serving every page of the restored process {};"
+            + " it would have read zero pages there and was killed. Log tail:\n{}", id, d.exitCode(), copy.pid(), d.logTail());
+      }
+    });
+  }
+
+  /**
+   * Waits (up to {@code within}) until the lazy-pages daemon of {@code migrationId}, if any, has
+   * served every page and exited: the images and the store must be kept until then.
+   */
+  @Override
+  public void awaitPagesServed(String migrationId, Duration within) throws InterruptedException {
+    LazyPages.Daemon d = lazyPages.remove(migrationId);
+    if (d != null && !d.awaitServed(within)) {
+      log.warn("migration {}: criu lazy-pages {} within {} s", migrationId,
+          d.running() ? "still runs" : "exited " + d.exitCode(), within.toSeconds());
+    }
   }
 
   @Override
   public void killRestored(String migrationId) {
+    BackgroundWork<ParentSnapshot> prepared = linking.remove(migrationId);
+    if (prepared != null) {
+      prepared.close();
+    }
+    LazyPages.Daemon d = lazyPages.remove(migrationId);
+    if (d != null) {
+      d.close(); // rollback: the copy it served is killed below
+    }
     ProcessTree.Identity r = restored.remove(migrationId);
     if (r != null && restorer.kill(r)) {
       log.info("migration {}: restored copy {} killed (rollback)", migrationId, r.pid());

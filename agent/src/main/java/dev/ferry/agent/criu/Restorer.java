@@ -27,17 +27,41 @@ public final class Restorer {
   private final ProcessTree processes;
   private final Duration deadline;
   private final List<String> extraArgs;
+  private final boolean lazyPages;
 
   public Restorer(CriuCommand criu, ParentImages parentImages, ProcessTree processes, Duration deadline, List<String> extraArgs) {
+    this(criu, parentImages, processes, deadline, extraArgs, false);
+  }
+
+  private Restorer(CriuCommand criu, ParentImages parentImages, ProcessTree processes, Duration deadline, List<String> extraArgs,
+      boolean lazyPages) {
     this.criu = criu;
     this.parentImages = parentImages;
     this.processes = processes;
     this.deadline = deadline;
     this.extraArgs = List.copyOf(extraArgs);
+    this.lazyPages = lazyPages;
   }
 
-  /** What a restore produced: the restored (stopped) root, by its pid on this host. */
-  public record Result(ProcessTree.Identity restored, Duration parentLayoutTime, Duration restoreTime) {}
+  /**
+   * This restorer with {@link LazyPages} for incremental restores ({@link #restore}) when
+   * {@code support} says so; a full restore ({@link #restoreFull}) stays eager.
+   */
+  public Restorer withLazyPages(LazyPages.Support support) {
+    return new Restorer(criu, parentImages, processes, deadline, extraArgs, support instanceof LazyPages.Supported);
+  }
+
+  /** Whether incremental restores use lazy pages. */
+  public boolean lazyPages() {
+    return lazyPages;
+  }
+
+  /**
+   * What a restore produced: the restored (stopped) root, by its pid on this host, and with lazy
+   * pages the daemon still serving its delta pages (the caller owns it: see {@link LazyPages}).
+   */
+  public record Result(ProcessTree.Identity restored, Duration parentLayoutTime, Duration restoreTime,
+      Optional<LazyPages.Daemon> lazyPages) {}
 
   /** Where CRIU writes the restored pid (a restarted agent finds an orphaned copy by it). */
   public static final String PID_FILE = "restored.pid";
@@ -84,7 +108,7 @@ public final class Restorer {
     } catch (IOException e) {
       throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot lay out " + workDir + " for the restore: " + e.getMessage(), e);
     }
-    return run(fin, pidFile, Duration.ofNanos(System.nanoTime() - t0));
+    return run(fin, pidFile, Duration.ofNanos(System.nanoTime() - t0), lazyPages);
   }
 
   /** Restores a full dump (no parent) from {@code workDir/final}: see {@link Checkpointer#dumpFull}. */
@@ -96,18 +120,37 @@ public final class Restorer {
     } catch (IOException e) {
       throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot prepare " + workDir + " for the restore: " + e.getMessage(), e);
     }
-    return run(fin, pidFile, Duration.ZERO);
+    return run(fin, pidFile, Duration.ZERO, false);
   }
 
-  private Result run(Path fin, Path pidFile, Duration layout) throws CriuFailure, InterruptedException {
+  private Result run(Path fin, Path pidFile, Duration layout, boolean lazy) throws CriuFailure, InterruptedException {
+    long t0 = System.nanoTime();
+    Optional<LazyPages.Daemon> daemon = Optional.empty();
+    if (lazy) {
+      daemon = Optional.of(LazyPages.Daemon.start(criu, fin, deadline));
+    }
+    try {
+      Result r = runCriu(fin, pidFile, layout, daemon);
+      return new Result(r.restored(), r.parentLayoutTime(), Duration.ofNanos(System.nanoTime() - t0), daemon);
+    } catch (CriuFailure | InterruptedException | RuntimeException e) {
+      daemon.ifPresent(LazyPages.Daemon::close);
+      throw e;
+    }
+  }
+
+  private Result runCriu(Path fin, Path pidFile, Duration layout, Optional<LazyPages.Daemon> daemon)
+      throws CriuFailure, InterruptedException {
     List<String> args = new ArrayList<>(List.of(
         "restore", "-D", fin.toString(), "--restore-detached", "--leave-stopped",
         "--pidfile", pidFile.toAbsolutePath().toString(), "-v" + criu.logLevel(), "-o", "restore.log"));
+    if (daemon.isPresent()) {
+      args.add("--lazy-pages");
+    }
     args.addAll(extraArgs);
     CriuCommand.Run run = criu.run(args, fin, "restore", deadline);
     if (run.exitCode() != 0) {
-      throw new CriuFailure(CriuFailure.Reason.FAILED, "criu restore in " + fin + " exited " + run.exitCode(),
-          CriuCommand.tail(fin.resolve("restore.log")));
+      throw new CriuFailure(CriuFailure.Reason.FAILED, "criu restore" + (daemon.isPresent() ? " --lazy-pages" : "") + " in " + fin
+          + " exited " + run.exitCode(), CriuCommand.tail(fin.resolve("restore.log")));
     }
     int pid;
     try {
@@ -120,7 +163,12 @@ public final class Restorer {
       throw new CriuFailure(CriuFailure.Reason.BAD_OUTPUT, "restored pid " + pid + " is gone right after the restore",
           CriuCommand.tail(fin.resolve("restore.log")));
     }
-    return new Result(id.get(), layout, run.elapsed());
+    if (daemon.isPresent() && !daemon.get().running() && daemon.get().exitCode() != 0) {
+      processes.kill(id.get());
+      throw new CriuFailure(CriuFailure.Reason.FAILED, "criu lazy-pages exited " + daemon.get().exitCode()
+          + " during the restore; the restored copy is killed", daemon.get().logTail());
+    }
+    return new Result(id.get(), layout, run.elapsed(), Optional.empty());
   }
 
   /** After the commit: resume the restored tree. Idempotent. */

@@ -2,9 +2,7 @@ package dev.ferry.agent.criu;
 
 import dev.ferry.agent.store.PageStore;
 import dev.ferry.agent.store.StoreException;
-import dev.ferry.proto.criu.PagemapEntry;
-import dev.ferry.agent.criu.image.CriuImageFile;
-import dev.ferry.agent.criu.image.CriuMagic;
+import dev.ferry.agent.criu.image.PagemapScan;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +24,6 @@ import java.util.List;
  * <p>Reads the store after its last round was committed (the store's reader contract).
  */
 public final class StoreParent {
-  private static final int PE_PARENT = 1;
 
   private final PageStore store;
 
@@ -71,25 +68,33 @@ public final class StoreParent {
         if (!Files.exists(pagemap)) {
           continue;
         }
-        CriuImageFile.Image image = CriuImageFile.read(pagemap);
-        if (image.magic() != CriuMagic.PAGEMAP) {
-          throw new CriuFailure(CriuFailure.Reason.BAD_OUTPUT, pagemap + " is not a pagemap image", "");
-        }
-        for (int i = 1; i < image.entries().size(); i++) { // entry 0: the head
-          PagemapEntry e = CriuImageFile.entry(image, i, PagemapEntry.parser());
-          boolean inParent = (e.getFlags() & PE_PARENT) != 0 || e.getInParent();
+        PagemapScan.forEach(pagemap, (vaddr, nrPages, flags, inParent) -> {
           if (!inParent) {
-            continue;
+            return;
           }
-          long missing = store.firstMissing(pid, e.getVaddr(), Integer.toUnsignedLong(e.getNrPages()));
+          long missing = store.firstMissing(pid, vaddr, nrPages);
           if (missing != -1) {
-            throw new CriuFailure(CriuFailure.Reason.BAD_OUTPUT, "the final dump takes page " + Long.toHexString(missing) + " of pid " + pid
-                + " from the parent, but the destination's store does not hold it", "");
+            throw new MissingPage(pid, missing); // stops the scan
           }
-        }
+        });
       }
+    } catch (MissingPage m) {
+      throw new CriuFailure(CriuFailure.Reason.BAD_OUTPUT, "the final dump takes page " + Long.toHexString(m.address) + " of pid "
+          + m.pid + " from the parent, but the destination's store does not hold it", "");
     } catch (IOException e) {
       throw new CriuFailure(CriuFailure.Reason.BAD_OUTPUT, "cannot read the final pagemaps in " + finalDir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The scan's verdict "not held" (an IOException only to leave the scan's visitor). */
+  private static final class MissingPage extends IOException {
+    final int pid;
+    final long address;
+
+    MissingPage(int pid, long address) {
+      super("page not held");
+      this.pid = pid;
+      this.address = address;
     }
   }
 }

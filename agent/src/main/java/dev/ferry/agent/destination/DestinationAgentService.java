@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
 /** The DestinationAgent service: page stores and (through the seam) restore. */
 public final class DestinationAgentService extends DestinationAgentGrpc.DestinationAgentImplBase {
   private static final Logger log = LoggerFactory.getLogger(DestinationAgentService.class);
+  /** How long the store is kept after the resume for CRIU's lazy-pages daemon to serve the last pages. */
+  private static final java.time.Duration LAZY_PAGES_SERVED = java.time.Duration.ofMinutes(10);
 
   private final PageStores stores;
   /** Shortest stream token PrepareReceive arms (dev.ferry.service.auth.StreamToken.generate() makes 32 bytes). */
@@ -276,7 +278,15 @@ public final class DestinationAgentService extends DestinationAgentGrpc.Destinat
    */
   private void discardAfterCommit(String id) {
     try {
-      workers.execute(() -> discardStore(id, "the restored copy runs (committed)"));
+      workers.execute(() -> {
+        try {
+          restores.awaitPagesServed(id, LAZY_PAGES_SERVED);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return; // agent stopping: the store is removed at the next start
+        }
+        discardStore(id, "the restored copy runs (committed)");
+      });
     } catch (java.util.concurrent.RejectedExecutionException stopping) {
       log.info("migration {}: agent stopping; its page store is removed at the next start", id);
     }

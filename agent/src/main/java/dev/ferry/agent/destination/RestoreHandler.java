@@ -24,6 +24,12 @@ public interface RestoreHandler {
 
   ResumeRestoredReply resume(String migrationId) throws StatusException;
 
+  /**
+   * After the resume: waits (up to {@code within}) until nothing serves the restored copy from
+   * the store any more (CRIU's lazy-pages daemon), before the store is deleted. On a worker.
+   */
+  default void awaitPagesServed(String migrationId, java.time.Duration within) throws InterruptedException {}
+
   /** Kills a restored (stopped) copy, if any. Idempotent. */
   void killRestored(String migrationId);
 

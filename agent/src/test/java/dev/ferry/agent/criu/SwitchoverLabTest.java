@@ -86,9 +86,14 @@ class SwitchoverLabTest {
       System.out.println("round " + rounds.round());
     }
     ParentSnapshot snapshot = rounds.held().snapshot(BootClock.uptime());
+    java.time.Instant beforeDump = java.time.Instant.now();
     Checkpointer.Result cp = checkpointer.checkpoint(pid, dir.resolve("src"), snapshot);
     System.out.println("checkpoint " + cp);
     assertTrue(cp.parentUsed(), cp.detail());
+    // the downtime starts at CRIU's freeze, seen in /proc while criu ran, after its start-up
+    assertTrue(cp.beforeFreeze().compareTo(Duration.ZERO) > 0, "CRIU's freeze was seen: " + cp.beforeFreeze());
+    assertTrue(cp.beforeFreeze().compareTo(cp.dumpTime()) < 0, cp.beforeFreeze() + " within the dump " + cp.dumpTime());
+    assertTrue(cp.freezeStarted().isAfter(beforeDump), "freeze " + cp.freezeStarted() + " after the call " + beforeDump);
     assertTrue(cp.stats().pagesWritten() < snapshot.processes().get(0).pages(), "final dump smaller than the memory: " + cp.stats());
     assertEquals("T", processes.state(pid).orElse("gone"), "source left stopped");
 
