@@ -26,7 +26,7 @@ final class ThreadCpu {
           String comm = Files.readString(task.resolve("comm"), StandardCharsets.US_ASCII).trim();
           String schedstat = Files.readString(task.resolve("schedstat"), StandardCharsets.US_ASCII).trim();
           long ns = Long.parseLong(schedstat.substring(0, schedstat.indexOf(' ')));
-          byName.merge(comm.replaceAll("[0-9]+", "N"), ns, Long::sum);
+          byName.merge(fold(comm), ns, Long::sum);
         } catch (IOException | RuntimeException gone) {
           // the thread ended while listing: its time is lost from both snapshots alike
         }
@@ -35,6 +35,16 @@ final class ThreadCpu {
       return Map.of();
     }
     return byName;
+  }
+
+  /**
+   * Digits folded to N so a pool's threads add up, except HotSpot's "C1 "/"C2 " prefix: the C1
+   * and C2 compilers' shares are told apart (C2 starved of CPU is what delays tier 4).
+   */
+  static String fold(String comm) {
+    boolean compiler = comm.startsWith("C1 ") || comm.startsWith("C2 ");
+    String rest = compiler ? comm.substring(2) : comm;
+    return (compiler ? comm.substring(0, 2) : "") + rest.replaceAll("[0-9]+", "N");
   }
 
   /** after - before per name (threads that ended in between count from 0 in after). */
