@@ -53,7 +53,12 @@ public final class PageStore implements AutoCloseable {
   private final Path dir;
   private final PageHashing hashing;
   private final PageTable index = new PageTable(true);
-  private final Map<Integer, FileChannel> layers = new TreeMap<>();
+  /**
+   * Open layer files by round. Written by the round's thread (commit, compaction) and cleared by
+   * {@link #close}, which a Discard may call from another thread while a round commits: hence a
+   * concurrent map, and a missing layer is read as "discarded" ({@link #layer}), never a crash.
+   */
+  private final Map<Integer, FileChannel> layers = new java.util.concurrent.ConcurrentSkipListMap<>();
   /** Index entries per layer (round); a layer at 0 holds nothing live and may be compacted. */
   private final Map<Integer, Long> live = new TreeMap<>();
   private final Set<Integer> withRemovals = new java.util.HashSet<>();
@@ -225,7 +230,7 @@ public final class PageStore implements AutoCloseable {
     }
     int round = (int) (loc >>> 32);
     long offset = (loc & 0xFFFF_FFFFL) * PageHashing.PAGE;
-    FileChannel channel = layers.get(round);
+    FileChannel channel = layer(round);
     ByteBuffer view = dst.slice().limit(PageHashing.PAGE);
     try {
       while (view.hasRemaining()) {
@@ -234,7 +239,7 @@ public final class PageStore implements AutoCloseable {
         }
       }
     } catch (IOException e) {
-      throw StoreException.fromIo("reading " + dir.resolve(pagesName(round)), e);
+      throw closed ? discarded("reading " + pagesName(round)) : StoreException.fromIo("reading " + dir.resolve(pagesName(round)), e);
     }
     dst.position(dst.position() + PageHashing.PAGE);
     return true;
@@ -289,7 +294,7 @@ public final class PageStore implements AutoCloseable {
           }
           int round = (int) (loc >>> 32);
           long at = (loc & 0xFFFF_FFFFL) * page;
-          FileChannel channel = layers.get(round);
+          FileChannel channel = layer(round);
           if (channel.size() > Integer.MAX_VALUE) { // beyond one mapping: read this page
             ByteBuffer view = staging.slice().limit(page);
             while (view.hasRemaining()) {
@@ -312,7 +317,7 @@ public final class PageStore implements AutoCloseable {
         }
         flush(staging, out);
       } catch (IOException e) {
-        throw StoreException.fromIo("copying pages of pid " + pid + " from " + dir, e);
+        throw closed ? discarded("copying pages of pid " + pid) : StoreException.fromIo("copying pages of pid " + pid + " from " + dir, e);
       }
       return -1;
     }
@@ -473,6 +478,9 @@ public final class PageStore implements AutoCloseable {
     try {
       if (committed) {
         int round = writer.round();
+        if (closed) {
+          throw discarded("committing round " + round);
+        }
         layers.put(round, openLayer(round));
         replayLayer(round);
         compact(round);
@@ -562,6 +570,20 @@ public final class PageStore implements AutoCloseable {
         log.warn("migration {}: could not delete {}: {}", migrationId, name, e.toString());
       }
     }
+  }
+
+  /** Layer {@code round}'s open file; NOT_FOUND once the store was discarded (or closed) meanwhile. */
+  private FileChannel layer(int round) throws StoreException {
+    FileChannel channel = layers.get(round);
+    if (channel == null) {
+      throw discarded("reading " + pagesName(round));
+    }
+    return channel;
+  }
+
+  private StoreException discarded(String doing) {
+    return new StoreException(StoreException.Kind.NOT_FOUND,
+        "the page store of " + migrationId + " was discarded while " + doing);
   }
 
   private FileChannel openLayer(int round) throws StoreException {

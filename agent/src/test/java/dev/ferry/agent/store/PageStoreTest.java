@@ -190,4 +190,28 @@ class PageStoreTest {
     StoreException e = assertThrows(StoreException.class, () -> new PageStores(dir, hashing).openOrCreate("../etc"));
     assertEquals(StoreException.Kind.REJECTED, e.kind());
   }
+
+  /**
+   * A Discard (another thread: the operator cancelled) may close the store while the round's
+   * thread still reads its layers (a commit updating the CRIU parent layout, lab run 22:18):
+   * the reader gets NOT_FOUND naming the discard, not a NullPointerException (an INTERNAL status).
+   */
+  @Test
+  void readingAfterADiscardIsNotFoundNamingTheDiscard(@TempDir Path dir) throws Exception {
+    PageStore store = new PageStores(dir, hashing).openOrCreate("m1").store();
+    RoundWriter r1 = store.beginRound(1, List.of(areas(4)));
+    r1.apply(PID, List.of(PageRun.newBuilder().setAddress(BASE).setPages(4).build()), pages(4, 1));
+    r1.commit(1, 4);
+
+    store.discard();
+
+    StoreException read = assertThrows(StoreException.class,
+        () -> store.readPage(PID, BASE, ByteBuffer.allocateDirect(4096)));
+    assertEquals(StoreException.Kind.NOT_FOUND, read.kind());
+    assertTrue(read.getMessage().contains("discarded"), read.getMessage());
+    StoreException copy = assertThrows(StoreException.class, () -> store.copyPages(PID, BASE, 4,
+        java.nio.channels.Channels.newChannel(java.io.OutputStream.nullOutputStream())));
+    assertEquals(StoreException.Kind.NOT_FOUND, copy.kind());
+    assertThrows(StoreException.class, () -> store.beginRound(2, List.of(areas(4))));
+  }
 }
