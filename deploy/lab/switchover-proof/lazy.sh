@@ -16,15 +16,7 @@ echo "uffd: $(criu check --feature uffd-noncoop 2>&1 | tail -1)"
 ms() { date +%s%3N; }
 fail() { echo "LAZY-FAIL: $*"; exit 1; }
 
-start_workload() {
-  unshare -p -f setsid "$BIN" --size-mib "$SIZE" --rate "$RATE" --verify-ms 1500 --out "$1" </dev/null >/dev/null 2>&1 &
-  local u=$! c=""
-  for _ in $(seq 200); do c=$(cat /proc/$u/task/$u/children 2>/dev/null | awk '{print $1}'); [[ -n "$c" ]] && break; sleep 0.05; done
-  [[ -n "$c" ]] || fail "no namespace init under unshare $u"
-  for _ in $(seq 1200); do grep -q '^OK' "$1" 2>/dev/null && break; sleep 0.1; done
-  grep -q '^OK' "$1" || fail "workload never verified"
-  echo "$c"
-}
+. "$HERE/workload.sh"
 # $1 out, $2 line count before: "OK" after 2 more OK lines, "CORRUPT ..." or "NO-OK" (60 s)
 verdict_after() {
   for _ in $(seq 600); do

@@ -15,15 +15,7 @@ criu check >/dev/null 2>&1 || true
 ms() { date +%s%3N; }
 fail() { echo "PROOF-FAIL: $*"; for f in $W/*.log; do echo "== $f"; tail -20 "$f"; done; exit 1; }
 
-start_workload() { # $1 = out file; prints the outer pid of the namespace init
-  unshare -p -f setsid "$BIN" --size-mib "$SIZE" --rate "$RATE" --verify-ms 1500 --out "$1" </dev/null >/dev/null 2>&1 &
-  local u=$! c=""
-  for _ in $(seq 200); do c=$(cat /proc/$u/task/$u/children 2>/dev/null | awk '{print $1}'); [[ -n "$c" ]] && break; sleep 0.05; done
-  [[ -n "$c" ]] || fail "no namespace init under unshare $u"
-  for _ in $(seq 1200); do grep -q '^OK' "$1" 2>/dev/null && break; sleep 0.1; done
-  grep -q '^OK' "$1" || fail "workload never verified"
-  echo "$c"
-}
+. "$HERE/workload.sh"
 await_ok_after() { # $1 out, $2 line count before; waits for 2 more OK lines
   for _ in $(seq 600); do
     n=$(tail -n +$(( $2 + 1 )) "$1" | grep -c '^OK' || true); [[ $n -ge 2 ]] && return 0

@@ -221,23 +221,12 @@ public final class DowntimeBench {
       long t3;
       Duration checked;
       try {
-        // as the agent's CriuRestores: await the link, then check the parent while CRIU restores
+        // as the agent's CriuRestores: await the link, then restore with the parent check alongside
         ParentSnapshot inStore = linking.await();
         t3 = System.nanoTime();
-        try (BackgroundWork<Void> check = BackgroundWork.start("parent-check", () -> {
-          parent.checkFinal(Restorer.finalDir(dst));
-          return null;
-        })) {
-          r = restorer.restore(dst, inStore);
-          try {
-            check.await();
-            checked = check.elapsed();
-          } catch (CriuFailure e) {
-            restorer.kill(r.restored());
-            r.lazyPages().ifPresent(LazyPages.Daemon::close);
-            throw e;
-          }
-        }
+        Restorer.Checked c = restorer.restoreChecked(dst, inStore, parent, "parent-check");
+        r = c.result();
+        checked = c.checkTime();
       } catch (CriuFailure e) {
         checkpointer.resume(cp.dumped());
         throw e;

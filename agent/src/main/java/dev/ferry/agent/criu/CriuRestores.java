@@ -59,24 +59,10 @@ public final class CriuRestores implements RestoreHandler {
       StoreParent parent = new StoreParent(store);
       ParentSnapshot held = linked(id, parent, work);
       long linked = System.nanoTime() - t0;
-      Restorer.Result r;
-      Duration checked;
-      // The parent check runs while CRIU restores (off the downtime's critical path); the Restore
-      // reply, and so the commit, waits for it; a failed check kills the stopped copy.
-      try (BackgroundWork<Void> check = BackgroundWork.start("parent-check-" + id, () -> {
-        parent.checkFinal(Restorer.finalDir(work));
-        return null;
-      })) {
-        r = restorer.restore(work, held);
-        try {
-          check.await();
-          checked = check.elapsed();
-        } catch (CriuFailure | InterruptedException f) {
-          restorer.kill(r.restored()); // never left behind unrecorded
-          r.lazyPages().ifPresent(LazyPages.Daemon::close);
-          throw f;
-        }
-      }
+      // The parent check runs while CRIU restores; the Restore reply, and so the commit, waits for it.
+      Restorer.Checked c = restorer.restoreChecked(work, held, parent, "parent-check-" + id);
+      Restorer.Result r = c.result();
+      Duration checked = c.checkTime();
       restored.put(id, r.restored());
       r.lazyPages().ifPresent(d -> lazyPages.put(id, d));
       log.info("migration {}: restored as pid {} (stopped): parent link awaited {} ms, criu restore {} ms,"

@@ -111,6 +111,35 @@ public final class Restorer {
     return run(fin, pidFile, Duration.ofNanos(System.nanoTime() - t0), lazyPages);
   }
 
+  /** A {@link #restoreChecked} result: the restore's, and how long the parent check took alongside it. */
+  public record Checked(Result result, Duration checkTime) {}
+
+  /**
+   * {@link #restore}, with {@code parent.checkFinal} (every page the final dump takes from the
+   * parent is held by the store) running alongside CRIU rather than before it: off the downtime's
+   * critical path, while the restored copy is still stopped. Returns only once both are done; a
+   * failed (or interrupted) check kills the stopped copy and closes its lazy-pages daemon, so
+   * nothing unchecked is ever left to resume.
+   */
+  public Checked restoreChecked(Path workDir, ParentSnapshot held, StoreParent parent, String name)
+      throws CriuFailure, InterruptedException {
+    Path fin = finalDir(workDir);
+    try (BackgroundWork<Void> check = BackgroundWork.start(name, () -> {
+      parent.checkFinal(fin);
+      return null;
+    })) {
+      Result r = restore(workDir, held);
+      try {
+        check.await();
+        return new Checked(r, check.elapsed());
+      } catch (CriuFailure | InterruptedException f) {
+        kill(r.restored());
+        r.lazyPages().ifPresent(LazyPages.Daemon::close);
+        throw f;
+      }
+    }
+  }
+
   /** Restores a full dump (no parent) from {@code workDir/final}: see {@link Checkpointer#dumpFull}. */
   public Result restoreFull(Path workDir) throws CriuFailure, InterruptedException {
     Path fin = finalDir(workDir);
