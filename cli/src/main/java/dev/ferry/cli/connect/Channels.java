@@ -1,5 +1,6 @@
 package dev.ferry.cli.connect;
 
+import dev.ferry.service.tls.HandshakeRetry;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
@@ -7,7 +8,10 @@ import io.grpc.ManagedChannel;
 /**
  * The one place the CLI builds its channel to a coordinator. The credentials are mutual TLS with
  * the operator's (or viewer's) certificate ({@link ClientSecurity}), plaintext only with
- * {@code --insecure}.
+ * {@code --insecure}. A unary call whose connection timed out in its TLS handshake is repeated
+ * once on the next connection ({@link HandshakeRetry}, as the coordinator's channels to agents):
+ * Netty's client handshake timeout is a fixed 10 s that gRPC does not expose, and a fresh CLI JVM
+ * on a slow machine (the emulated lab VM) can spend longer on its first handshake.
  */
 public final class Channels {
     private Channels() {
@@ -18,6 +22,7 @@ public final class Channels {
                 .userAgent("ferry-migrate")
                 // Events are small; a larger message is a bug, not something to buffer.
                 .maxInboundMessageSize(4 << 20)
+                .intercept(new HandshakeRetry())
                 .build();
     }
 }

@@ -11,7 +11,6 @@ import dev.ferry.proto.MigrationRef;
 import dev.ferry.proto.StartMigrationRequest;
 import dev.ferry.proto.WatchMigrationRequest;
 import dev.ferry.service.leader.LeaderHint;
-import dev.ferry.service.tls.HandshakeRetry;
 import io.grpc.ChannelCredentials;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
@@ -110,18 +109,14 @@ public final class CoordinatorClient implements AutoCloseable {
 
     /**
      * Runs {@code rpc} (its argument: wait for the channel to become ready); again on the leader
-     * if the coordinator asked named another one, or, once, after a TLS handshake that timed out.
-     * Netty's client handshake timeout is a fixed 10 s that gRPC does not expose: a fresh CLI JVM
-     * on a slow machine (the emulated lab VM) spends longer than that loading and running its TLS
-     * stack for the first handshake. The repeat waits (within its deadline) for the channel's
-     * next connection attempt, whose handshake runs on warm code. A refused connection still
-     * fails at once.
+     * if the coordinator asked named another one. (A TLS handshake that timed out is repeated by
+     * the channel itself: {@link Channels}.)
      */
     private <T> T call(String what, Function<Boolean, T> rpc) {
         try {
             return rpc.apply(false);
         } catch (StatusRuntimeException e) {
-            if (!follow(e) && !handshakeTimedOut(e)) {
+            if (!follow(e)) {
                 throw StatusFailures.from(what, address(), e);
             }
         }
@@ -130,10 +125,6 @@ public final class CoordinatorClient implements AutoCloseable {
         } catch (StatusRuntimeException e) {
             throw StatusFailures.from(what, address(), e);
         }
-    }
-
-    static boolean handshakeTimedOut(StatusRuntimeException e) {
-        return HandshakeRetry.timedOut(e.getStatus());
     }
 
     /** Switches to the leader named by {@code failure}; false if none, the same, or already redirected once. */
