@@ -182,12 +182,16 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
 
   @Override
   public void runRound(RunRoundRequest request, StreamObserver<RoundFigures> response) {
-    onRoundThread(request.getMigrationId(), response, m -> m.runRound(request.getRound()));
+    // A round outlives its caller: it has cleared soft-dirty bits when it captured, so a round cut
+    // off half-way could only break the migration. When the coordinator that asked dies, the round
+    // still completes (within the caller's deadline) and its successor, asking for the same round,
+    // is told which round is next (the state machine skips the unrecorded one).
+    onRoundThread(request.getMigrationId(), response, true, m -> m.runRound(request.getRound()));
   }
 
   @Override
   public void checkpoint(CheckpointRequest request, StreamObserver<CheckpointReply> response) {
-    onRoundThread(request.getMigrationId(), response, m -> {
+    onRoundThread(request.getMigrationId(), response, false, m -> {
       enterSwitchover(m);
       // No throttle tick may SIGCONT the copy CRIU leaves stopped: two copies would run.
       m.throttle().set(0);
@@ -276,7 +280,12 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
     T run(SourceMigration migration) throws StatusException, InterruptedException;
   }
 
-  private <T> void onRoundThread(String id, StreamObserver<T> response, RoundWork<T> work) {
+  /**
+   * {@code outlivesCaller}: the work runs in a context forked from the call's, so the caller's
+   * cancellation (it went away) does not cancel what the work starts (the page stream); the
+   * call's deadline still bounds it.
+   */
+  private <T> void onRoundThread(String id, StreamObserver<T> response, boolean outlivesCaller, RoundWork<T> work) {
     SourceMigration m;
     try {
       m = find(id);
@@ -285,7 +294,11 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
       response.onError(e);
       return;
     }
-    Context context = Context.current();
+    Context caller = Context.current();
+    io.grpc.Deadline deadline = caller.getDeadline();
+    Context.CancellableContext detached = outlivesCaller && deadline != null
+        ? caller.fork().withDeadline(deadline, scheduler) : null;
+    Context context = detached != null ? detached : outlivesCaller ? caller.fork() : caller;
     roundExecutor.execute(context.wrap(() -> {
       try {
         reply(response, work.run(m));
@@ -299,6 +312,9 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
         response.onError(Status.INTERNAL.withDescription("migration " + id + ": " + e).asException());
       } finally {
         m.releaseRound();
+        if (detached != null) {
+          detached.cancel(null); // frees its deadline timer
+        }
       }
     }));
   }
