@@ -60,8 +60,13 @@ final class E2eSteps {
   }
 
   static Workload workload(Path dir, String name, long mib, long rate) {
+    return workload(dir, name, mib, rate, List.of());
+  }
+
+  /** The same, started through {@code enter} (e.g. a lab host's {@code nsenter --net=...}). */
+  static Workload workload(Path dir, String name, long mib, long rate, List<String> enter) {
     return Workload.memtouch().sizeMib(mib).ratePagesPerSecond(rate).verifyInterval(Duration.ofMillis(500))
-        .ownPidNamespace(true).workDir(dir.resolve(name)).start();
+        .ownPidNamespace(true).enteredThrough(enter).workDir(dir.resolve(name)).start();
   }
 
   /**
@@ -129,9 +134,9 @@ final class E2eSteps {
         .distinct().sorted().toList();
   }
 
-  /** unshare/setsid wrappers carry the same arguments; memtouch itself is what runs. */
+  /** nsenter/unshare/setsid wrappers carry the same arguments; memtouch itself is what runs. */
   private static boolean isLauncher(long pid) {
-    return cmdline(pid).map(c -> c.startsWith("unshare") || c.startsWith("setsid")).orElse(true);
+    return cmdline(pid).map(c -> c.startsWith("unshare") || c.startsWith("setsid") || c.startsWith("nsenter")).orElse(true);
   }
 
   static Optional<String> cmdline(long pid) {
