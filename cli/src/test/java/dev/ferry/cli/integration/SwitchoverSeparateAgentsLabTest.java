@@ -281,7 +281,8 @@ class SwitchoverSeparateAgentsLabTest {
       E2eSteps.assertRolledBack(watch, ExitCode.FAILED_ROLLED_BACK, w, pid);
       Await.until("the orphaned criu restore ended", () -> Files.exists(restoreEnded), Duration.ofSeconds(120));
       List<Long> copies = E2eSteps.copies(w);
-      System.out.println("E2E-SEP after the orphaned restore: copies " + copies + " (source " + pid + ")");
+      System.out.println("E2E-SEP after the orphaned restore: copies " + copies + " (source " + pid + "); cmdline readable: "
+          + copies.stream().map(c -> c + "=" + E2eSteps.cmdline(c).filter(l -> !l.isEmpty()).isPresent()).toList());
       assertEquals(2, copies.size(), "CRIU left a stopped restored copy besides the source: " + copies
           + "\n--- host3:\n" + host3.log());
       long orphan = copies.stream().filter(p -> p != pid).findFirst().orElseThrow();
