@@ -32,7 +32,8 @@ import java.util.Optional;
  *
  * <p>{@link #create} first removes what a previous run with the same prefix may have left (links,
  * namespaces, the hub address); {@link #close()} removes everything it made and restores
- * {@code ip_forward}; {@link #leftovers()} says what is still there. Not thread-safe.
+ * {@code ip_forward}; {@link #leftovers()} says what is still there. The addresses are fixed: one
+ * LabNetwork per kernel at a time. Not thread-safe.
  */
 public final class LabNetwork implements AutoCloseable {
     /** The hub's address (a /32 on its lo), reachable from every host through its veth. */
@@ -108,21 +109,24 @@ public final class LabNetwork implements AutoCloseable {
             throw new IllegalStateException("cannot read " + IP_FORWARD + ": " + e.getMessage(), e);
         }
         LabNetwork net = new LabNetwork(prefix, hosts, forward);
-        List<String> stale = net.removeAll();
+        List<String> stale = net.leftovers();
         if (!stale.isEmpty()) {
+            net.removeAll();
             System.out.println("LabNetwork: removed leftovers of an earlier run: " + String.join(", ", stale));
         }
+        // one ip process per namespace (ip -batch): each exec costs about a second in the emulated lab
         try {
-            ip("addr", "add", HUB + "/32", "dev", "lo");
+            List<String> hub = new ArrayList<>(List.of("addr add " + HUB + "/32 dev lo"));
             for (Host h : hosts.values()) {
-                ip("netns", "add", h.netns());
-                ip("link", "add", h.hubLink(), "type", "veth", "peer", "name", h.hostLink(), "netns", h.netns());
-                ip("addr", "add", h.gateway() + "/24", "dev", h.hubLink());
-                ip("link", "set", h.hubLink(), "up");
-                ip("-n", h.netns(), "link", "set", "lo", "up");
-                ip("-n", h.netns(), "addr", "add", h.address() + "/24", "dev", h.hostLink());
-                ip("-n", h.netns(), "link", "set", h.hostLink(), "up");
-                ip("-n", h.netns(), "route", "add", "default", "via", h.gateway());
+                hub.add("netns add " + h.netns());
+                hub.add("link add " + h.hubLink() + " type veth peer name " + h.hostLink() + " netns " + h.netns());
+                hub.add("addr add " + h.gateway() + "/24 dev " + h.hubLink());
+                hub.add("link set " + h.hubLink() + " up");
+            }
+            batch(List.of(), hub, false);
+            for (Host h : hosts.values()) {
+                batch(List.of("-n", h.netns()), List.of("link set lo up", "addr add " + h.address() + "/24 dev " + h.hostLink(),
+                        "link set " + h.hostLink() + " up", "route add default via " + h.gateway()), false);
             }
             Files.writeString(IP_FORWARD, "1\n");
         } catch (RuntimeException | IOException e) {
@@ -196,29 +200,48 @@ public final class LabNetwork implements AutoCloseable {
         }
     }
 
-    /** Deletes whatever of this network exists; returns what was there. */
-    private List<String> removeAll() {
-        List<String> removed = new ArrayList<>();
+    /** Deletes whatever of this network exists (one {@code ip -force -batch}: what is not there is skipped). */
+    private void removeAll() {
+        List<String> lines = new ArrayList<>();
         for (Host h : hosts.values()) {
-            if (run(List.of("ip", "link", "del", h.hubLink())).exitCode() == 0) {
-                removed.add("link " + h.hubLink());
-            }
-            if (run(List.of("ip", "netns", "del", h.netns())).exitCode() == 0) {
-                removed.add("netns " + h.netns());
-            }
+            lines.add("link del " + h.hubLink());
+            lines.add("netns del " + h.netns());
         }
-        if (run(List.of("ip", "addr", "del", HUB + "/32", "dev", "lo")).exitCode() == 0) {
-            removed.add("address " + HUB);
-        }
-        return removed;
+        lines.add("addr del " + HUB + "/32 dev lo");
+        batch(List.of(), lines, true);
     }
 
-    private static void ip(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("ip"));
-        cmd.addAll(List.of(args));
-        KernelFeatures.Outcome o = run(cmd);
-        if (o.exitCode() != 0) {
-            throw new IllegalStateException(String.join(" ", cmd) + " exited " + o.exitCode() + ": " + o.output().strip());
+    /**
+     * Runs {@code lines} as one {@code ip [options] -batch FILE}. Unless {@code force}, the first
+     * failing line stops it and throws {@link IllegalStateException} with ip's words; with
+     * {@code force} (ip's -force) failing lines are skipped and nothing is thrown.
+     */
+    private static void batch(List<String> options, List<String> lines, boolean force) {
+        Path file = null;
+        try {
+            file = Files.createTempFile("ferry-labnet", ".ip");
+            Files.write(file, lines);
+            List<String> cmd = new ArrayList<>(List.of("ip"));
+            cmd.addAll(options);
+            if (force) {
+                cmd.add("-force");
+            }
+            cmd.addAll(List.of("-batch", file.toString()));
+            KernelFeatures.Outcome o = run(cmd);
+            if (o.exitCode() != 0 && !force) {
+                throw new IllegalStateException(String.join(" ", cmd) + " [" + String.join("; ", lines) + "] exited " + o.exitCode()
+                        + ": " + o.output().strip());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write an ip batch file", e);
+        } finally {
+            if (file != null) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException ignored) {
+                    // a leftover temp file is harmless
+                }
+            }
         }
     }
 
