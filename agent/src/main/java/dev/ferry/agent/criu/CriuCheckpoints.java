@@ -60,6 +60,9 @@ public final class CriuCheckpoints implements CheckpointHandler {
     if (current != null && current.alive()) {
       return;
     }
+    if (current != null) {
+      log.warn("migration {}: the criu dump held ahead ended by itself; starting another: {}", id, current.outputTail());
+    }
     try {
       HeldDump started = checkpointer.hold(migration.pid(), workRoot.resolve(id), MAX_HOLD);
       HeldDump previous = warm.put(id, started);

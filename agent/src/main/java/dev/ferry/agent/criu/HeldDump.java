@@ -61,6 +61,9 @@ public final class HeldDump implements AutoCloseable {
     try {
       Restorer.deleteTree(workDir);
       Files.createDirectories(fin);
+      // criu dump refuses to start when --prev-images-dir does not exist (exit 1 before its log);
+      // it reads the parent only after the release, when the checkpoint has written it
+      Files.createDirectories(workDir.resolve("parent"));
       Files.writeString(script, script(ProcessHandle.current().pid(), maxHold));
       Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
     } catch (IOException e) {
@@ -104,6 +107,11 @@ public final class HeldDump implements AutoCloseable {
 
   Path finalDir() {
     return finalDir;
+  }
+
+  /** The last lines criu printed (why a hold that is no longer {@link #alive} ended). */
+  public String outputTail() {
+    return CriuCommand.tail(finalDir.resolve("dump.out"));
   }
 
   /** Whether criu still waits (or runs): false once it exited (gave up, or failed to start). */

@@ -28,8 +28,10 @@ class HeldDumpTest {
     Path fake = dir.resolve("fake-criu");
     Files.writeString(fake, """
         #!/bin/bash
-        d=; s=; prev=
-        for a; do [ "$prev" = -D ] && d=$a; [ "$prev" = --action-script ] && s=$a; prev=$a; done
+        d=; s=; parent=; prev=
+        for a; do [ "$prev" = -D ] && d=$a; [ "$prev" = --action-script ] && s=$a; [ "$prev" = --prev-images-dir ] && parent=$a; prev=$a; done
+        # as criu 3.17: a --prev-images-dir that does not exist fails the start, before any script
+        if [ -n "$parent" ] && [ ! -d "$d/$parent" ]; then echo "parent $parent missing"; exit 1; fi
         CRTOOLS_SCRIPT_ACTION=pre-dump "$s" || { echo "Pre dump script failed"; exit 1; }
         touch "$d/seized"
         CRTOOLS_SCRIPT_ACTION=post-dump "$s" || exit 1
@@ -41,7 +43,8 @@ class HeldDumpTest {
 
   @Test
   void aHeldDumpWaitsUntilReleasedThenGoesOn() throws Exception {
-    HeldDump held = HeldDump.start(criu, 4242, dir.resolve("m1"), List.of("--track-mem"), Duration.ofMinutes(5));
+    HeldDump held = HeldDump.start(criu, 4242, dir.resolve("m1"),
+        List.of("--track-mem", "--prev-images-dir", "../parent"), Duration.ofMinutes(5));
     awaitScriptRunning(dir.resolve("m1/" + HeldDump.SCRIPT));
     assertTrue(held.alive(), "held at pre-dump");
     assertFalse(Files.exists(dir.resolve("m1/final/seized")), "nothing touched before the release");
