@@ -64,7 +64,7 @@ public final class HeldDump implements AutoCloseable {
       // criu dump refuses to start when --prev-images-dir does not exist (exit 1 before its log);
       // it reads the parent only after the release, when the checkpoint has written it
       Files.createDirectories(workDir.resolve("parent"));
-      Files.writeString(script, script(ProcessHandle.current().pid(), maxHold));
+      Files.writeString(script, script(workDir, ProcessHandle.current().pid(), maxHold));
       Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
     } catch (IOException e) {
       throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot prepare the held dump in " + workDir + ": " + e.getMessage(), e);
@@ -76,13 +76,19 @@ public final class HeldDump implements AutoCloseable {
     return new HeldDump(criu.start(args, fin, "dump"), workDir, fin, pid, started);
   }
 
-  /** The script: a bash file, since {@code read -t} on a private FIFO is a fork-free sleep. */
-  static String script(long agentPid, Duration maxHold) {
+  /**
+   * The script. No {@code #!} line on purpose: CRIU runs every action script as {@code sh -c PATH}
+   * (pre-dump, but also post-dump inside its frozen window), and sh then reads the file itself
+   * (ENOEXEC), so a post-dump costs no second exec. Only pre-dump starts bash, whose {@code read -t}
+   * on a private FIFO is a fork-free 20 ms sleep.
+   */
+  static String script(Path workDir, long agentPid, Duration maxHold) {
+    String dir = workDir.toAbsolutePath().toString().replace("'", "'\\''");
     return """
-        #!/bin/bash
         # Written by the Ferry agent: holds `criu dump` at its pre-dump point until the switch-over.
         [ "$CRTOOLS_SCRIPT_ACTION" = pre-dump ] || exit 0
-        dir=$(dirname "$0")
+        exec /bin/bash -c '
+        dir=$1
         fifo="$dir/.hold-fifo"
         rm -f "$fifo"; mkfifo "$fifo" && exec 3<>"$fifo"; rm -f "$fifo"
         end=$((SECONDS + %d))
@@ -92,8 +98,8 @@ public final class HeldDump implements AutoCloseable {
           kill -0 %d 2>/dev/null || exit 1
           [ "$SECONDS" -lt "$end" ] || exit 1
           read -r -t 0.02 -u 3 _ || :
-        done
-        """.formatted(Math.max(1, maxHold.toSeconds()), RELEASE, ABORT, agentPid);
+        done' hold '%s'
+        """.formatted(Math.max(1, maxHold.toSeconds()), RELEASE, ABORT, agentPid, dir);
   }
 
   /** The pid it will dump. */

@@ -32,9 +32,9 @@ class HeldDumpTest {
         for a; do [ "$prev" = -D ] && d=$a; [ "$prev" = --action-script ] && s=$a; [ "$prev" = --prev-images-dir ] && parent=$a; prev=$a; done
         # as criu 3.17: a --prev-images-dir that does not exist fails the start, before any script
         if [ -n "$parent" ] && [ ! -d "$d/$parent" ]; then echo "parent $parent missing"; exit 1; fi
-        CRTOOLS_SCRIPT_ACTION=pre-dump "$s" || { echo "Pre dump script failed"; exit 1; }
+        CRTOOLS_SCRIPT_ACTION=pre-dump sh -c "$s" || { echo "Pre dump script failed"; exit 1; }
         touch "$d/seized"
-        CRTOOLS_SCRIPT_ACTION=post-dump "$s" || exit 1
+        CRTOOLS_SCRIPT_ACTION=post-dump sh -c "$s" || exit 1
         exit 0
         """);
     Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
@@ -45,7 +45,7 @@ class HeldDumpTest {
   void aHeldDumpWaitsUntilReleasedThenGoesOn() throws Exception {
     HeldDump held = HeldDump.start(criu, 4242, dir.resolve("m1"),
         List.of("--track-mem", "--prev-images-dir", "../parent"), Duration.ofMinutes(5));
-    awaitScriptRunning(dir.resolve("m1/" + HeldDump.SCRIPT));
+    awaitHoldLoopRunning(dir.resolve("m1"));
     assertTrue(held.alive(), "held at pre-dump");
     assertFalse(Files.exists(dir.resolve("m1/final/seized")), "nothing touched before the release");
     long t0 = System.nanoTime();
@@ -82,15 +82,16 @@ class HeldDumpTest {
   @Test
   void theScriptLetsEveryOtherActionPass() throws Exception {
     Path script = dir.resolve("s.sh");
-    Files.writeString(script, HeldDump.script(ProcessHandle.current().pid(), Duration.ofSeconds(5)));
+    Files.writeString(script, HeldDump.script(dir, ProcessHandle.current().pid(), Duration.ofSeconds(5)));
     Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
-    ProcessBuilder pb = new ProcessBuilder(script.toString());
+    ProcessBuilder pb = new ProcessBuilder("sh", "-c", script.toString()); // as criu runs it
     pb.environment().put("CRTOOLS_SCRIPT_ACTION", "network-lock");
     assertEquals(0, pb.start().waitFor());
   }
 
-  /** Until the hold script runs (the stand-in, like criu, waits for it before going on). */
-  private static void awaitScriptRunning(Path script) throws InterruptedException {
+  /** Until the hold loop (bash, given the work dir) runs: the stand-in, like criu, waits for it. */
+  private static void awaitHoldLoopRunning(Path workDir) throws InterruptedException {
+    Path script = workDir.toAbsolutePath();
     long deadline = System.nanoTime() + 30_000_000_000L;
     while (System.nanoTime() < deadline) {
       if (ProcessHandle.allProcesses().anyMatch(p -> p.info().arguments()
@@ -99,7 +100,7 @@ class HeldDumpTest {
       }
       Thread.onSpinWait();
     }
-    throw new AssertionError(script + " never ran");
+    throw new AssertionError("no hold loop for " + script);
   }
 
   private static void awaitFile(Path f) throws InterruptedException {
