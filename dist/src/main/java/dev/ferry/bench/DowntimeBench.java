@@ -3,6 +3,7 @@ package dev.ferry.bench;
 import dev.ferry.agent.criu.BackgroundWork;
 import dev.ferry.agent.criu.BootClock;
 import dev.ferry.agent.criu.Checkpointer;
+import dev.ferry.agent.criu.HeldDump;
 import dev.ferry.agent.criu.CriuCommand;
 import dev.ferry.agent.criu.CriuFailure;
 import dev.ferry.agent.criu.CriuProbe;
@@ -45,7 +46,7 @@ import java.util.Locale;
  * restored copy with intact memory.
  *
  * <p>usage: DowntimeBench [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N]
- * [--memtouch PATH] [--work DIR] [--no-lazy-pages]. Last line: key=value figures, comma lists per size.
+ * [--memtouch PATH] [--work DIR] [--no-lazy-pages] [--no-hold]. Last line: key=value figures, comma lists per size.
  */
 public final class DowntimeBench {
   private final int rate;
@@ -55,6 +56,8 @@ public final class DowntimeBench {
   private final Duration deadline;
   private final ProcessTree processes = new ProcessTree();
   private LazyPages.Support lazy = new LazyPages.Unsupported("not probed");
+  /** Whether the pre-copy dump is started ahead and held at its pre-dump point (as the agent does). */
+  private boolean hold = true;
 
   DowntimeBench(int rate, int maxRounds, Path memtouch, Path work, Duration deadline) {
     this.rate = rate;
@@ -95,6 +98,7 @@ public final class DowntimeBench {
     Path memtouch = given.isBlank() ? null : Path.of(given);
     Path work = Path.of("/tmp/ferry-downtime-bench");
     boolean lazyPages = true;
+    boolean hold = true;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--sizes" -> sizes = parseSizes(args[++i]);
@@ -103,8 +107,9 @@ public final class DowntimeBench {
         case "--memtouch" -> memtouch = Path.of(args[++i]);
         case "--work" -> work = Path.of(args[++i]);
         case "--no-lazy-pages" -> lazyPages = false;
+        case "--no-hold" -> hold = false;
         default -> {
-          System.err.println("usage: ferry-bench downtime [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N] [--memtouch PATH] [--work DIR] [--no-lazy-pages]");
+          System.err.println("usage: ferry-bench downtime [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N] [--memtouch PATH] [--work DIR] [--no-lazy-pages] [--no-hold]");
           System.exit(64);
         }
       }
@@ -120,9 +125,12 @@ public final class DowntimeBench {
       System.exit(2);
     }
     DowntimeBench bench = new DowntimeBench(rate, maxRounds, memtouch, work, deadline);
+    bench.hold = hold;
     bench.lazy = lazyPages ? LazyPages.probe(CriuCommand.onPath(), deadline) : new LazyPages.Unsupported("--no-lazy-pages");
     System.out.println("pre-copy restore: " + (bench.lazy instanceof LazyPages.Unsupported u
         ? "eager (" + u.reason() + ")" : "final delta's pages lazily (criu lazy-pages)"));
+    System.out.println("pre-copy dump: " + (hold ? "criu started after each round, held at its pre-dump script until the checkpoint"
+        : "criu started at the checkpoint (--no-hold)"));
     List<String> table = new ArrayList<>();
     StringBuilder s = new StringBuilder(), pre = new StringBuilder(), stop = new StringBuilder(), ratio = new StringBuilder(), rounds = new StringBuilder();
     StringBuilder preFrozen = new StringBuilder(), stopFrozen = new StringBuilder(), frozenRatio = new StringBuilder();
@@ -184,17 +192,21 @@ public final class DowntimeBench {
       LocalPrecopy.Round round;
       long previous = Long.MAX_VALUE;
       int stalls = 0;
+      Checkpointer checkpointer = new Checkpointer(CriuCommand.onPath(), new MinimalParentImages(), processes, deadline, List.of());
+      HeldDump warm = null; // as the agent's CriuCheckpoints.roundDone: criu started ahead, held before the freeze
       do {
         round = precopy.round();
         System.out.printf("          round %d: %d dirty pages, freeze %d ms, copy %d ms%n", round.round(), round.dirtyPages(),
             round.freezeWindow().toMillis(), round.copyTime().toMillis());
         stalls = round.dirtyPages() >= previous ? stalls + 1 : 0;
         previous = round.dirtyPages();
+        if (hold && (warm == null || !warm.alive())) {
+          warm = checkpointer.hold(w.pid(), dir.resolve("src"), Duration.ofMinutes(15));
+        }
       } while (round.dirtyPages() > threshold && round.round() < maxRounds && stalls < 2);
 
       ParentSnapshot held = precopy.held().snapshot(BootClock.uptime());
       long mirrorMs = -1; // kept by the store at each commit: part of the rounds' copy times
-      Checkpointer checkpointer = new Checkpointer(CriuCommand.onPath(), new MinimalParentImages(), processes, deadline, List.of());
       // as the agent: the final delta's pages served lazily where CRIU's userfaultfd daemon works
       Restorer restorer = new Restorer(CriuCommand.onPath(), new MinimalParentImages(), processes, deadline, List.of())
           .withLazyPages(lazy);
@@ -208,10 +220,14 @@ public final class DowntimeBench {
           () -> parent.link(dst.resolve("parent"), held.dumpUptime()));
       Checkpointer.Result cp;
       try {
-        cp = checkpointer.checkpoint(w.pid(), dir.resolve("src"), held);
+        cp = checkpointer.checkpoint(w.pid(), dir.resolve("src"), held, warm);
       } catch (CriuFailure e) {
         linking.close();
         throw e;
+      } finally {
+        if (warm != null) {
+          warm.abort(); // a no-op once released
+        }
       }
       long t1 = System.nanoTime();
       copyImages(cp.finalDir(), Restorer.finalDir(dst));

@@ -80,22 +80,95 @@ public final class Checkpointer {
    * workDir/parent} describing {@code held}. {@code workDir} must not hold an earlier attempt.
    */
   public Result checkpoint(int pid, Path workDir, ParentSnapshot held) throws CriuFailure, InterruptedException {
+    return checkpoint(pid, workDir, held, null);
+  }
+
+  /**
+   * As {@link #checkpoint(int, Path, ParentSnapshot)}, releasing {@code warm} (a {@link #hold} of
+   * the same pid in the same work dir) when it still waits: CRIU's start-up is then behind it and
+   * the freeze follows the release closely. A warm dump that gave up is aborted and a fresh criu
+   * runs, as without one.
+   */
+  public Result checkpoint(int pid, Path workDir, ParentSnapshot held, HeldDump warm) throws CriuFailure, InterruptedException {
     ProcessTree.Identity root = processes.identify(pid)
         .orElseThrow(() -> new CriuFailure(CriuFailure.Reason.FAILED, "no process " + pid + " to checkpoint", ""));
+    boolean useWarm = warm != null && warm.pid() == pid && warm.workDir().equals(workDir) && warm.alive();
+    if (warm != null && !useWarm) {
+      warm.abort();
+    }
     Path parent = workDir.resolve("parent");
     Path fin = workDir.resolve("final");
     long t0 = System.nanoTime();
     try {
+      if (warm != null && !useWarm && warm.workDir().equals(workDir)) {
+        Restorer.deleteTree(workDir); // what the held dump that gave up left
+      }
       Files.createDirectories(fin);
       parentImages.writePagemaps(parent, held);
       Map<Integer, Integer> pids = new LinkedHashMap<>();
       held.processes().forEach(p -> pids.put(p.pid(), p.imagePid()));
       new ImagePids(pids).write(fin);
     } catch (IOException e) {
+      if (useWarm) {
+        warm.abort();
+      }
       throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot write the parent images in " + parent + ": " + e.getMessage(), e);
     }
-    List<String> args = new ArrayList<>(List.of("--track-mem", "--prev-images-dir", "../parent"));
-    return dump(root, fin, args, Duration.ofNanos(System.nanoTime() - t0));
+    Duration parentTime = Duration.ofNanos(System.nanoTime() - t0);
+    if (useWarm) {
+      return released(root, warm, parentTime);
+    }
+    return dump(root, fin, dumpArgs(), parentTime);
+  }
+
+  /** What an incremental dump adds to {@code dump -t PID -D final} (see {@link #dump}). */
+  private List<String> dumpArgs() {
+    return new ArrayList<>(List.of("--track-mem", "--prev-images-dir", "../parent"));
+  }
+
+  /**
+   * Starts the incremental dump of {@code pid} into {@code workDir/final} now, held before it
+   * touches the process until {@link #checkpoint(int, Path, ParentSnapshot, HeldDump)} releases it
+   * (or {@link HeldDump#abort}). The work dir is emptied. {@code maxHold}: when the hold gives up.
+   */
+  public HeldDump hold(int pid, Path workDir, Duration maxHold) throws CriuFailure {
+    List<String> args = dumpArgs();
+    args.addAll(commonArgs());
+    return HeldDump.start(criu, pid, workDir, args, maxHold);
+  }
+
+  private List<String> commonArgs() {
+    List<String> args = new ArrayList<>(List.of("--leave-stopped", "-v" + criu.logLevel(), "-o", "dump.log"));
+    args.addAll(extraArgs);
+    return args;
+  }
+
+  /** Releases a held dump and finishes it as {@link #dump} does (freeze watched from the release). */
+  private Result released(ProcessTree.Identity root, HeldDump warm, Duration parentTime) throws CriuFailure, InterruptedException {
+    int pid = root.pid();
+    Path fin = warm.finalDir();
+    Instant releasedAt = Instant.now();
+    CriuCommand.Run run;
+    Optional<Instant> frozen;
+    try (FreezeWatch watch = FreezeWatch.start(pid, FREEZE_POLL, processes::state)) {
+      try {
+        warm.release();
+      } catch (IOException e) {
+        warm.abort();
+        throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot release the held criu dump in " + warm.workDir() + ": "
+            + e.getMessage() + "; process " + pid + " not touched", e);
+      }
+      run = warm.await(criu, deadline);
+      frozen = watch.frozenAt();
+    } catch (CriuFailure e) {
+      processes.resume(root);
+      throw new CriuFailure(e.reason(), e.getMessage() + "; process " + pid + " resumed",
+          e.logTail().isEmpty() ? CriuCommand.tail(fin.resolve("dump.log")) : e.logTail());
+    } catch (InterruptedException e) {
+      processes.resume(root);
+      throw e;
+    }
+    return finish(root, fin, run, frozen, releasedAt, false, parentTime);
   }
 
   /**
@@ -122,8 +195,7 @@ public final class Checkpointer {
     int pid = root.pid();
     List<String> args = new ArrayList<>(List.of("dump", "-t", Integer.toString(pid), "-D", fin.toString()));
     args.addAll(modeArgs);
-    args.addAll(List.of("--leave-stopped", "-v" + criu.logLevel(), "-o", "dump.log"));
-    args.addAll(extraArgs);
+    args.addAll(commonArgs());
     Instant criuStarted = Instant.now();
     CriuCommand.Run run;
     Optional<Instant> frozen;
@@ -138,6 +210,13 @@ public final class Checkpointer {
       processes.resume(root);
       throw e;
     }
+    return finish(root, fin, run, frozen, criuStarted, modeArgs.isEmpty(), parentTime);
+  }
+
+  /** After criu exited: its verdict, stats and images; on any failure the tree is resumed. */
+  private Result finish(ProcessTree.Identity root, Path fin, CriuCommand.Run run, Optional<Instant> frozen, Instant criuStarted,
+      boolean full, Duration parentTime) throws CriuFailure {
+    int pid = root.pid();
     if (run.exitCode() != 0) {
       processes.resume(root);
       throw new CriuFailure(CriuFailure.Reason.FAILED,
@@ -155,7 +234,7 @@ public final class Checkpointer {
     }
     String detail = stats.parentUsed()
         ? "incremental dump: " + stats.pagesWritten() + " pages written, " + stats.pagesSkippedParent() + " taken from the parent"
-        : modeArgs.isEmpty()
+        : full
             ? "full dump: " + stats.pagesWritten() + " pages written"
             : "CRIU fell back to a full dump (pages_skipped_parent=0, " + stats.pagesWritten() + " pages written)";
     Instant freezeStarted = frozen.filter(f -> f.isAfter(criuStarted)).orElse(criuStarted);

@@ -11,6 +11,7 @@ import io.grpc.Status;
 import io.grpc.StatusException;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -36,6 +37,10 @@ public final class CriuCheckpoints implements CheckpointHandler {
   private final Checkpointer checkpointer;
   private final Path workRoot;
   private final ConcurrentMap<String, ProcessTree.Identity> dumped = new ConcurrentHashMap<>();
+  /** Dumps started ahead (see {@link HeldDump}), by migration; taken by the checkpoint. */
+  private final ConcurrentMap<String, HeldDump> warm = new ConcurrentHashMap<>();
+  /** How long a held dump waits for its switch-over before it gives up (the next round starts another). */
+  static final Duration MAX_HOLD = Duration.ofMinutes(15);
 
   /** @param workRoot where each migration's {@code <id>/parent} and {@code <id>/final} are written */
   public CriuCheckpoints(Checkpointer checkpointer, Path workRoot) {
@@ -43,14 +48,73 @@ public final class CriuCheckpoints implements CheckpointHandler {
     this.workRoot = workRoot;
   }
 
+  /**
+   * Starts the migration's dump ahead, held before it touches the process, unless one still waits:
+   * the checkpoint then skips CRIU's start-up (seconds in the lab) between the last round and the
+   * freeze, and the final dump shrinks by what the process writes meanwhile.
+   */
+  @Override
+  public void roundDone(SourceMigration migration) {
+    String id = migration.id();
+    HeldDump current = warm.get(id);
+    if (current != null && current.alive()) {
+      return;
+    }
+    if (current != null) {
+      log.warn("migration {}: the criu dump held ahead ended by itself; starting another: {}", id, current.outputTail());
+    }
+    try {
+      HeldDump started = checkpointer.hold(migration.pid(), workRoot.resolve(id), MAX_HOLD);
+      HeldDump previous = warm.put(id, started);
+      if (previous != null) {
+        previous.abort();
+      }
+      if (migration.closed()) { // stopTracking ran meanwhile (it closes, then ends: see migrationEnded)
+        migrationEnded(id);
+      }
+    } catch (CriuFailure e) {
+      log.warn("migration {}: could not start criu dump ahead ({}); the checkpoint will start it then", id, e.getMessage());
+    }
+  }
+
+  @Override
+  public void migrationEnded(String migrationId) {
+    HeldDump h = warm.remove(migrationId);
+    if (h != null) {
+      h.abort();
+      try {
+        Restorer.deleteTree(h.workDir());
+      } catch (IOException e) {
+        log.debug("migration {}: could not delete {}: {}", migrationId, h.workDir(), e.toString());
+      }
+    }
+  }
+
   @Override
   public CheckpointReply checkpoint(SourceMigration migration, CheckpointRequest request)
       throws StatusException, InterruptedException {
+    HeldDump ahead = warm.remove(migration.id());
+    if (ahead != null && !ahead.alive()) {
+      ahead.abort();
+      ahead = null;
+    }
+    try {
+      return checkpoint(migration, ahead);
+    } finally {
+      if (ahead != null) {
+        ahead.abort(); // a no-op once released; ends it if the checkpoint failed before the release
+      }
+    }
+  }
+
+  private CheckpointReply checkpoint(SourceMigration migration, HeldDump ahead) throws StatusException, InterruptedException {
     String id = migration.id();
     Path work = workRoot.resolve(id);
     ParentSnapshot held;
     try {
-      Restorer.deleteTree(work); // an earlier, failed attempt
+      if (ahead == null) {
+        Restorer.deleteTree(work); // an earlier, failed attempt
+      }
       // Right before the dump: the image pids (NSpid) and the uptime are read now.
       held = snapshot(migration.ledger(), BootClock.uptime());
     } catch (IOException e) {
@@ -62,10 +126,11 @@ public final class CriuCheckpoints implements CheckpointHandler {
     Checkpointer.Result[] dump = new Checkpointer.Result[1];
     CriuFailure[] failure = new CriuFailure[1];
     ParentSnapshot parent = held;
+    HeldDump warmDump = ahead;
     try {
       migration.pushImages(work.resolve("final"), () -> {
         try {
-          dump[0] = checkpointer.checkpoint(migration.pid(), work, parent);
+          dump[0] = checkpointer.checkpoint(migration.pid(), work, parent, warmDump);
           dumped.put(id, dump[0].dumped());
           log.info("migration {}: pid {} dumped in {} ms: {}", id, dump[0].dumped().pid(), dump[0].dumpTime().toMillis(),
               dump[0].detail());

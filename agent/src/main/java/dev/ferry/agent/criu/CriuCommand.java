@@ -33,35 +33,30 @@ public record CriuCommand(Path executable, int logLevel) {
    * {@code workDir/<name>.out}. A run over {@code deadline} is killed: TIMED_OUT.
    */
   Run run(List<String> args, Path workDir, String name, Duration deadline) throws CriuFailure, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add(executable.toString());
-    command.addAll(args);
-    Path output = workDir.resolve(name + ".out");
-    ProcessBuilder pb = new ProcessBuilder(command)
-        .directory(workDir.toFile())
-        .redirectErrorStream(true)
-        .redirectOutput(output.toFile())
-        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
     long started = System.nanoTime();
-    Process p;
-    try {
-      p = pb.start();
-    } catch (IOException e) {
-      throw new CriuFailure(CriuFailure.Reason.MISSING, "cannot run " + executable + ": " + e.getMessage(), e);
-    }
+    return await(start(args, workDir, name), args.get(0), workDir, name, deadline, started);
+  }
+
+  /**
+   * Waits for a criu started by {@link #start} (at {@code startedNanos}, System.nanoTime) to exit;
+   * one over {@code deadline} (counted from now) is killed: TIMED_OUT. Interrupted: killed.
+   */
+  Run await(Process p, String verb, Path workDir, String name, Duration deadline, long startedNanos)
+      throws CriuFailure, InterruptedException {
+    Path output = workDir.resolve(name + ".out");
     try {
       if (!p.waitFor(deadline.toNanos(), TimeUnit.NANOSECONDS)) {
         p.destroyForcibly();
         p.waitFor(5, TimeUnit.SECONDS);
         throw new CriuFailure(CriuFailure.Reason.TIMED_OUT,
-            "criu " + args.get(0) + " did not finish within " + deadline.toMillis() + " ms and was killed",
+            "criu " + verb + " did not finish within " + deadline.toMillis() + " ms and was killed",
             tail(output));
       }
     } catch (InterruptedException e) {
       p.destroyForcibly();
       throw e;
     }
-    return new Run(p.exitValue(), Duration.ofNanos(System.nanoTime() - started), read(output));
+    return new Run(p.exitValue(), Duration.ofNanos(System.nanoTime() - startedNanos), read(output));
   }
 
   /**

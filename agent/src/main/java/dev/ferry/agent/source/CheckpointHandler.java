@@ -31,6 +31,19 @@ public interface CheckpointHandler {
     return Optional.empty();
   }
 
+  /**
+   * A pre-copy round of the migration completed: the handler may get the switch-over ready (the
+   * CRIU handler starts its dump ahead, held before it touches the process). Called on the round
+   * thread with the round permit held; must not block for long; failures are the handler's (logged).
+   */
+  default void roundDone(SourceMigration migration) {}
+
+  /**
+   * The migration ended here without a checkpoint in flight (tracking stopped, rolled back, the
+   * agent closing): drop what {@link #roundDone} prepared. Idempotent; never blocks for long.
+   */
+  default void migrationEnded(String migrationId) {}
+
   /** Until the switch-over lands: a clear UNIMPLEMENTED. */
   CheckpointHandler NONE = (migration, request) -> {
     throw Status.UNIMPLEMENTED.withDescription("Checkpoint (CRIU switch-over) is not available in this agent build; "

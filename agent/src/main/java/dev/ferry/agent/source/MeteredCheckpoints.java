@@ -39,6 +39,16 @@ public final class MeteredCheckpoints implements CheckpointHandler {
   }
 
   @Override
+  public void roundDone(SourceMigration migration) {
+    delegate.roundDone(migration);
+  }
+
+  @Override
+  public void migrationEnded(String migrationId) {
+    delegate.migrationEnded(migrationId);
+  }
+
+  @Override
   public Optional<Boolean> resume(String migrationId) {
     return delegate.resume(migrationId);
   }

@@ -186,7 +186,11 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
     // off half-way could only break the migration. When the coordinator that asked dies, the round
     // still completes (within the caller's deadline) and its successor, asking for the same round,
     // is told which round is next (the state machine skips the unrecorded one).
-    onRoundThread(request.getMigrationId(), response, true, m -> m.runRound(request.getRound()));
+    onRoundThread(request.getMigrationId(), response, true, m -> {
+      RoundFigures figures = m.runRound(request.getRound());
+      checkpoints.roundDone(m); // e.g. criu started ahead: the next round may be the last
+      return figures;
+    });
   }
 
   @Override
@@ -225,6 +229,7 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
     if (m != null) {
       m.throttle().set(0);
     }
+    checkpoints.migrationEnded(id);
     // A process a previous run of this agent left (adopted from the rollback journal), if any.
     ProcessIdentity left = m == null ? settle(adopted.remove(id)) : null;
     // The tree the checkpoint stopped (by identity) if there was one; else the tracked (or
@@ -249,6 +254,7 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
   public void killSource(MigrationRef request, StreamObserver<KillSourceReply> response) {
     String id = request.getMigrationId();
     SourceMigration m = migrations.remove(id);
+    checkpoints.migrationEnded(id);
     // After the commit: the stopped copy CRIU dumped (by identity: a reused pid is left alone).
     boolean killed = checkpoints.kill(id).orElseGet(() -> m != null && signals.send(m.pid(), Signals.SIGKILL));
     if (m != null) {
@@ -271,6 +277,8 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
       m.close();
       log.info("migration {}: tracking stopped", m.id());
     }
+    // after close(): a round finishing now sees the migration closed and drops what it prepared
+    checkpoints.migrationEnded(request.getMigrationId());
     endGuard(request.getMigrationId());
     reply(response, StopTrackingReply.getDefaultInstance());
   }
@@ -415,6 +423,7 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
     try {
       if (!inSwitchover.contains(id)) {
         migrations.remove(id, m);
+        checkpoints.migrationEnded(id);
         m.throttle().set(0);
         boolean wasStopped = Signals.state(m.pid()) == 'T';
         signals.send(m.pid(), Signals.SIGCONT);
@@ -441,6 +450,7 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
   /** Closes every migration: throttles end, processes are left running. */
   @Override
   public void close() {
+    migrations.keySet().forEach(checkpoints::migrationEnded);
     migrations.values().forEach(SourceMigration::close);
     migrations.clear();
   }

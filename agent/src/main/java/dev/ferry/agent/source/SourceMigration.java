@@ -94,6 +94,8 @@ public final class SourceMigration implements AutoCloseable {
     return streamToken;
   }
 
+  private volatile boolean closed;
+
   public int nextRound() {
     return nextRound;
   }
@@ -227,8 +229,14 @@ public final class SourceMigration implements AutoCloseable {
     return dev.ferry.proto.AddressRange.newBuilder().setStart(a.start()).setEnd(a.end()).build();
   }
 
+  /** Whether {@link #close} ran (any thread may ask). */
+  public boolean closed() {
+    return closed;
+  }
+
   @Override
   public void close() {
+    closed = true;
     throttle.close();
     session.close();
     channel.shutdownNow();

@@ -1,0 +1,113 @@
+package dev.ferry.agent.criu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The hold protocol of {@link HeldDump}: its real action script, run by a stand-in for criu that
+ * does what {@code criu dump} does with it (runs it with CRTOOLS_SCRIPT_ACTION=pre-dump before
+ * touching anything, gives up when it fails). This host's CRIU fails before it runs scripts; the
+ * lab's switch-over tests run the held dump with the real one.
+ */
+class HeldDumpTest {
+  @TempDir Path dir;
+  private CriuCommand criu;
+
+  @BeforeEach
+  void fakeCriu() throws Exception {
+    Path fake = dir.resolve("fake-criu");
+    Files.writeString(fake, """
+        #!/bin/bash
+        d=; s=; parent=; prev=
+        for a; do [ "$prev" = -D ] && d=$a; [ "$prev" = --action-script ] && s=$a; [ "$prev" = --prev-images-dir ] && parent=$a; prev=$a; done
+        # as criu 3.17: a --prev-images-dir that does not exist fails the start, before any script
+        if [ -n "$parent" ] && [ ! -d "$d/$parent" ]; then echo "parent $parent missing"; exit 1; fi
+        CRTOOLS_SCRIPT_ACTION=pre-dump sh -c "$s" || { echo "Pre dump script failed"; exit 1; }
+        touch "$d/seized"
+        CRTOOLS_SCRIPT_ACTION=post-dump sh -c "$s" || exit 1
+        exit 0
+        """);
+    Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+    criu = new CriuCommand(fake, 2);
+  }
+
+  @Test
+  void aHeldDumpWaitsUntilReleasedThenGoesOn() throws Exception {
+    HeldDump held = HeldDump.start(criu, 4242, dir.resolve("m1"),
+        List.of("--track-mem", "--prev-images-dir", "../parent"), Duration.ofMinutes(5));
+    awaitHoldLoopRunning(dir.resolve("m1"));
+    assertTrue(held.alive(), "held at pre-dump");
+    assertFalse(Files.exists(dir.resolve("m1/final/seized")), "nothing touched before the release");
+    long t0 = System.nanoTime();
+    held.release();
+    CriuCommand.Run run = held.await(criu, Duration.ofSeconds(30));
+    assertEquals(0, run.exitCode(), run.output());
+    assertTrue(Files.exists(dir.resolve("m1/final/seized")));
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertTrue(ms < 5_000, "released within a poll interval and the stand-in's exit: " + ms + " ms");
+    held.abort(); // released: a no-op
+  }
+
+  @Test
+  void anAbortedHoldEndsWithoutTouchingAnything() throws Exception {
+    HeldDump held = HeldDump.start(criu, 4242, dir.resolve("m2"), List.of(), Duration.ofMinutes(5));
+    awaitFile(dir.resolve("m2/final/dump.out"));
+    held.abort();
+    assertFalse(held.alive());
+    assertFalse(Files.exists(dir.resolve("m2/final/seized")));
+    assertTrue(Files.readString(dir.resolve("m2/final/dump.out")).contains("Pre dump script failed"));
+  }
+
+  @Test
+  void aHoldGivesUpByItselfAfterItsLimit() throws Exception {
+    HeldDump held = HeldDump.start(criu, 4242, dir.resolve("m3"), List.of(), Duration.ofSeconds(1));
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (held.alive() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertFalse(held.alive(), "gave up after maxHold");
+    assertFalse(Files.exists(dir.resolve("m3/final/seized")));
+  }
+
+  @Test
+  void theScriptLetsEveryOtherActionPass() throws Exception {
+    Path script = dir.resolve("s.sh");
+    Files.writeString(script, HeldDump.script(dir, ProcessHandle.current().pid(), Duration.ofSeconds(5)));
+    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+    ProcessBuilder pb = new ProcessBuilder("sh", "-c", script.toString()); // as criu runs it
+    pb.environment().put("CRTOOLS_SCRIPT_ACTION", "network-lock");
+    assertEquals(0, pb.start().waitFor());
+  }
+
+  /** Until the hold loop (bash, given the work dir) runs: the stand-in, like criu, waits for it. */
+  private static void awaitHoldLoopRunning(Path workDir) throws InterruptedException {
+    Path script = workDir.toAbsolutePath();
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      if (ProcessHandle.allProcesses().anyMatch(p -> p.info().arguments()
+          .map(a -> java.util.Arrays.asList(a).contains(script.toString())).orElse(false))) {
+        return;
+      }
+      Thread.onSpinWait();
+    }
+    throw new AssertionError("no hold loop for " + script);
+  }
+
+  private static void awaitFile(Path f) throws InterruptedException {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (!Files.exists(f) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertTrue(Files.exists(f), f + " never appeared");
+  }
+}
