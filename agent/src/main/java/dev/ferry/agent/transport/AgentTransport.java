@@ -10,6 +10,7 @@ import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.AbstractStub;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.AdaptiveByteBufAllocator;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
 import java.io.IOException;
@@ -43,6 +44,13 @@ public final class AgentTransport {
    * writability event per 64 KiB. These are the bytes gRPC already holds for the call (slices,
    * not copies), which its own on-ready threshold bounds.
    */
+  /**
+   * Socket reads of up to 1 MiB (Netty's default stops at 64 KiB): a page batch in one or a few
+   * reads instead of 16+, each a syscall and a pipeline event. With the composite cumulation
+   * ({@link BulkHttp2}) the read buffers are linked, not copied; they live until gRPC has
+   * consumed the frames in them, so the HTTP/2 window still bounds them.
+   */
+  static final AdaptiveRecvByteBufAllocator RECEIVE_SIZES = new AdaptiveRecvByteBufAllocator(64, 64 << 10, 1 << 20);
   static final WriteBufferWaterMark SEND_WATER_MARK = new WriteBufferWaterMark(1 << 20, 2 << 20);
 
   private final DeadlineScale deadlineScale;
@@ -88,6 +96,7 @@ public final class AgentTransport {
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         .flowControlWindow(STREAM_WINDOW_BYTES)
         .withChildOption(ChannelOption.ALLOCATOR, allocator)
+        .withChildOption(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_SIZES)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         // gRPC drops a connection whose TLS handshake takes over 120 s; scaled like every deadline
         .handshakeTimeout(scaled(Duration.ofSeconds(120)).toMillis(), TimeUnit.MILLISECONDS);
