@@ -13,7 +13,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
- * Behind {@link RequiresSoftDirty} and {@link RequiresCriu}. On the host a missing feature
+ * Behind {@link RequiresSoftDirty}, {@link RequiresCriu} and {@link RequiresNetworkNamespaces}. On the host a missing feature
  * disables the test with a message naming it; in the lab ({@link LabEnvironment#isLab()}) the
  * condition lets the test through and the before-callbacks fail it, so a lab test is never
  * silently skipped. Probe results are cached in the root extension store (one probe per run).
@@ -81,6 +81,9 @@ public final class KernelFeatureExtension implements ExecutionCondition, BeforeA
         }
         if (AnnotationSupport.isAnnotated(e, RequiresCriu.class)) {
             req.add(KernelFeature.CRIU);
+        }
+        if (AnnotationSupport.isAnnotated(e, RequiresNetworkNamespaces.class)) {
+            req.add(KernelFeature.NETWORK_NAMESPACES);
         }
     }
 }

@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Probes what this kernel and host can do, by trying it (never by hostname or kernel version):
  * soft-dirty by running {@code ferry-memtouch --probe-soft-dirty} (write a page, clear_refs 4,
- * bit 55 clear, write, bit 55 set), CRIU by {@code criu check}. Every outcome, including
+ * bit 55 clear, write, bit 55 set), CRIU by {@code criu check}, network namespaces by making a
+ * veth pair inside a throwaway one ({@link #probeNetworkNamespaces()}). Every outcome, including
  * "gcc/criu not installed", is a {@link FeatureCheck}, never an exception.
  */
 public final class KernelFeatures {
@@ -23,6 +24,7 @@ public final class KernelFeatures {
         return switch (feature) {
             case SOFT_DIRTY -> probeSoftDirty();
             case CRIU -> probeCriu();
+            case NETWORK_NAMESPACES -> probeNetworkNamespaces();
         };
     }
 
@@ -60,12 +62,39 @@ public final class KernelFeatures {
         return FeatureCheck.missing(KernelFeature.CRIU, "criu check exited " + check.exitCode() + " (" + v + "): " + tail);
     }
 
+    /**
+     * Network namespaces with veth pairs, as {@link LabNetwork} makes them: {@code ip} (iproute2)
+     * makes a veth pair inside a fresh network namespace of its own ({@code unshare --net}), which
+     * dies with the probe: nothing is left on this host, whatever the outcome. Fails without
+     * iproute2 or util-linux, without CAP_NET_ADMIN/CAP_SYS_ADMIN, or without the veth driver.
+     */
+    public static FeatureCheck probeNetworkNamespaces() {
+        Outcome version = run(List.of("ip", "-V"));
+        if (version.exitCode() == Outcome.NOT_FOUND) {
+            return FeatureCheck.missing(KernelFeature.NETWORK_NAMESPACES, "ip is not installed (apt-get install iproute2)");
+        }
+        Outcome veth = run(List.of("unshare", "--net", "--", "ip", "link", "add", "ferry-probe0", "type", "veth",
+                "peer", "name", "ferry-probe1"));
+        String v = version.output().strip().replace('\n', ' ');
+        if (veth.exitCode() == 0) {
+            return FeatureCheck.available(KernelFeature.NETWORK_NAMESPACES, v + "; a veth pair made in a new network namespace");
+        }
+        String why = veth.exitCode() == Outcome.NOT_FOUND ? "unshare (util-linux) is not installed"
+                : "unshare --net ip link add ... type veth exited " + veth.exitCode() + ": " + veth.output().strip().replace('\n', ' ');
+        return FeatureCheck.missing(KernelFeature.NETWORK_NAMESPACES, why + " (" + v + ")");
+    }
+
     record Outcome(int exitCode, String output) {
         static final int NOT_FOUND = -127;
         static final int TIMED_OUT = -124;
     }
 
     static Outcome run(List<String> cmd) {
+        return run(cmd, PROBE_DEADLINE);
+    }
+
+    /** Runs {@code cmd}, output and errors merged, at most {@code deadline} (scaled in the lab). */
+    static Outcome run(List<String> cmd, Duration deadline) {
         Path log = null;
         try {
             log = Files.createTempFile("ferry-probe", ".log");
@@ -75,10 +104,10 @@ public final class KernelFeatures {
             } catch (IOException e) {
                 return new Outcome(Outcome.NOT_FOUND, cmd.get(0) + " not found: " + e.getMessage());
             }
-            Duration deadline = LabEnvironment.scaled(PROBE_DEADLINE);
-            if (!p.waitFor(deadline.toMillis(), TimeUnit.MILLISECONDS)) {
+            Duration scaled = LabEnvironment.scaled(deadline);
+            if (!p.waitFor(scaled.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
-                return new Outcome(Outcome.TIMED_OUT, String.join(" ", cmd) + " did not finish within " + deadline);
+                return new Outcome(Outcome.TIMED_OUT, String.join(" ", cmd) + " did not finish within " + scaled);
             }
             return new Outcome(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
         } catch (IOException e) {

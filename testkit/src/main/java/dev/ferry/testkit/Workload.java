@@ -190,6 +190,7 @@ public final class Workload implements AutoCloseable {
         private Duration verifyInterval = Duration.ofMillis(500);
         private boolean ownPidNamespace;
         private Path workDir;
+        private List<String> enter = List.of();
 
         public Builder sizeMib(long mib) {
             if (mib <= 0) {
@@ -222,6 +223,15 @@ public final class Workload implements AutoCloseable {
             return this;
         }
 
+        /**
+         * A command prefix that execs the rest in place (no fork: the launcher's pid stays the
+         * one watched), e.g. {@link LabNetwork.Host#enter()} to start the workload on a lab host.
+         */
+        public Builder enteredThrough(List<String> prefix) {
+            this.enter = List.copyOf(prefix);
+            return this;
+        }
+
         /** Where the output and launcher log go (default: a fresh temp dir). */
         public Builder workDir(Path dir) {
             this.workDir = dir;
@@ -237,7 +247,7 @@ public final class Workload implements AutoCloseable {
                 Path dir = workDir != null ? Files.createDirectories(workDir) : Files.createTempDirectory("ferry-memtouch-");
                 Path out = dir.resolve("memtouch.out");
                 Path log = dir.resolve("launcher.log");
-                List<String> cmd = new ArrayList<>();
+                List<String> cmd = new ArrayList<>(enter);
                 if (ownPidNamespace) {
                     cmd.addAll(List.of("unshare", "--pid", "--fork"));
                 }

@@ -39,14 +39,16 @@ final class AgentProcess implements AutoCloseable {
       "-XX:-UsePerfData");
 
   private final String name;
+  private final String host;
   private final int port;
   private final Path dataDir;
   private final Path log;
   private final List<String> launcher;
   private final Process process;
 
-  private AgentProcess(String name, int port, Path dataDir, Path log, List<String> launcher, Process process) {
+  private AgentProcess(String name, String host, int port, Path dataDir, Path log, List<String> launcher, Process process) {
     this.name = name;
+    this.host = host;
     this.launcher = launcher;
     this.port = port;
     this.dataDir = dataDir;
@@ -70,6 +72,15 @@ final class AgentProcess implements AutoCloseable {
    */
   static AgentProcess start(String name, int port, Path dataDir, String zookeeper, Path pathPrefix, List<String> launcher)
       throws IOException {
+    return start(name, "127.0.0.1", port, dataDir, zookeeper, pathPrefix, launcher);
+  }
+
+  /**
+   * The same, serving on (and advertising) {@code host}: e.g. a lab host's address, the JVM
+   * started through that host's {@code LabNetwork.Host#enter()} as the launcher.
+   */
+  static AgentProcess start(String name, String host, int port, Path dataDir, String zookeeper, Path pathPrefix,
+      List<String> launcher) throws IOException {
     int p = port != 0 ? port : freePort();
     Files.createDirectories(dataDir);
     Path log = dataDir.resolveSibling(dataDir.getFileName() + ".log");
@@ -81,7 +92,7 @@ final class AgentProcess implements AutoCloseable {
     if (logback != null) {
       cmd.add("-Dlogback.configurationFile=" + logback);
     }
-    cmd.addAll(List.of("dev.ferry.agent.AgentMain", "--name", name, "--listen", "127.0.0.1:" + p,
+    cmd.addAll(List.of("dev.ferry.agent.AgentMain", "--name", name, "--listen", host + ":" + p,
         "--data-dir", dataDir.toString(), "--zookeeper", zookeeper, "--insecure"));
     Files.writeString(log, "# " + java.time.Instant.now() + " " + String.join(" ", cmd) + "\n", StandardOpenOption.CREATE,
         StandardOpenOption.APPEND);
@@ -94,12 +105,12 @@ final class AgentProcess implements AutoCloseable {
     if (pathPrefix != null) {
       env.put("PATH", pathPrefix + ":" + env.getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"));
     }
-    return new AgentProcess(name, p, dataDir, log, List.copyOf(launcher), pb.start());
+    return new AgentProcess(name, host, p, dataDir, log, List.copyOf(launcher), pb.start());
   }
 
   /** The same agent again (same name, port, data dir and journal), e.g. after {@link #kill}. */
   AgentProcess restart(String zookeeper, Path pathPrefix) throws IOException {
-    return start(name, port, dataDir, zookeeper, pathPrefix, launcher);
+    return start(name, host, port, dataDir, zookeeper, pathPrefix, launcher);
   }
 
   String name() {

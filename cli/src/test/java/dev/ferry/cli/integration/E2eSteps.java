@@ -60,8 +60,13 @@ final class E2eSteps {
   }
 
   static Workload workload(Path dir, String name, long mib, long rate) {
+    return workload(dir, name, mib, rate, List.of());
+  }
+
+  /** The same, started through {@code enter} (e.g. a lab host's {@code nsenter --net=...}). */
+  static Workload workload(Path dir, String name, long mib, long rate, List<String> enter) {
     return Workload.memtouch().sizeMib(mib).ratePagesPerSecond(rate).verifyInterval(Duration.ofMillis(500))
-        .ownPidNamespace(true).workDir(dir.resolve(name)).start();
+        .ownPidNamespace(true).enteredThrough(enter).workDir(dir.resolve(name)).start();
   }
 
   /**
@@ -118,20 +123,45 @@ final class E2eSteps {
     return copies(w).stream().filter(p -> state(p) != 'T' && state(p) != 't').toList();
   }
 
-  /** Outer pids of live memtouch processes of this workload, stopped ones included. */
+  /**
+   * Outer pids of live memtouch processes of this workload, stopped ones included: named
+   * ferry-memtouch ({@code /proc/PID/comm}) with the workload's work dir as their cwd. Neither
+   * reads the process's memory, as {@code /proc/PID/cmdline} does: a copy CRIU restored with
+   * {@code --lazy-pages} may still miss the page holding its argv (the lazy-pages daemon copies
+   * it later), and then its cmdline cannot be read at all. The launchers (unshare, nsenter) have
+   * the same cwd but their own names.
+   */
   static List<Long> copies(Workload w) {
-    String marker = w.outputFile().toString();
+    Path workDir = realPath(w.workDir());
     return ProcessHandle.allProcesses()
-        .filter(p -> cmdline(p.pid()).map(c -> c.contains("memtouch") && c.contains(marker)).orElse(false))
         .map(ProcessHandle::pid)
+        .filter(p -> isMemtouch(p) && cwd(p).map(workDir::equals).orElse(false))
         .filter(E2eSteps::alive)
-        .filter(p -> !isLauncher(p))
         .distinct().sorted().toList();
   }
 
-  /** unshare/setsid wrappers carry the same arguments; memtouch itself is what runs. */
-  private static boolean isLauncher(long pid) {
-    return cmdline(pid).map(c -> c.startsWith("unshare") || c.startsWith("setsid")).orElse(true);
+  private static boolean isMemtouch(long pid) {
+    try {
+      return Files.readString(Path.of("/proc/" + pid + "/comm")).strip().equals("ferry-memtouch");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static Optional<Path> cwd(long pid) {
+    try {
+      return Optional.of(Files.readSymbolicLink(Path.of("/proc/" + pid + "/cwd")));
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static Path realPath(Path p) {
+    try {
+      return p.toRealPath();
+    } catch (IOException e) {
+      return p.toAbsolutePath();
+    }
   }
 
   static Optional<String> cmdline(long pid) {
@@ -143,10 +173,11 @@ final class E2eSteps {
     }
   }
 
-  /** Kills stopped memtouch copies under {@code dir} a failed test may leave. */
+  /** Kills stopped memtouch copies working under {@code dir} a failed test may leave (see {@link #copies}). */
   static void killStoppedCopies(Path dir) {
-    ProcessHandle.allProcesses().filter(p -> cmdline(p.pid()).map(c -> c.contains("memtouch") && c.contains(dir.toString()))
-        .orElse(false)).filter(p -> state(p.pid()) == 'T').forEach(p -> {
+    Path under = realPath(dir);
+    ProcessHandle.allProcesses().filter(p -> isMemtouch(p.pid()) && cwd(p.pid()).map(c -> c.startsWith(under)).orElse(false))
+        .filter(p -> state(p.pid()) == 'T').forEach(p -> {
           System.out.println("E2E killing a stopped leftover copy " + p.pid() + ": " + cmdline(p.pid()).orElse(""));
           p.destroyForcibly();
         });
