@@ -24,16 +24,30 @@ public final class Crc32cCombine {
     }
   }
 
-  private final int shift;
+  /**
+   * The fixed operator "times x^(8 length) mod P" as four byte tables: the product is linear in
+   * crcA over GF(2), so it is the XOR of the products of crcA's four bytes. Four look-ups instead
+   * of the bit loop of {@link #multiply} (up to 32 steps with branches): this runs twice per page
+   * on each side (the page's CRC from its halves, then the batch CRC), and the bit loop showed in
+   * the profile of both page-stream threads (JFR, 1 GiB round: 18 % of the source thread's
+   * samples). 4 KiB per combiner.
+   */
+  private final int[] table = new int[4 * 256];
 
   /** A combiner for a second part of exactly {@code length} bytes (precomputed operator). */
   public Crc32cCombine(long length) {
-    this.shift = xPow8n(length);
+    int shift = xPow8n(length);
+    for (int k = 0; k < 4; k++) {
+      for (int v = 0; v < 256; v++) {
+        table[k * 256 + v] = multiply(shift, v << (8 * k));
+      }
+    }
   }
 
   /** CRC32C of A followed by B, where B has the length this combiner was made for. */
   public int combine(int crcA, int crcB) {
-    return multiply(shift, crcA) ^ crcB;
+    return table[crcA & 0xFF] ^ table[256 + ((crcA >>> 8) & 0xFF)] ^ table[512 + ((crcA >>> 16) & 0xFF)]
+        ^ table[768 + (crcA >>> 24)] ^ crcB;
   }
 
   /** CRC32C of A followed by B, for any length of B. */

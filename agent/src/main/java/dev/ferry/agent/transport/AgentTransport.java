@@ -10,7 +10,9 @@ import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.AbstractStub;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.AdaptiveByteBufAllocator;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -35,6 +37,21 @@ public final class AgentTransport {
   public static final int STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
   /** The sender's isReady() turns false once this much is queued locally (in-flight window). */
   public static final int ON_READY_THRESHOLD_BYTES = 2 * 1024 * 1024;
+  /**
+   * A channel's write buffer: Netty's HTTP/2 flow controller moves at most what the channel can
+   * take before it turns unwritable (default 64 KiB) into the socket per cycle, which capped DATA
+   * frames at 64 KiB whatever the peer allowed ({@link BulkHttp2}) and made a write, flush and
+   * writability event per 64 KiB. These are the bytes gRPC already holds for the call (slices,
+   * not copies), which its own on-ready threshold bounds.
+   */
+  /**
+   * Socket reads of up to 1 MiB (Netty's default stops at 64 KiB): a page batch in one or a few
+   * reads instead of 16+, each a syscall and a pipeline event. With the composite cumulation
+   * ({@link BulkHttp2}) the read buffers are linked, not copied; they live until gRPC has
+   * consumed the frames in them, so the HTTP/2 window still bounds them.
+   */
+  static final AdaptiveRecvByteBufAllocator RECEIVE_SIZES = new AdaptiveRecvByteBufAllocator(64, 64 << 10, 1 << 20);
+  static final WriteBufferWaterMark SEND_WATER_MARK = new WriteBufferWaterMark(1 << 20, 2 << 20);
 
   private final DeadlineScale deadlineScale;
   private final TransportSecurity security;
@@ -73,12 +90,13 @@ public final class AgentTransport {
    */
   public Server startServer(InetSocketAddress listen, List<BindableService> services, Executor executor)
       throws IOException {
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(listen, security.serverCredentials())
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(listen, BulkHttp2.server(security.serverCredentials()))
         .intercept(security.authorization(AccessPolicy.ferry()))
         .executor(executor)
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         .flowControlWindow(STREAM_WINDOW_BYTES)
         .withChildOption(ChannelOption.ALLOCATOR, allocator)
+        .withChildOption(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_SIZES)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         // gRPC drops a connection whose TLS handshake takes over 120 s; scaled like every deadline
         .handshakeTimeout(scaled(Duration.ofSeconds(120)).toMillis(), TimeUnit.MILLISECONDS);
@@ -101,6 +119,7 @@ public final class AgentTransport {
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         .flowControlWindow(STREAM_WINDOW_BYTES)
         .withOption(ChannelOption.ALLOCATOR, allocator)
+        .withOption(ChannelOption.WRITE_BUFFER_WATER_MARK, SEND_WATER_MARK)
         .keepAliveTime(30, TimeUnit.SECONDS)
         // No retries: a retried stream would replay buffered messages, and page batches wrap
         // buffers the sender reuses once onNext returned. Rounds are retried by the coordinator.
