@@ -1,0 +1,191 @@
+package dev.ferry.agent.criu;
+
+import com.google.protobuf.MessageLite;
+import dev.ferry.agent.criu.image.CriuImageFile;
+import dev.ferry.agent.criu.image.CriuMagic;
+import dev.ferry.agent.criu.image.PagemapScan;
+import dev.ferry.agent.store.PageStore;
+import dev.ferry.agent.store.StoreException;
+import dev.ferry.proto.criu.PagemapEntry;
+import dev.ferry.proto.criu.PagemapHead;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableSet;
+import java.util.Set;
+
+/**
+ * The destination's FLAT top layer: {@code workDir/flat/} is the final dump (its other images
+ * linked from {@code final/}) with, for each process the store holds, a pagemap of PE_PRESENT
+ * [|PE_LAZY] entries over the store's gap-free layout and {@code pages-N.img} a hard link to that
+ * layout with the final dump's own pages written into place ({@link FlatPlan}). No parent link:
+ * CRIU then restores in place and serves the whole memory lazily where it can, instead of reading
+ * every parent page in the downtime.
+ *
+ * <p>What is copied in the downtime is the final delta (and zeros for held pages the dump no
+ * longer lists), not the memory. Everything is decided from the images before anything is
+ * written; a final dump the layout cannot describe gives a {@link Fallback} with the reason, and
+ * the caller restores through the parent as before. The writes touch only pages the parent path
+ * never reads (those the final dump has present, or does not list), so a failure half-way still
+ * leaves the parent path valid: it is a Fallback too.
+ *
+ * <p>The hard link keeps the written file when the store lays its layout out anew (a fresh file
+ * renamed into place, {@link PageStore#parentLayoutOverwritten}); the lazy-pages daemon reads it
+ * until it exits, and the store (with {@code flat/}) is removed only after that.
+ */
+public final class FlatTop {
+  /** The flat layer's dir in the migration's work dir. */
+  public static final String DIR = "flat";
+
+  public sealed interface Outcome permits Built, Fallback {}
+
+  /** Built in {@code dir}: pages listed, of which lazy, copied from the final dump, zeroed. */
+  public record Built(Path dir, long pages, long lazyPages, long copiedPages, long zeroedPages, Duration time) implements Outcome {}
+
+  /** Not built: why (the restore goes through the parent). */
+  public record Fallback(String reason, Duration time) implements Outcome {}
+
+  private FlatTop() {}
+
+  /**
+   * Builds {@code workDir/flat} from {@code workDir/final} and the store's layouts, or says why not.
+   * Reads the store after its last round's commit (the store's reader contract).
+   */
+  public static Outcome build(Path workDir, PageStore store, boolean lazy) {
+    long t0 = System.nanoTime();
+    Path fin = Restorer.finalDir(workDir);
+    Map<Integer, Rewrite> rewrites = new HashMap<>();
+    try {
+      ImagePids pids = ImagePids.read(fin);
+      NavigableSet<Long> stack = DumpedMemory.stackPages(fin);
+      for (int pid : store.pids()) {
+        int imagePid = pids.imagePid(pid);
+        Path pagemap = fin.resolve("pagemap-" + imagePid + ".img");
+        if (!Files.exists(pagemap)) {
+          return fallback("pid " + pid + " (image pid " + imagePid + ") is not in the final dump", t0);
+        }
+        PageStore.ParentLayout layout = store.parentLayout(pid);
+        FlatPlan.Verdict v = FlatPlan.plan(DumpedMemory.entries(pagemap), layout.slots(),
+            DumpedMemory.vmas(fin.resolve("mm-" + imagePid + ".img")), stack, lazy);
+        if (v instanceof FlatPlan.Incompatible i) {
+          return fallback("pid " + pid + ": " + i.reason(), t0);
+        }
+        rewrites.put(pid, new Rewrite(imagePid, PagemapScan.pagesId(pagemap), layout.pagesFile(), (FlatPlan.Plan) v));
+      }
+      if (rewrites.isEmpty()) {
+        return fallback("the store holds no process", t0);
+      }
+      Set<String> replaced = new HashSet<>();
+      for (Rewrite r : rewrites.values()) {
+        replaced.add("pagemap-" + r.imagePid + ".img");
+        replaced.add("pages-" + r.pagesId + ".img");
+      }
+      String parentUser = othersTakingFromParent(fin, replaced);
+      if (parentUser != null) {
+        return fallback(parentUser + " takes pages from the parent too", t0);
+      }
+      Path flat = workDir.resolve(DIR);
+      Restorer.deleteTree(flat);
+      Files.createDirectories(flat);
+      try (var files = Files.list(fin)) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          String n = f.getFileName().toString();
+          if (!n.equals("parent") && !replaced.contains(n) && !n.endsWith(".log")) {
+            Files.createSymbolicLink(flat.resolve(n), f.toAbsolutePath());
+          }
+        }
+      }
+      long pages = 0, lazyPages = 0, copied = 0, zeroed = 0;
+      for (Map.Entry<Integer, Rewrite> e : rewrites.entrySet()) {
+        Rewrite r = e.getValue();
+        Path pagesFile = flat.resolve("pages-" + r.pagesId + ".img");
+        Files.createLink(pagesFile, r.layoutFile);
+        store.parentLayoutOverwritten(e.getKey());
+        write(r.plan, fin.resolve("pages-" + r.pagesId + ".img"), pagesFile);
+        writePagemap(flat.resolve("pagemap-" + r.imagePid + ".img"), r.pagesId, r.plan.entries());
+        pages += r.plan.pages();
+        lazyPages += r.plan.lazyPages();
+        copied += r.plan.copiedPages();
+        zeroed += r.plan.zeroedPages();
+      }
+      return new Built(flat, pages, lazyPages, copied, zeroed, since(t0));
+    } catch (IOException | StoreException | RuntimeException e) {
+      return fallback("building the flat layer failed: " + e, t0);
+    }
+  }
+
+  private record Rewrite(int imagePid, int pagesId, Path layoutFile, FlatPlan.Plan plan) {}
+
+  /** The final dump's pages into place, zeros where held pages are gone: positioned writes. */
+  private static void write(FlatPlan.Plan plan, Path finalPages, Path layout) throws IOException {
+    try (FileChannel out = FileChannel.open(layout, StandardOpenOption.WRITE)) {
+      if (!plan.copies().isEmpty()) {
+        try (FileChannel in = FileChannel.open(finalPages, StandardOpenOption.READ)) {
+          for (FlatPlan.Copy c : plan.copies()) {
+            long done = 0;
+            out.position(c.to());
+            while (done < c.bytes()) {
+              long n = in.transferTo(c.from() + done, c.bytes() - done, out);
+              if (n <= 0) {
+                throw new IOException(finalPages + " ends before offset " + (c.from() + done));
+              }
+              done += n;
+            }
+          }
+        }
+      }
+      ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 16);
+      for (FlatPlan.Zero z : plan.zeros()) {
+        long done = 0;
+        while (done < z.bytes()) {
+          zeros.clear().limit((int) Math.min(zeros.capacity(), z.bytes() - done));
+          done += out.write(zeros, z.at() + done);
+        }
+      }
+    }
+  }
+
+  private static void writePagemap(Path file, int pagesId, List<FlatPlan.Entry> entries) throws IOException {
+    List<MessageLite> m = new ArrayList<>(entries.size() + 1);
+    m.add(PagemapHead.newBuilder().setPagesId(pagesId).build());
+    for (FlatPlan.Entry e : entries) {
+      m.add(PagemapEntry.newBuilder().setVaddr(e.vaddr()).setNrPages(Math.toIntExact(e.nrPages())).setFlags(e.flags()).build());
+    }
+    CriuImageFile.write(file, CriuMagic.PAGEMAP, m);
+  }
+
+  /** The first other pagemap image (e.g. shared memory's) with a parent entry, or null. */
+  private static String othersTakingFromParent(Path fin, Set<String> replaced) throws IOException {
+    try (var files = Files.list(fin)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        String n = f.getFileName().toString();
+        if (!n.startsWith("pagemap-") || !n.endsWith(".img") || replaced.contains(n)) {
+          continue;
+        }
+        boolean[] parent = {false};
+        PagemapScan.forEach(f, (vaddr, nrPages, flags, inParent) -> parent[0] |= inParent);
+        if (parent[0]) {
+          return n;
+        }
+      }
+    }
+    return null;
+  }
+
+  private static Fallback fallback(String reason, long t0) {
+    return new Fallback(reason, since(t0));
+  }
+
+  private static Duration since(long t0) {
+    return Duration.ofNanos(System.nanoTime() - t0);
+  }
+}
