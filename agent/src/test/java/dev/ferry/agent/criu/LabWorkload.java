@@ -42,6 +42,25 @@ final class LabWorkload implements AutoCloseable {
     return w;
   }
 
+  /**
+   * The growing workload (test resource {@code growing-workload.py}, under /usr/bin/python3): maps
+   * a new block every 20 ms and unmaps old ones, checking its blocks; same OK/CORRUPT lines.
+   */
+  static LabWorkload startGrowing(Path workDir) throws IOException, InterruptedException {
+    Files.createDirectories(workDir);
+    Path script = workDir.resolve("growing-workload.py");
+    try (var in = LabWorkload.class.getResourceAsStream("/growing-workload.py")) {
+      Files.copy(java.util.Objects.requireNonNull(in, "growing-workload.py on the test class path"), script,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    Path out = workDir.resolve("growing.out");
+    MigratableLauncher.Launched l = new MigratableLauncher(scaled(Duration.ofSeconds(10))).launch(List.of(
+        "/usr/bin/python3", script.toString(), out.toString()), workDir.resolve("launcher.log"));
+    LabWorkload w = new LabWorkload(l, out);
+    w.awaitOkBeyond(0, scaled(Duration.ofSeconds(60)));
+    return w;
+  }
+
   int pid() {
     return launched.pid();
   }
