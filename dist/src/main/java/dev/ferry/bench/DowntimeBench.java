@@ -248,7 +248,7 @@ public final class DowntimeBench {
       DowntimePhases phases = new DowntimePhases(mirrorMs, false, DowntimePhases.ms(t0, t1), DowntimePhases.ms(t1, t2),
           DowntimePhases.ms(t2, t3), r.parentLayoutTime().toMillis(), r.restoreTime().toMillis(), DowntimePhases.ms(t4, t5),
           cp.stats(), DowntimePhases.restoreStats(r.imagesDir()), cp.parentImages().toMillis(),
-          cp.beforeFreeze().toMillis(), checked.toMillis(), DowntimePhases.ms(t3, t4), r.layering());
+          cp.beforeFreeze().toMillis(), checked.toMillis(), DowntimePhases.ms(t3, t4), r.layering(), r.daemonStart().toMillis());
       checkpointer.kill(cp.dumped());
       try {
         awaitOkBeyond(dir.resolve("w/memtouch.out"), okBefore);
@@ -293,7 +293,7 @@ public final class DowntimeBench {
       long frozen = Duration.between(cp.freezeStarted(), Instant.now()).toMillis();
       DowntimePhases phases = new DowntimePhases(0, false, DowntimePhases.ms(t0, t1), DowntimePhases.ms(t1, t2), 0,
           r.parentLayoutTime().toMillis(), r.restoreTime().toMillis(), DowntimePhases.ms(t3a, t3), cp.stats(),
-          DowntimePhases.restoreStats(Restorer.finalDir(dst)), 0, cp.beforeFreeze().toMillis(), -1, DowntimePhases.ms(t2, t3a), null);
+          DowntimePhases.restoreStats(Restorer.finalDir(dst)), 0, cp.beforeFreeze().toMillis(), -1, DowntimePhases.ms(t2, t3a), null, 0);
       checkpointer.kill(cp.dumped());
       try {
         awaitOkBeyond(dir.resolve("w/memtouch.out"), okBefore);

@@ -69,10 +69,11 @@ public final class Restorer {
 
   /**
    * What a restore produced: the restored (stopped) root, by its pid on this host, and with lazy
-   * pages the daemon still serving its delta pages (the caller owns it: see {@link LazyPages}).
+   * pages the daemon still serving its pages (the caller owns it: see {@link LazyPages});
+   * {@code daemonStart}: the daemon's start until it listened (inside {@code restoreTime}).
    */
   public record Result(ProcessTree.Identity restored, Duration parentLayoutTime, Duration restoreTime,
-      Optional<LazyPages.Daemon> lazyPages, Layering layering) {
+      Optional<LazyPages.Daemon> lazyPages, Layering layering, Duration daemonStart) {
     /** The image dir CRIU restored from (its restore.log and stats-restore are there). */
     public Path imagesDir() {
       return layering.imagesDir();
@@ -193,7 +194,7 @@ public final class Restorer {
     log.info("restoring {} through the parent layer, not flat: {}", workDir, f.reason());
     Result r = restore(workDir, held);
     return new Result(r.restored(), r.parentLayoutTime().plus(f.time()), r.restoreTime(), r.lazyPages(),
-        new Layering(false, "fallback: " + f.reason(), f.time(), finalDir(workDir)));
+        new Layering(false, "fallback: " + f.reason(), f.time(), finalDir(workDir)), r.daemonStart());
   }
 
   /** Restores a full dump (no parent) from {@code workDir/final}: see {@link Checkpointer#dumpFull}. */
@@ -214,9 +215,10 @@ public final class Restorer {
     if (lazy) {
       daemon = Optional.of(LazyPages.Daemon.start(criu, fin, deadline));
     }
+    Duration daemonStart = Duration.ofNanos(System.nanoTime() - t0);
     try {
       Result r = runCriu(fin, pidFile, layout, daemon);
-      return new Result(r.restored(), r.parentLayoutTime(), Duration.ofNanos(System.nanoTime() - t0), daemon, layering);
+      return new Result(r.restored(), r.parentLayoutTime(), Duration.ofNanos(System.nanoTime() - t0), daemon, layering, daemonStart);
     } catch (CriuFailure | InterruptedException | RuntimeException e) {
       daemon.ifPresent(LazyPages.Daemon::close);
       throw e;
@@ -253,7 +255,7 @@ public final class Restorer {
       throw new CriuFailure(CriuFailure.Reason.FAILED, "criu lazy-pages exited " + daemon.get().exitCode()
           + " during the restore; the restored copy is killed", daemon.get().logTail());
     }
-    return new Result(id.get(), layout, run.elapsed(), Optional.empty(), null);
+    return new Result(id.get(), layout, run.elapsed(), Optional.empty(), null, Duration.ZERO);
   }
 
   /** After the commit: resume the restored tree. Idempotent. */
