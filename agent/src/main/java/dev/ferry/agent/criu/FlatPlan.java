@@ -21,8 +21,9 @@ import java.util.NavigableSet;
  * <p>Invariants a plan guarantees (else the verdict is Incompatible and the caller falls back to
  * the parent path):
  * <ul>
- *   <li>every page of the final pagemap (present or parent) lies in a slot, so its data has a
- *       place in the file: present pages are copied there, parent pages are already there;</li>
+ *   <li>every page the final dump takes from the parent lies in a slot (its data is there); every
+ *       page it has present either lies in a slot (copied there) or is listed PE_PARENT and
+ *       goes to a small parent layer ({@link Plan#outside});</li>
  *   <li>a held page the final dump does not list (freed, or a zero page CRIU skips) lies in a
  *       private anonymous VMA, where the process reads zeros: it is zeroed in the file;</li>
  *   <li>the new pagemap lists exactly the slots (every page in the file, in file order), split at
@@ -85,9 +86,23 @@ final class FlatPlan {
 
   sealed interface Verdict permits Plan, Incompatible {}
 
-  /** How to make the flat layer; {@code entries} is its pagemap, in file order. */
-  record Plan(List<Entry> entries, List<Copy> copies, List<Zero> zeros, long pages, long lazyPages, long copiedPages,
-      long zeroedPages) implements Verdict {}
+  /**
+   * Dumped-present pages outside the layout: {@code bytes} from {@code vaddr}, at {@code from} in
+   * the final dump's pages file.
+   */
+  record Outside(long vaddr, long from, long bytes) {}
+
+  /**
+   * How to make the flat layer; {@code entries} is its pagemap, in address order: the layout's
+   * pages PE_PRESENT[|PE_LAZY] (in the layout file's order), and the {@code outside} pages as
+   * PE_PARENT entries. Those (pages the process touched after the last round, usually a handful)
+   * have no place in the gap-free layout file without moving everything above them, so they go
+   * to a small parent layer written from the final dump: CRIU restores parent pages eagerly, and
+   * the lazy-pages daemon never serves them (it would not UFFDIO_COPY a parent page), so this is
+   * CRIU's ordinary pre-dump layering with a tiny parent, not the unsafe lazy-parent case.
+   */
+  record Plan(List<Entry> entries, List<Copy> copies, List<Zero> zeros, List<Outside> outside, long pages, long lazyPages,
+      long copiedPages, long zeroedPages, long outsidePages) implements Verdict {}
 
   /** Why the flat layer cannot be made: the caller restores through the parent. */
   record Incompatible(String reason) implements Verdict {}
@@ -109,6 +124,7 @@ final class FlatPlan {
       total += slots.get(i).bytes();
     }
     List<Copy> copies = new ArrayList<>();
+    List<Outside> outside = new ArrayList<>();
     long copied = 0;
     long finalOffset = 0;
     long previousEnd = Long.MIN_VALUE;
@@ -127,9 +143,21 @@ final class FlatPlan {
           s++;
         }
         if (s == slots.size() || slots.get(s).start() > a) {
-          return new Incompatible(e.present()
-              ? "page " + hex(a) + " dumped present lies outside the held pages (new since the last round)"
-              : "page " + hex(a) + " taken from the parent is not in the store's layout");
+          if (!e.present()) {
+            return new Incompatible("page " + hex(a) + " taken from the parent is not in the store's layout");
+          }
+          // dumped present, not held (touched since the last round): no place in the layout
+          // file; it goes to a small parent layer of the flat one (see Plan)
+          long end = s == slots.size() ? e.end() : Math.min(e.end(), slots.get(s).start());
+          long from = finalOffset + (a - e.vaddr());
+          Outside last = outside.isEmpty() ? null : outside.get(outside.size() - 1);
+          if (last != null && last.vaddr() + last.bytes() == a && last.from() + last.bytes() == from) {
+            outside.set(outside.size() - 1, new Outside(last.vaddr(), last.from(), last.bytes() + end - a));
+          } else {
+            outside.add(new Outside(a, from, end - a));
+          }
+          a = end;
+          continue;
         }
         AddressRange slot = slots.get(s);
         long chunk = Math.min(e.end(), slot.end()) - a;
@@ -234,7 +262,21 @@ final class FlatPlan {
         a = end;
       }
     }
-    return new Plan(List.copyOf(entries), List.copyOf(copies), List.copyOf(zeros), total / PAGE, lazyPages, copied, zeroed);
+    List<Entry> merged = new ArrayList<>(entries.size() + outside.size());
+    int o = 0;
+    long outsidePages = 0;
+    for (Entry en : entries) {
+      while (o < outside.size() && outside.get(o).vaddr() < en.vaddr()) {
+        outsidePages += add(merged, outside.get(o).vaddr(), outside.get(o).vaddr() + outside.get(o).bytes(), PE_PARENT);
+        o++;
+      }
+      merged.add(en);
+    }
+    for (; o < outside.size(); o++) {
+      outsidePages += add(merged, outside.get(o).vaddr(), outside.get(o).vaddr() + outside.get(o).bytes(), PE_PARENT);
+    }
+    return new Plan(List.copyOf(merged), List.copyOf(copies), List.copyOf(zeros), List.copyOf(outside), total / PAGE, lazyPages,
+        copied, zeroed, outsidePages);
   }
 
   private static long add(List<Entry> entries, long start, long end, int flags) {

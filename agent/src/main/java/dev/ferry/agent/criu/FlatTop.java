@@ -45,11 +45,17 @@ import java.util.Set;
 public final class FlatTop {
   /** The flat layer's dir in the migration's work dir. */
   public static final String DIR = "flat";
+  /** Its small parent layer, for pages dumped present outside the layout ({@link FlatPlan.Outside}). */
+  public static final String PARENT_DIR = "flat-parent";
 
   public sealed interface Outcome permits Built, Fallback {}
 
-  /** Built in {@code dir}: pages listed, of which lazy, copied from the final dump, zeroed. */
-  public record Built(Path dir, long pages, long lazyPages, long copiedPages, long zeroedPages, Duration time) implements Outcome {}
+  /**
+   * Built in {@code dir}: pages listed, of which lazy, copied from the final dump, zeroed; and
+   * pages dumped outside the layout, in the small parent layer ({@code parentPages}, eager).
+   */
+  public record Built(Path dir, long pages, long lazyPages, long copiedPages, long zeroedPages, long parentPages, Duration time)
+      implements Outcome {}
 
   /** Not built: why (the restore goes through the parent). */
   public record Fallback(String reason, Duration time) implements Outcome {}
@@ -94,7 +100,9 @@ public final class FlatTop {
         return fallback(parentUser + " takes pages from the parent too", t0);
       }
       Path flat = workDir.resolve(DIR);
+      Path flatParent = workDir.resolve(PARENT_DIR);
       Restorer.deleteTree(flat);
+      Restorer.deleteTree(flatParent);
       Files.createDirectories(flat);
       try (var files = Files.list(fin)) {
         for (Path f : (Iterable<Path>) files::iterator) {
@@ -104,7 +112,13 @@ public final class FlatTop {
           }
         }
       }
-      long pages = 0, lazyPages = 0, copied = 0, zeroed = 0;
+      boolean outside = rewrites.values().stream().anyMatch(r -> !r.plan.outside().isEmpty());
+      if (outside) {
+        Files.createDirectories(flatParent);
+        Files.createSymbolicLink(flatParent.resolve("inventory.img"), fin.resolve("inventory.img").toAbsolutePath());
+        Files.createSymbolicLink(flat.resolve("parent"), Path.of("..", PARENT_DIR));
+      }
+      long pages = 0, lazyPages = 0, copied = 0, zeroed = 0, parentPages = 0;
       for (Map.Entry<Integer, Rewrite> e : rewrites.entrySet()) {
         Rewrite r = e.getValue();
         Path pagesFile = flat.resolve("pages-" + r.pagesId + ".img");
@@ -112,12 +126,16 @@ public final class FlatTop {
         store.parentLayoutOverwritten(e.getKey());
         write(r.plan, fin.resolve("pages-" + r.pagesId + ".img"), pagesFile);
         writePagemap(flat.resolve("pagemap-" + r.imagePid + ".img"), r.pagesId, r.plan.entries());
+        if (outside) { // every process gets a parent pagemap, empty when nothing of it is outside
+          writeOutside(r, fin.resolve("pages-" + r.pagesId + ".img"), flatParent);
+          parentPages += r.plan.outsidePages();
+        }
         pages += r.plan.pages();
         lazyPages += r.plan.lazyPages();
         copied += r.plan.copiedPages();
         zeroed += r.plan.zeroedPages();
       }
-      return new Built(flat, pages, lazyPages, copied, zeroed, since(t0));
+      return new Built(flat, pages, lazyPages, copied, zeroed, parentPages, since(t0));
     } catch (IOException | StoreException | RuntimeException e) {
       return fallback("building the flat layer failed: " + e, t0);
     }
@@ -152,6 +170,30 @@ public final class FlatTop {
         }
       }
     }
+  }
+
+  /** The parent layer of {@code r}'s pages outside the layout: a pagemap of PE_PRESENT runs, their data from the final dump. */
+  private static void writeOutside(Rewrite r, Path finalPages, Path dir) throws IOException {
+    List<FlatPlan.Entry> entries = new ArrayList<>();
+    try (FileChannel out = FileChannel.open(dir.resolve("pages-" + r.pagesId + ".img"), StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE)) {
+      if (!r.plan.outside().isEmpty()) {
+        try (FileChannel in = FileChannel.open(finalPages, StandardOpenOption.READ)) {
+          for (FlatPlan.Outside o : r.plan.outside()) {
+            entries.add(new FlatPlan.Entry(o.vaddr(), o.bytes() / dev.ferry.agent.memory.PageSize.BYTES, FlatPlan.PE_PRESENT));
+            long done = 0;
+            while (done < o.bytes()) {
+              long n = in.transferTo(o.from() + done, o.bytes() - done, out);
+              if (n <= 0) {
+                throw new IOException(finalPages + " ends before offset " + (o.from() + done));
+              }
+              done += n;
+            }
+          }
+        }
+      }
+    }
+    writePagemap(dir.resolve("pagemap-" + r.imagePid + ".img"), r.pagesId, entries);
   }
 
   private static void writePagemap(Path file, int pagesId, List<FlatPlan.Entry> entries) throws IOException {

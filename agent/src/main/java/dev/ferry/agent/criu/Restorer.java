@@ -186,7 +186,7 @@ public final class Restorer {
         throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot prepare " + workDir + " for the restore: " + e.getMessage(), e);
       }
       String figures = b.pages() + " pages, " + b.lazyPages() + " lazy, " + b.copiedPages() + " copied from the final dump, "
-          + b.zeroedPages() + " zeroed, built in " + b.time().toMillis() + " ms";
+          + b.zeroedPages() + " zeroed, " + b.parentPages() + " outside the layout in a parent layer, built in " + b.time().toMillis() + " ms";
       log.info("restoring {} from a flat top layer: {}", workDir, figures);
       return run(b.dir(), pidFile, b.time(), lazyPages, new Layering(true, figures, b.time(), b.dir()));
     }

@@ -102,10 +102,16 @@ class FlatPlanTest {
   }
 
   @Test
-  void aNewPageOutsideTheLayoutFallsBack() {
-    FlatPlan.Incompatible i = assertInstanceOf(FlatPlan.Incompatible.class,
-        FlatPlan.plan(List.of(e(0, 4, PARENT), e(4, 2, PRESENT | LAZY)), List.of(slot(0, 5)), List.of(anon(0, 8)), none(), true));
-    assertTrue(i.reason().contains("0x" + Long.toHexString(A + 5 * P)) && i.reason().contains("new since the last round"), i.reason());
+  void pagesDumpedOutsideTheLayoutGoToAParentLayer() {
+    // pages 5-6 and 12 touched since the last round: dumped present, not held
+    FlatPlan.Plan plan = assertInstanceOf(FlatPlan.Plan.class,
+        FlatPlan.plan(List.of(e(0, 4, PARENT), e(4, 3, PRESENT | LAZY), e(12, 1, PRESENT | LAZY)), List.of(slot(0, 5)),
+            List.of(anon(0, 16)), none(), true));
+    assertEquals(List.of(new FlatPlan.Outside(A + 5 * P, P, 2 * P), new FlatPlan.Outside(A + 12 * P, 3 * P, P)), plan.outside());
+    assertEquals(List.of(new FlatPlan.Copy(0, 4 * P, P)), plan.copies());
+    assertEquals(List.of(e(0, 5, PRESENT | LAZY), e(5, 2, PARENT), e(12, 1, PARENT)), plan.entries(), "in address order");
+    assertEquals(3, plan.outsidePages());
+    assertEquals(5, plan.pages(), "the layout file keeps its pages only");
   }
 
   @Test

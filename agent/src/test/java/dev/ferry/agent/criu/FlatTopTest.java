@@ -174,14 +174,34 @@ class FlatTopTest {
   }
 
   @Test
-  void aDumpTheLayoutCannotDescribeFallsBackAndChangesNothing() throws Exception {
+  void pagesDumpedOutsideTheLayoutGoToASmallParentLayer() throws Exception {
     // page 16 is new since the last round: dumped present, outside the held pages
     finalImages(List.of(e(BASE, 16, PARENT), e(BASE + 16 * P, 1, PRESENT | LAZY), e(FAR, 4, PARENT)), page(9));
+
+    FlatTop.Built b = assertInstanceOf(FlatTop.Built.class, FlatTop.build(store.directory(), store, true));
+
+    Path flat = store.directory().resolve("flat");
+    Path parent = store.directory().resolve(FlatTop.PARENT_DIR);
+    assertEquals(1, b.parentPages());
+    assertEquals(Path.of("..", FlatTop.PARENT_DIR), Files.readSymbolicLink(flat.resolve("parent")));
+    assertEquals(List.of(new FlatPlan.Entry(BASE, 16, PRESENT | LAZY), new FlatPlan.Entry(BASE + 16 * P, 1, PARENT),
+        new FlatPlan.Entry(FAR, 3, PRESENT | LAZY), new FlatPlan.Entry(FAR + 3 * P, 1, PRESENT)),
+        DumpedMemory.entries(flat.resolve("pagemap-" + IMAGE_PID + ".img")));
+    assertEquals(List.of(new FlatPlan.Entry(BASE + 16 * P, 1, PRESENT)), DumpedMemory.entries(parent.resolve("pagemap-" + IMAGE_PID + ".img")));
+    assertArrayEquals(page(9), Files.readAllBytes(parent.resolve("pages-1.img")));
+    assertEquals(20 * P, Files.size(flat.resolve("pages-1.img")), "the layout file: held pages only");
+  }
+
+  @Test
+  void aDumpTheLayoutCannotDescribeFallsBackAndChangesNothing() throws Exception {
+    // BASE 15 held but gone from the dump and from every VMA (munmapped since)
+    vmas(vma(BASE, BASE + 15 * P, 0x22, 1 | (1 << 9)), vma(FAR, FAR + 16 * P, 0x22, 1 | (1 << 9)));
+    finalImages(List.of(e(BASE, 2, PARENT), e(BASE + 2 * P, 1, PRESENT), e(BASE + 3 * P, 12, PARENT), e(FAR, 4, PARENT)), page(9));
     byte[] before = Files.readAllBytes(store.parentLayout(PID).pagesFile());
 
     FlatTop.Fallback f = assertInstanceOf(FlatTop.Fallback.class, FlatTop.build(store.directory(), store, true));
 
-    assertTrue(f.reason().contains("new since the last round") && f.reason().contains("pid " + PID), f.reason());
+    assertTrue(f.reason().contains("outside every VMA") && f.reason().contains("pid " + PID), f.reason());
     assertFalse(Files.exists(store.directory().resolve("flat")));
     assertArrayEquals(before, Files.readAllBytes(store.parentLayout(PID).pagesFile()), "the parent's pages untouched");
   }
