@@ -7,6 +7,7 @@ import dev.ferry.agent.criu.CriuCommand;
 import dev.ferry.agent.criu.CriuFailure;
 import dev.ferry.agent.criu.CriuProbe;
 import dev.ferry.agent.criu.CriuStatus;
+import dev.ferry.agent.criu.FlatTop;
 import dev.ferry.agent.criu.LazyPages;
 import dev.ferry.agent.criu.LocalPrecopy;
 import dev.ferry.agent.criu.MigratableLauncher;
@@ -212,8 +213,11 @@ public final class DowntimeBench {
       // layout when the final image stream opens, i.e. while the source dumps
       StoreParent parent = new StoreParent(store);
       long t0 = System.nanoTime();
-      BackgroundWork<ParentSnapshot> linking = BackgroundWork.start("parent-link",
-          () -> parent.link(dst.resolve("parent"), held.dumpUptime()));
+      BackgroundWork<ParentSnapshot> linking = BackgroundWork.start("parent-link", () -> {
+        ParentSnapshot linked = parent.link(dst.resolve("parent"), held.dumpUptime());
+        FlatTop.warmUp(dst.resolve("flat-warm-up")); // as the agent's CriuRestores.prepare
+        return linked;
+      });
       Checkpointer.Result cp;
       try {
         cp = checkpointer.checkpoint(w.pid(), dir.resolve("src"), held);

@@ -85,8 +85,11 @@ public final class CriuRestores implements RestoreHandler {
   public void prepare(PageStore store) {
     String id = store.migrationId();
     Path parentDir = store.directory().resolve("parent");
-    linking.computeIfAbsent(id, k -> BackgroundWork.start("parent-link-" + id,
-        () -> new StoreParent(store).link(parentDir, uptime())));
+    linking.computeIfAbsent(id, k -> BackgroundWork.start("parent-link-" + id, () -> {
+      ParentSnapshot linked = new StoreParent(store).link(parentDir, uptime());
+      FlatTop.warmUp(store.directory().resolve("flat-warm-up")); // the flat layer's first build, cold, cost seconds emulated
+      return linked;
+    }));
   }
 
   /** The parent linked by {@link #prepare}, or linked now if it was not (or failed there). */

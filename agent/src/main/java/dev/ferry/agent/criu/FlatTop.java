@@ -141,6 +141,40 @@ public final class FlatTop {
     }
   }
 
+  /**
+   * Runs the readers and the planner once on a tiny crafted final dump in {@code scratch} (made
+   * and deleted here): call it off the critical path (while the source dumps). Why: the first
+   * build in a JVM loads and interprets every class it touches (readers, planner, the CRIU image
+   * messages); under the lab's emulation that cold start cost ~2 s of downtime, the plan itself
+   * milliseconds. Never fails: a problem only leaves the classes cold.
+   */
+  public static void warmUp(Path scratch) {
+    try {
+      Files.createDirectories(scratch);
+      long base = 0x7f0000000000L;
+      writePagemap(scratch.resolve("pagemap-1.img"), 1, List.of(new FlatPlan.Entry(base, 2, FlatPlan.PE_PARENT),
+          new FlatPlan.Entry(base + 2 * 4096, 1, FlatPlan.PE_PRESENT | FlatPlan.PE_LAZY)));
+      CriuImageFile.write(scratch.resolve("mm-1.img"), CriuMagic.MM, List.of(dev.ferry.proto.criu.MmEntry.newBuilder()
+          .addVmas(dev.ferry.proto.criu.VmaEntry.newBuilder().setStart(base).setEnd(base + 8 * 4096)
+              .setFlags(FlatPlan.MAP_PRIVATE | FlatPlan.MAP_ANONYMOUS).setStatus(FlatPlan.VMA_ANON_PRIVATE)).build()));
+      CriuImageFile.write(scratch.resolve("core-1.img"), CriuMagic.CORE, List.of(dev.ferry.proto.criu.CoreEntry.newBuilder().setMtype(1)
+          .setThreadInfo(dev.ferry.proto.criu.ThreadInfoX86.newBuilder()
+              .setGpregs(dev.ferry.proto.criu.UserX86RegsEntry.newBuilder().setSp(base + 4 * 4096))).build()));
+      FlatPlan.plan(DumpedMemory.entries(scratch.resolve("pagemap-1.img")),
+          List.of(new dev.ferry.agent.tracking.AddressRange(base, base + 4 * 4096)), DumpedMemory.vmas(scratch.resolve("mm-1.img")),
+          DumpedMemory.stackPages(scratch), true);
+      PagemapScan.pagesId(scratch.resolve("pagemap-1.img"));
+    } catch (IOException | RuntimeException e) {
+      // cold classes only
+    } finally {
+      try {
+        Restorer.deleteTree(scratch);
+      } catch (IOException e) {
+        // a scratch dir left in the work dir, removed with it
+      }
+    }
+  }
+
   private record Rewrite(int imagePid, int pagesId, Path layoutFile, FlatPlan.Plan plan) {}
 
   /** The final dump's pages into place, zeros where held pages are gone: positioned writes. */

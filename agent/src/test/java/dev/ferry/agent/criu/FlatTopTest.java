@@ -230,4 +230,11 @@ class FlatTopTest {
     FlatTop.Fallback f = assertInstanceOf(FlatTop.Fallback.class, FlatTop.build(store.directory(), store, true));
     assertTrue(f.reason().contains("mm-1.img"), f.reason());
   }
+
+  @Test
+  void theWarmUpLeavesNothingBehind() {
+    Path scratch = dir.resolve("warm");
+    FlatTop.warmUp(scratch);
+    assertFalse(Files.exists(scratch));
+  }
 }
