@@ -61,6 +61,21 @@ final class LabWorkload implements AutoCloseable {
     return w;
   }
 
+  /** Sends SIGUSR1 (the growing workload drops its private file page) and waits for its DROPPED line. */
+  void dropPrivatePage(Duration deadline) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-USR1", Integer.toString(pid())).inheritIO().start();
+    if (kill.waitFor() != 0) {
+      throw new AssertionError("kill -USR1 " + pid() + " failed");
+    }
+    long end = System.nanoTime() + deadline.toNanos();
+    while (!Files.readString(out).contains("DROPPED")) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError("no DROPPED line within " + deadline);
+      }
+      Thread.sleep(20);
+    }
+  }
+
   int pid() {
     return launched.pid();
   }
