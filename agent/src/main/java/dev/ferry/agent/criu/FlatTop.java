@@ -67,6 +67,35 @@ public final class FlatTop {
    * Reads the store after its last round's commit (the store's reader contract).
    */
   public static Outcome build(Path workDir, PageStore store, boolean lazy) {
+    return build(workDir, store, lazy, false);
+  }
+
+  /**
+   * Makes an empty {@code workDir/flat} with the final dump's {@code pstree.img} linked, all a
+   * lazy-pages daemon reads when it starts (so it can start there while {@link #build} runs).
+   * False (nothing made) when the final dump has no pstree.img or the dir cannot be made.
+   */
+  public static boolean prepareDir(Path workDir) {
+    Path fin = Restorer.finalDir(workDir);
+    Path flat = workDir.resolve(DIR);
+    try {
+      if (!Files.exists(fin.resolve("pstree.img"))) {
+        return false;
+      }
+      Restorer.deleteTree(flat);
+      Files.createDirectories(flat);
+      Files.createSymbolicLink(flat.resolve("pstree.img"), fin.resolve("pstree.img").toAbsolutePath());
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * {@link #build(Path, PageStore, boolean)}; {@code prepared}: {@code flat/} was just made by
+   * {@link #prepareDir} (a daemon may listen there): kept, its files not linked again.
+   */
+  public static Outcome build(Path workDir, PageStore store, boolean lazy, boolean prepared) {
     long t0 = System.nanoTime();
     Path fin = Restorer.finalDir(workDir);
     Map<Integer, Rewrite> rewrites = new HashMap<>();
@@ -101,13 +130,16 @@ public final class FlatTop {
       }
       Path flat = workDir.resolve(DIR);
       Path flatParent = workDir.resolve(PARENT_DIR);
-      Restorer.deleteTree(flat);
+      if (!prepared) {
+        Restorer.deleteTree(flat);
+      }
       Restorer.deleteTree(flatParent);
       Files.createDirectories(flat);
       try (var files = Files.list(fin)) {
         for (Path f : (Iterable<Path>) files::iterator) {
           String n = f.getFileName().toString();
-          if (!n.equals("parent") && !replaced.contains(n) && !n.endsWith(".log")) {
+          if (!n.equals("parent") && !replaced.contains(n) && !n.endsWith(".log")
+              && !Files.exists(flat.resolve(n), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             Files.createSymbolicLink(flat.resolve(n), f.toAbsolutePath());
           }
         }

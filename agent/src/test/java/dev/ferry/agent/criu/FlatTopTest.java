@@ -237,4 +237,22 @@ class FlatTopTest {
     FlatTop.warmUp(scratch);
     assertFalse(Files.exists(scratch));
   }
+
+  @Test
+  void aPreparedDirWhereTheDaemonListensIsKept() throws Exception {
+    finalImages(List.of(e(BASE, 16, PARENT), e(FAR, 4, PARENT)));
+    assertTrue(FlatTop.prepareDir(store.directory()));
+    Path flat = store.directory().resolve("flat");
+    assertEquals(List.of(flat.resolve("pstree.img")), Files.list(flat).toList(), "only what the daemon reads when it starts");
+    Files.writeString(flat.resolve("lazy-pages.socket"), ""); // stands for the daemon's socket
+    assertInstanceOf(FlatTop.Built.class, FlatTop.build(store.directory(), store, true, true));
+    assertTrue(Files.exists(flat.resolve("lazy-pages.socket")), "the listening daemon's socket survives the build");
+    assertTrue(Files.isSymbolicLink(flat.resolve("pstree.img")) && Files.exists(flat.resolve("pagemap-1.img")));
+  }
+
+  @Test
+  void noDirIsPreparedWithoutAPstreeImage() {
+    assertFalse(FlatTop.prepareDir(store.directory()));
+    assertFalse(Files.exists(store.directory().resolve("flat")));
+  }
 }
