@@ -251,7 +251,8 @@ class FlatTopTest {
   }
 
   @Test
-  void noDirIsPreparedWithoutAPstreeImage() {
+  void noDirIsPreparedWithoutAPstreeImage() throws Exception {
+    Files.delete(fin.resolve("pstree.img"));
     assertFalse(FlatTop.prepareDir(store.directory()));
     assertFalse(Files.exists(store.directory().resolve("flat")));
   }
