@@ -71,9 +71,11 @@ public final class FlatTop {
   }
 
   /**
-   * Makes an empty {@code workDir/flat} with the final dump's {@code pstree.img} linked, all a
-   * lazy-pages daemon reads when it starts (so it can start there while {@link #build} runs).
-   * False (nothing made) when the final dump has no pstree.img or the dir cannot be made.
+   * Makes {@code workDir/flat} with every image of the final dump linked except the pagemaps and
+   * pages (which {@link #build} writes): what a lazy-pages daemon reads when it starts is there
+   * (pstree.img and, lab 00:35, more: with pstree.img alone it exited "Unexpected EOF on
+   * (empty-image)"), so it can start while the layer is built; it reads a task's pagemap only
+   * when the restore hands it the task. False (nothing made) without a pstree.img or on an error.
    */
   public static boolean prepareDir(Path workDir) {
     Path fin = Restorer.finalDir(workDir);
@@ -84,11 +86,24 @@ public final class FlatTop {
       }
       Restorer.deleteTree(flat);
       Files.createDirectories(flat);
-      Files.createSymbolicLink(flat.resolve("pstree.img"), fin.resolve("pstree.img").toAbsolutePath());
+      try (var files = Files.list(fin)) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          String n = f.getFileName().toString();
+          if (!n.equals("parent") && !n.endsWith(".log") && !n.startsWith("pagemap-") && !n.startsWith("pages-")
+              && !n.equals(LazyPagesSocket.NAME)) {
+            Files.createSymbolicLink(flat.resolve(n), f.toAbsolutePath());
+          }
+        }
+      }
       return true;
     } catch (IOException e) {
       return false;
     }
+  }
+
+  /** The daemon's socket name in its dir (never linked from final/). */
+  private static final class LazyPagesSocket {
+    static final String NAME = "lazy-pages.socket";
   }
 
   /**

@@ -209,7 +209,13 @@ public final class Restorer {
         return run(b.dir(), pidFile, b.time(), lazyPages, layering);
       }
       long t0 = System.nanoTime();
-      LazyPages.Daemon d = early.get().await(); // a daemon that failed to start fails the restore (rollback)
+      LazyPages.Daemon d;
+      try {
+        d = early.get().await();
+      } catch (CriuFailure f) { // the early start is an optimisation: start it now, on the complete layer
+        log.warn("criu lazy-pages started early in {} failed ({}); starting it again on the built layer", b.dir(), f.describe());
+        return run(b.dir(), pidFile, b.time(), lazyPages, layering);
+      }
       return runWith(b.dir(), pidFile, b.time(), Optional.of(d), layering, t0, Duration.ofNanos(System.nanoTime() - t0));
     }
     early.ifPresent(Restorer::abandon);
