@@ -224,20 +224,46 @@ public final class FlatTop {
 
   private record Rewrite(int imagePid, int pagesId, Path layoutFile, FlatPlan.Plan plan) {}
 
-  /** The final dump's pages into place, zeros where held pages are gone: positioned writes. */
+  /**
+   * The final dump's pages into place, zeros where held pages are gone. The copies' sources are
+   * ascending and back to back in the final pages file, so it is read sequentially in large chunks
+   * and each copy is one positioned write of a slice: a transferTo per copy (JDK 17 maps a region
+   * per call for a file target) cost 7.6 s for 32 k scattered pages under the lab's emulation.
+   */
   private static void write(FlatPlan.Plan plan, Path finalPages, Path layout) throws IOException {
     try (FileChannel out = FileChannel.open(layout, StandardOpenOption.WRITE)) {
       if (!plan.copies().isEmpty()) {
         try (FileChannel in = FileChannel.open(finalPages, StandardOpenOption.READ)) {
+          ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK + 4096).alignedSlice(4096);
+          long chunkStart = 0, chunkEnd = 0; // the final file's bytes [chunkStart, chunkEnd) are in chunk
           for (FlatPlan.Copy c : plan.copies()) {
             long done = 0;
-            out.position(c.to());
             while (done < c.bytes()) {
-              long n = in.transferTo(c.from() + done, c.bytes() - done, out);
-              if (n <= 0) {
-                throw new IOException(finalPages + " ends before offset " + (c.from() + done));
+              long from = c.from() + done;
+              if (from < chunkStart || from >= chunkEnd) {
+                chunk.clear();
+                int n = 0;
+                while (chunk.hasRemaining()) {
+                  int r = in.read(chunk, from + n);
+                  if (r < 0) {
+                    break;
+                  }
+                  n += r;
+                }
+                if (n == 0) {
+                  throw new IOException(finalPages + " ends before offset " + from);
+                }
+                chunkStart = from;
+                chunkEnd = from + n;
               }
-              done += n;
+              int len = (int) Math.min(c.bytes() - done, chunkEnd - from);
+              ByteBuffer slice = chunk.duplicate();
+              slice.limit((int) (from - chunkStart) + len).position((int) (from - chunkStart));
+              long at = c.to() + done;
+              while (slice.hasRemaining()) {
+                at += out.write(slice, at);
+              }
+              done += len;
             }
           }
         }
@@ -252,6 +278,8 @@ public final class FlatTop {
       }
     }
   }
+
+  private static final int CHUNK = 4 << 20;
 
   /** The parent layer of {@code r}'s pages outside the layout: a pagemap of PE_PRESENT runs, their data from the final dump. */
   private static void writeOutside(Rewrite r, Path finalPages, Path dir) throws IOException {
