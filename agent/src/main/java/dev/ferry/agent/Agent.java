@@ -14,6 +14,7 @@ import dev.ferry.agent.criu.CriuProbe;
 import dev.ferry.agent.criu.CriuStatus;
 import dev.ferry.agent.recovery.RestoredOrphans;
 import dev.ferry.agent.destination.DestinationAgentService;
+import dev.ferry.agent.destination.MeteredRestores;
 import dev.ferry.agent.destination.RestoreHandler;
 import dev.ferry.agent.health.AgentHealth;
 import dev.ferry.agent.shutdown.MigrationGuards;
@@ -21,6 +22,7 @@ import dev.ferry.agent.memory.SoftDirtyProbe;
 import dev.ferry.agent.metrics.AgentMetrics;
 import dev.ferry.agent.memory.SoftDirtySupport;
 import dev.ferry.agent.source.CheckpointHandler;
+import dev.ferry.agent.source.MeteredCheckpoints;
 import dev.ferry.agent.source.EngineSessions;
 import dev.ferry.agent.tracking.TrackerSettings;
 import dev.ferry.agent.source.PrecopySessionFactory;
@@ -152,17 +154,18 @@ public final class Agent implements AutoCloseable {
     this.softDirty = SoftDirtyProbe.probe();
     this.criu = probeCriu(config.deadlineScale().apply(Duration.ofSeconds(60)));
     SendOptions send = config.sendDefaults().withAckTimeout(transport.scaled(config.sendDefaults().ackTimeout()));
-    this.checkpoints = config.checkpoints() == CheckpointHandler.NONE && criu.usable()
+    this.checkpoints = new MeteredCheckpoints(config.checkpoints() == CheckpointHandler.NONE && criu.usable()
         ? new CriuCheckpoints(new Checkpointer(CriuCommand.onPath(), new MinimalParentImages(), new ProcessTree(),
             config.deadlineScale().apply(CRIU_DEADLINE), List.of()), config.dataDir().resolve("checkpoints"))
-        : config.checkpoints();
-    this.restores = config.restores() == RestoreHandler.NONE && criu.usable()
+        : config.checkpoints(), metrics);
+    RestoreHandler restoreHandler = config.restores() == RestoreHandler.NONE && criu.usable()
         ? new CriuRestores(new Restorer(CriuCommand.onPath(), new MinimalParentImages(), new ProcessTree(),
             config.deadlineScale().apply(CRIU_DEADLINE), List.of()).withLazyPages(probeLazyPages(config)))
         : config.restores();
+    this.restores = new MeteredRestores(restoreHandler, metrics);
     // A CRIU destination restores from its store's pages laid out by address, kept current round
     // by round (PageStore#parentLayout): nothing is laid out after the freeze.
-    this.stores = new PageStores(config.dataDir(), hashing, restores instanceof CriuRestores);
+    this.stores = new PageStores(config.dataDir(), hashing, restoreHandler instanceof CriuRestores);
     this.source = new SourceAgentService(this::capabilities, config.sessions(), checkpoints, transport, send,
         hashing, workers, scheduler, metrics, guards);
     metrics.watchStores(stores::bytesOnDisk, stores::pagesHeld);

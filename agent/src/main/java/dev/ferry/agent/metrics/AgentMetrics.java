@@ -77,6 +77,13 @@ public final class AgentMetrics implements AutoCloseable {
         restoreDuration = Histogram.builder().name("ferry_agent_restore_duration_seconds").unit(Unit.SECONDS)
                 .help("CRIU restore").classicOnly()
                 .classicUpperBounds(0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10).register(registry);
+        // exposed at 0 from the start: a dashboard's rate() and a scraper's "before" need the series
+        imageBytes.initLabelValues("sent");
+        imageBytes.initLabelValues("received");
+        for (String result : new String[] {"ok", "failed"}) {
+            checkpoints.initLabelValues(result);
+            restores.initLabelValues(result);
+        }
     }
 
     /** Metrics served on {@code http://host:port/metrics} (port 0: any free port, see {@link #port()}). */

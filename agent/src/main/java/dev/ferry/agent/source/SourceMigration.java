@@ -202,7 +202,7 @@ public final class SourceMigration implements AutoCloseable {
 
   /** Pushes a final CRIU image dir to the destination (for the switch-over). */
   public dev.ferry.proto.ImagesAck pushImages(java.nio.file.Path dir) throws StatusException, InterruptedException {
-    return dev.ferry.agent.transfer.ImagePusher.push(transport, channel, id, streamToken, dir, options.ackTimeout());
+    return imagesSent(dev.ferry.agent.transfer.ImagePusher.push(transport, channel, id, streamToken, dir, options.ackTimeout()));
   }
 
   /**
@@ -212,7 +212,15 @@ public final class SourceMigration implements AutoCloseable {
    */
   public dev.ferry.proto.ImagesAck pushImages(java.nio.file.Path dir, dev.ferry.agent.transfer.ImagePusher.Producer producer)
       throws StatusException, InterruptedException {
-    return dev.ferry.agent.transfer.ImagePusher.push(transport, channel, id, streamToken, dir, options.ackTimeout(), producer);
+    return imagesSent(dev.ferry.agent.transfer.ImagePusher.push(transport, channel, id, streamToken, dir, options.ackTimeout(), producer));
+  }
+
+  /** Counts what the destination acknowledged (null: nothing was sent). */
+  private dev.ferry.proto.ImagesAck imagesSent(dev.ferry.proto.ImagesAck ack) {
+    if (ack != null) {
+      metrics.imagesSent(ack.getBytes());
+    }
+    return ack;
   }
 
   private static dev.ferry.proto.AddressRange range(AddressRange a) {

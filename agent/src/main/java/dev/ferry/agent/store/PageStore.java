@@ -73,10 +73,13 @@ public final class PageStore implements AutoCloseable {
   private final Map<Integer, List<AddressRange>> heldRuns = new java.util.concurrent.ConcurrentHashMap<>();
   /** The pages laid out by address as CRIU parent pages images, kept current at each commit; null: not kept. */
   private final PageMirror mirror;
+  /** Frees the disk space of pages superseded by committed rounds. */
+  private final LayerHoles holes;
 
   private PageStore(String migrationId, Path dir, PageHashing hashing, boolean mirrored) {
     this.migrationId = migrationId;
     this.dir = dir;
+    this.holes = new LayerHoles(migrationId, round -> dir.resolve(pagesName(round)));
     this.hashing = hashing;
     this.mirror = mirrored ? new PageMirror(this, dir.resolve(MIRROR_DIR)) : null;
   }
@@ -515,7 +518,24 @@ public final class PageStore implements AutoCloseable {
    */
   private long[] replayLayer(int round) throws StoreException {
     long[] maxIndex = {-1};
-    PageTable.PageVisitor dropped = (address, hash, loc) -> live.merge((int) (loc >>> 32), -1L, Long::sum);
+    PageTable.PageVisitor dropped = (address, hash, loc) -> {
+      int layer = (int) (loc >>> 32);
+      live.merge(layer, -1L, Long::sum);
+      long page = loc & ZERO_PAGE;
+      if (page != ZERO_PAGE) {
+        holes.superseded(layer, page); // this round is committed: the older copy is dead
+      }
+    };
+    try {
+      replayLog(round, dropped, maxIndex);
+    } finally {
+      holes.flush();
+    }
+    live.putIfAbsent(round, 0L);
+    return maxIndex;
+  }
+
+  private void replayLog(int round, PageTable.PageVisitor dropped, long[] maxIndex) throws StoreException {
     RoundLog.replay(dir.resolve(logName(round)), round, new RoundLog.Replay() {
       @Override
       public void removal(RoundLog.Removal r) {
@@ -535,8 +555,6 @@ public final class PageStore implements AutoCloseable {
         maxIndex[0] = Math.max(maxIndex[0], en.location());
       }
     });
-    live.putIfAbsent(round, 0L);
-    return maxIndex;
   }
 
   /**
@@ -568,6 +586,7 @@ public final class PageStore implements AutoCloseable {
           }
         }
         it.remove();
+        holes.forget(round);
         log.debug("migration {}: layer of round {} superseded by later rounds, deleted", migrationId, round);
       }
     }
@@ -624,7 +643,8 @@ public final class PageStore implements AutoCloseable {
     } catch (IOException e) {
       log.debug("sizing {}: {}", dir, e.toString());
     }
-    status = new Status(index.pages(), bytes, index.digest(), lastRound);
+    // the layers' punched holes (superseded pages, see LayerHoles) take no disk space
+    status = new Status(index.pages(), Math.max(0, bytes - holes.punchedBytes()), index.digest(), lastRound);
   }
 
   List<Integer> layerRounds() {

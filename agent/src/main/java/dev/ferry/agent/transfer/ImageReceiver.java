@@ -43,10 +43,12 @@ final class ImageReceiver implements StreamObserver<ImageStreamMessage> {
   private boolean done;
 
   private final java.util.function.Consumer<PageStore> headerReceived;
+  private final dev.ferry.agent.metrics.AgentMetrics metrics;
 
   ImageReceiver(ServerCallStreamObserver<ImagesAck> call, PageStores stores, StreamTokens tokens,
-      java.util.function.Consumer<PageStore> headerReceived) {
+      java.util.function.Consumer<PageStore> headerReceived, dev.ferry.agent.metrics.AgentMetrics metrics) {
     this.call = call;
+    this.metrics = metrics;
     this.stores = stores;
     this.tokens = tokens;
     this.headerReceived = headerReceived;
@@ -136,6 +138,7 @@ final class ImageReceiver implements StreamObserver<ImageStreamMessage> {
       d.force(true);
     }
     done = true;
+    metrics.imagesReceived(bytes);
     call.onNext(ImagesAck.newBuilder().setFiles(files.size()).setBytes(bytes).build());
     call.onCompleted();
   }

@@ -89,7 +89,7 @@ public final class PageStreamService implements PageStreamGrpc.AsyncService, io.
   public StreamObserver<ImageStreamMessage> pushImages(StreamObserver<ImagesAck> responseObserver) {
     ServerCallStreamObserver<ImagesAck> call = (ServerCallStreamObserver<ImagesAck>) responseObserver;
     call.disableAutoRequest();
-    ImageReceiver receiver = new ImageReceiver(call, stores, tokens, finalImagesComing);
+    ImageReceiver receiver = new ImageReceiver(call, stores, tokens, finalImagesComing, metrics);
     call.request(1);
     return receiver;
   }

@@ -157,6 +157,68 @@ class PageStoreTest {
   }
 
   @Test
+  void pagesSupersededByACommittedRoundGiveBackTheirDiskSpace(@TempDir Path dir) throws Exception {
+    PageStores stores = new PageStores(dir, hashing);
+    PageStore store = stores.openOrCreate("m5").store();
+    Path layer1 = dir.resolve("stores/m5/round-000001.pages");
+    RoundWriter r1 = store.beginRound(1, List.of(areas(256)));
+    r1.apply(PID, List.of(PageRun.newBuilder().setAddress(BASE).setPages(256).build()), pages(256, 1));
+    r1.commit(1, 256);
+    long allocatedBefore = allocatedBytes(layer1);
+    long statusBefore = store.status().bytesOnDisk();
+    assertTrue(allocatedBefore >= 256 * 4096L, "round 1's pages are on disk: " + allocatedBefore);
+
+    // round 2 rewrites pages 16..79 (one run) and every other page of 128..255 (64 single pages)
+    RoundWriter r2 = store.beginRound(2, List.of(areas(256)));
+    List<PageRun> runs = new java.util.ArrayList<>(List.of(PageRun.newBuilder().setAddress(BASE + 16 * 4096L).setPages(64).build()));
+    for (int i = 128; i < 256; i += 2) {
+      runs.add(PageRun.newBuilder().setAddress(BASE + i * 4096L).setPages(1).build());
+    }
+    r2.apply(PID, runs, pages(128, 100));
+    r2.commit(1, 128); // one batch
+
+    long freed = allocatedBefore - allocatedBytes(layer1);
+    // (the file system may spend a block or two on the now fragmented file's extent tree)
+    assertTrue(freed > 120 * 4096L && freed <= 128 * 4096L, "the 128 superseded pages of round 1 take no disk space any more: "
+        + freed / 4096 + " pages freed");
+    assertEquals(256 * 4096L, Files.size(layer1), "sizes are kept (a reopen checks them)");
+    assertTrue(store.status().bytesOnDisk() < statusBefore + 128 * 4096L,
+        "status counts the holes: " + store.status().bytesOnDisk() + " vs " + statusBefore);
+    PageStore.Status committed = store.status();
+    assertPages(store);
+    stores.close();
+
+    PageStores.Opened reopened = new PageStores(dir, hashing).openOrCreate("m5");
+    assertTrue(reopened.reopened());
+    assertEquals(committed.digest(), reopened.store().status().digest(), "replaying the logs never reads a hole");
+    assertEquals(committed.bytesOnDisk(), reopened.store().status().bytesOnDisk());
+    assertPages(reopened.store());
+    reopened.store().close();
+  }
+
+  /** Round 1's pages where round 2 did not write, round 2's where it did (see the test above). */
+  private static void assertPages(PageStore store) throws Exception {
+    ByteBuffer page = ByteBuffer.allocateDirect(4096);
+    int second = 0;
+    for (int i = 0; i < 256; i++) {
+      assertTrue(store.readPage(PID, BASE + i * 4096L, page.clear()));
+      boolean rewritten = (i >= 16 && i < 80) || (i >= 128 && i % 2 == 0);
+      byte want = rewritten ? (byte) (100 + second++) : (byte) (1 + i);
+      for (int off = 0; off < 4096; off += 512) {
+        assertEquals(want, page.get(off), "page " + i + " at " + off);
+      }
+    }
+  }
+
+  /** st_blocks of {@code file} in bytes (what du counts), from coreutils stat. */
+  private static long allocatedBytes(Path file) throws Exception {
+    Process p = new ProcessBuilder("stat", "-c", "%b %B", file.toString()).redirectErrorStream(true).start();
+    String[] out = new String(p.getInputStream().readAllBytes()).trim().split(" ");
+    assertEquals(0, p.waitFor(), String.join(" ", out));
+    return Long.parseLong(out[0]) * Long.parseLong(out[1]);
+  }
+
+  @Test
   void aDamagedStoreIsDiscardedOnReopen(@TempDir Path dir) throws Exception {
     PageStores stores = new PageStores(dir, hashing);
     PageStore store = stores.openOrCreate("m2").store();

@@ -12,6 +12,7 @@ import dev.ferry.proto.ImageHeader;
 import dev.ferry.proto.ImageStreamMessage;
 import dev.ferry.proto.ImageTrailer;
 import dev.ferry.proto.ImagesAck;
+import dev.ferry.testkit.MetricsScrape;
 import dev.ferry.proto.PageStreamGrpc;
 import dev.ferry.proto.PrepareReceiveRequest;
 import io.grpc.ManagedChannel;
@@ -76,6 +77,7 @@ class ImageStreamTest {
     Path store = prepare("img-ok");
     // several chunks, an exact chunk multiple, a small file, an empty file
     Path images = images("images-ok", 2_500_000, 1 << 20, 4096, 0);
+    double receivedBefore = imageBytesReceived();
     ImagesAck ack = ImagePusher.push(agents.transport, sourceToDestination, "img-ok", agents.token, images, Duration.ofSeconds(60));
     assertEquals(4, ack.getFiles());
     assertEquals(2_500_000 + (1 << 20) + 4096, ack.getBytes());
@@ -83,6 +85,12 @@ class ImageStreamTest {
       assertArrayEquals(Files.readAllBytes(images.resolve(f)), Files.readAllBytes(store.resolve("final").resolve(f)), f);
     }
     assertFalse(Files.exists(store.resolve("final.tmp")));
+    assertEquals(ack.getBytes(), imageBytesReceived() - receivedBefore, "the destination counts the bytes it acknowledged");
+  }
+
+  private static double imageBytesReceived() throws Exception {
+    return MetricsScrape.value(MetricsScrape.scrape(agents.destinationMetrics.port()),
+        "ferry_agent_image_stream_bytes_total{direction=\"received\"}");
   }
 
   @Test

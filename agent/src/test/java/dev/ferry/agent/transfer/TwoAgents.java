@@ -17,6 +17,7 @@ import dev.ferry.proto.StoreStatusReply;
 import dev.ferry.service.tls.DevCertificates;
 import dev.ferry.service.tls.TransportSecurity;
 import io.grpc.ManagedChannel;
+import dev.ferry.agent.metrics.AgentMetrics;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -27,6 +28,9 @@ final class TwoAgents implements AutoCloseable {
   final Agent source;
   final Agent destination;
   final AgentTransport transport;
+  /** The agents' metrics, served on loopback ports (tests scrape what the streams counted). */
+  final AgentMetrics sourceMetrics = AgentMetrics.serve("127.0.0.1", 0);
+  final AgentMetrics destinationMetrics = AgentMetrics.serve("127.0.0.1", 0);
   private final ManagedChannel toSource;
   private final ManagedChannel toDestination;
   final ByteString token = ByteString.copyFromUtf8("test-token-of-32-bytes-000000000");
@@ -47,8 +51,8 @@ final class TwoAgents implements AutoCloseable {
     } else {
       transport = new AgentTransport(DeadlineScale.ONE);
     }
-    source = Agent.start(sourceConfig);
-    destination = Agent.start(destinationConfig);
+    source = Agent.start(sourceConfig, sourceMetrics);
+    destination = Agent.start(destinationConfig, destinationMetrics);
     toSource = transport.channel(source.address());
     toDestination = transport.channel(destination.address());
   }
@@ -83,5 +87,7 @@ final class TwoAgents implements AutoCloseable {
     toDestination.shutdownNow();
     source.close();
     destination.close();
+    sourceMetrics.close();
+    destinationMetrics.close();
   }
 }
