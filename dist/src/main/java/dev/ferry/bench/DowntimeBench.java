@@ -8,6 +8,7 @@ import dev.ferry.agent.criu.CriuCommand;
 import dev.ferry.agent.criu.CriuFailure;
 import dev.ferry.agent.criu.CriuProbe;
 import dev.ferry.agent.criu.CriuStatus;
+import dev.ferry.agent.criu.FlatTop;
 import dev.ferry.agent.criu.LazyPages;
 import dev.ferry.agent.criu.LocalPrecopy;
 import dev.ferry.agent.criu.MigratableLauncher;
@@ -46,7 +47,9 @@ import java.util.Locale;
  * restored copy with intact memory.
  *
  * <p>usage: DowntimeBench [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N]
- * [--memtouch PATH] [--work DIR] [--no-lazy-pages] [--no-hold]. Last line: key=value figures, comma lists per size.
+ * [--memtouch PATH] [--work DIR] [--no-lazy-pages] [--no-flat] [--no-hold] (--no-flat: always restore through
+ * the parent layer, never a flat top layer; --no-hold: start criu dump at the checkpoint, not ahead).
+ * Last line: key=value figures, comma lists per size.
  */
 public final class DowntimeBench {
   private final int rate;
@@ -58,6 +61,7 @@ public final class DowntimeBench {
   private LazyPages.Support lazy = new LazyPages.Unsupported("not probed");
   /** Whether the pre-copy dump is started ahead and held at its pre-dump point (as the agent does). */
   private boolean hold = true;
+  private boolean flatTop = true;
 
   DowntimeBench(int rate, int maxRounds, Path memtouch, Path work, Duration deadline) {
     this.rate = rate;
@@ -99,6 +103,7 @@ public final class DowntimeBench {
     Path work = Path.of("/tmp/ferry-downtime-bench");
     boolean lazyPages = true;
     boolean hold = true;
+    boolean flat = true;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--sizes" -> sizes = parseSizes(args[++i]);
@@ -108,8 +113,9 @@ public final class DowntimeBench {
         case "--work" -> work = Path.of(args[++i]);
         case "--no-lazy-pages" -> lazyPages = false;
         case "--no-hold" -> hold = false;
+        case "--no-flat" -> flat = false;
         default -> {
-          System.err.println("usage: ferry-bench downtime [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N] [--memtouch PATH] [--work DIR] [--no-lazy-pages] [--no-hold]");
+          System.err.println("usage: ferry-bench downtime [--sizes 256,1024] [--rate PAGES_PER_S] [--max-rounds N] [--memtouch PATH] [--work DIR] [--no-lazy-pages] [--no-flat] [--no-hold]");
           System.exit(64);
         }
       }
@@ -126,6 +132,8 @@ public final class DowntimeBench {
     }
     DowntimeBench bench = new DowntimeBench(rate, maxRounds, memtouch, work, deadline);
     bench.hold = hold;
+    bench.flatTop = flat;
+    System.out.println("pre-copy top layer: " + (flat ? "flat where the final dump allows (else the parent, reason printed)" : "parent (--no-flat)"));
     bench.lazy = lazyPages ? LazyPages.probe(CriuCommand.onPath(), deadline) : new LazyPages.Unsupported("--no-lazy-pages");
     System.out.println("pre-copy restore: " + (bench.lazy instanceof LazyPages.Unsupported u
         ? "eager (" + u.reason() + ")" : "final delta's pages lazily (criu lazy-pages)"));
@@ -134,6 +142,7 @@ public final class DowntimeBench {
     List<String> table = new ArrayList<>();
     StringBuilder s = new StringBuilder(), pre = new StringBuilder(), stop = new StringBuilder(), ratio = new StringBuilder(), rounds = new StringBuilder();
     StringBuilder preFrozen = new StringBuilder(), stopFrozen = new StringBuilder(), frozenRatio = new StringBuilder();
+    StringBuilder top = new StringBuilder();
     System.out.printf("%-9s %-10s %8s %8s %9s %10s %10s %8s%n", "size_mib", "mode", "rounds", "dump_ms", "restore_ms", "downtime_ms", "pages_out", "ratio");
     for (int size : sizes) {
       PrecopyRun p = bench.precopy(size);
@@ -156,9 +165,10 @@ public final class DowntimeBench {
       preFrozen.append(sep).append(p.frozenMs());
       stopFrozen.append(sep).append(b.frozenMs());
       frozenRatio.append(sep).append(String.format(Locale.ROOT, "%.2f", (double) p.frozenMs() / Math.max(1, b.frozenMs())));
+      top.append(sep).append(p.phases().layering().flat() ? "flat" : "parent");
     }
     System.out.println("size_mib=" + s + " precopy_downtime_ms=" + pre + " stop_copy_downtime_ms=" + stop + " ratio=" + ratio + " rounds=" + rounds
-        + " precopy_frozen_ms=" + preFrozen + " stop_copy_frozen_ms=" + stopFrozen + " frozen_ratio=" + frozenRatio);
+        + " precopy_frozen_ms=" + preFrozen + " stop_copy_frozen_ms=" + stopFrozen + " frozen_ratio=" + frozenRatio + " top=" + top);
   }
 
   private static List<Integer> parseSizes(String s) {
@@ -209,15 +219,18 @@ public final class DowntimeBench {
       long mirrorMs = -1; // kept by the store at each commit: part of the rounds' copy times
       // as the agent: the final delta's pages served lazily where CRIU's userfaultfd daemon works
       Restorer restorer = new Restorer(CriuCommand.onPath(), new MinimalParentImages(), processes, deadline, List.of())
-          .withLazyPages(lazy);
+          .withLazyPages(lazy).withFlatTop(flatTop);
       Path dst = dir.resolve("dst");
       // the destination's parent is its store's own layout by address, kept current at each
       // round's commit (inside the rounds' copy times above); as the agent's CriuRestores.prepare: the destination links its parent to the store's
       // layout when the final image stream opens, i.e. while the source dumps
       StoreParent parent = new StoreParent(store);
       long t0 = System.nanoTime();
-      BackgroundWork<ParentSnapshot> linking = BackgroundWork.start("parent-link",
-          () -> parent.link(dst.resolve("parent"), held.dumpUptime()));
+      BackgroundWork<ParentSnapshot> linking = BackgroundWork.start("parent-link", () -> {
+        ParentSnapshot linked = parent.link(dst.resolve("parent"), held.dumpUptime());
+        FlatTop.warmUp(dst.resolve("flat-warm-up")); // as the agent's CriuRestores.prepare
+        return linked;
+      });
       Checkpointer.Result cp;
       try {
         cp = checkpointer.checkpoint(w.pid(), dir.resolve("src"), held, warm);
@@ -255,8 +268,8 @@ public final class DowntimeBench {
       long frozen = Duration.between(cp.freezeStarted(), resumed).toMillis();
       DowntimePhases phases = new DowntimePhases(mirrorMs, false, DowntimePhases.ms(t0, t1), DowntimePhases.ms(t1, t2),
           DowntimePhases.ms(t2, t3), r.parentLayoutTime().toMillis(), r.restoreTime().toMillis(), DowntimePhases.ms(t4, t5),
-          cp.stats(), DowntimePhases.restoreStats(Restorer.finalDir(dst)), cp.parentImages().toMillis(),
-          cp.beforeFreeze().toMillis(), checked.toMillis(), DowntimePhases.ms(t3, t4));
+          cp.stats(), DowntimePhases.restoreStats(r.imagesDir()), cp.parentImages().toMillis(),
+          cp.beforeFreeze().toMillis(), checked.toMillis(), DowntimePhases.ms(t3, t4), r.layering(), r.daemonStart().toMillis());
       checkpointer.kill(cp.dumped());
       try {
         awaitOkBeyond(dir.resolve("w/memtouch.out"), okBefore);
@@ -301,7 +314,7 @@ public final class DowntimeBench {
       long frozen = Duration.between(cp.freezeStarted(), Instant.now()).toMillis();
       DowntimePhases phases = new DowntimePhases(0, false, DowntimePhases.ms(t0, t1), DowntimePhases.ms(t1, t2), 0,
           r.parentLayoutTime().toMillis(), r.restoreTime().toMillis(), DowntimePhases.ms(t3a, t3), cp.stats(),
-          DowntimePhases.restoreStats(Restorer.finalDir(dst)), 0, cp.beforeFreeze().toMillis(), -1, DowntimePhases.ms(t2, t3a));
+          DowntimePhases.restoreStats(Restorer.finalDir(dst)), 0, cp.beforeFreeze().toMillis(), -1, DowntimePhases.ms(t2, t3a), null, 0);
       checkpointer.kill(cp.dumped());
       try {
         awaitOkBeyond(dir.resolve("w/memtouch.out"), okBefore);

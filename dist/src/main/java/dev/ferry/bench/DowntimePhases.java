@@ -1,5 +1,7 @@
 package dev.ferry.bench;
 
+import dev.ferry.agent.criu.Restorer;
+
 import dev.ferry.agent.criu.DumpStats;
 import dev.ferry.agent.criu.image.CriuImageFile;
 import dev.ferry.agent.criu.image.CriuMagic;
@@ -29,10 +31,12 @@ import java.util.Locale;
  * @param checkMs the final dump's in_parent pages checked against the store, alongside the
  *     restore (-1: no check)
  * @param restoreWaitMs restore and check both done (wall, from the restore's start)
+ * @param daemonStartMs the lazy-pages daemon's start until it listened (inside restoreMs; 0 without)
+ * @param layering which top layer the restore used (flat, or the parent and why), null for a full dump
  */
 record DowntimePhases(long parentMs, boolean parentInDowntime, long dumpMs, long copyMs, long parentWaitMs, long layoutMs,
     long restoreMs, long resumeMs, DumpStats dump, RestoreStatsEntry restore, long sourceParentMs, long beforeFreezeMs,
-    long checkMs, long restoreWaitMs) {
+    long checkMs, long restoreWaitMs, Restorer.Layering layering, long daemonStartMs) {
 
   /** CRIU's stats-restore in {@code dir}, or an empty entry when CRIU left none. */
   static RestoreStatsEntry restoreStats(Path dir) {
@@ -58,13 +62,14 @@ record DowntimePhases(long parentMs, boolean parentInDowntime, long dumpMs, long
   String describe() {
     return String.format(Locale.ROOT,
         "parent %s | source parent images %d ms | dump %d ms [before the freeze %d ms; criu: freezing %d, frozen %d, memdump %d, memwrite %d ms; %d scanned, %d written, %d from parent]"
-            + " | copy %d ms | parent link wait %d ms | layout %d ms | restore %d ms [criu: forking %d, restore %d ms; %d pages restored]"
-            + " | check %s | restore+check %d ms | resume %d ms",
+            + " | copy %d ms | parent link wait %d ms | layout %d ms | restore %d ms [lazy-pages daemon start %d ms; criu: forking %d, restore %d ms; %d pages restored]"
+            + " | check %s | restore+check %d ms | resume %d ms%s",
         parentMs < 0 ? "kept by the store at each commit" : parentMs + " ms (" + (parentInDowntime ? "IN downtime" : "before the freeze") + ")", sourceParentMs, dumpMs, beforeFreezeMs, millis(dump.freezingTime()), millis(dump.frozenTime()),
         millis(dump.memdumpTime()), millis(dump.memwriteTime()), dump.pagesScanned(), dump.pagesWritten(), dump.pagesSkippedParent(),
-        copyMs, parentWaitMs, layoutMs, restoreMs, Integer.toUnsignedLong(restore.getForkingTime()) / 1000,
+        copyMs, parentWaitMs, layoutMs, restoreMs, daemonStartMs, Integer.toUnsignedLong(restore.getForkingTime()) / 1000,
         Integer.toUnsignedLong(restore.getRestoreTime()) / 1000, restore.getPagesRestored(),
-        checkMs < 0 ? "none" : checkMs + " ms alongside the restore", restoreWaitMs, resumeMs);
+        checkMs < 0 ? "none" : checkMs + " ms alongside the restore", restoreWaitMs, resumeMs,
+        layering == null ? "" : " | top: " + layering.describe() + (layering.flat() ? "" : " [" + layering.buildTime().toMillis() + " ms trying flat]"));
   }
 
   private static long millis(Duration d) {

@@ -66,8 +66,9 @@ public final class CriuRestores implements RestoreHandler {
       restored.put(id, r.restored());
       r.lazyPages().ifPresent(d -> lazyPages.put(id, d));
       log.info("migration {}: restored as pid {} (stopped): parent link awaited {} ms, criu restore {} ms,"
-          + " parent check {} ms (alongside the restore){}", id, r.restored().pid(), TimeUnit.NANOSECONDS.toMillis(linked),
-          r.restoreTime().toMillis(), checked.toMillis(), r.lazyPages().isPresent() ? ", delta pages served lazily" : "");
+          + " parent check {} ms (alongside the restore){}; {}", id, r.restored().pid(), TimeUnit.NANOSECONDS.toMillis(linked),
+          r.restoreTime().toMillis(), checked.toMillis(), r.lazyPages().isPresent() ? ", pages served lazily" : "",
+          r.layering().describe());
       return RestoreReply.newBuilder().setRestoredPid(r.restored().pid())
           .setRestoreMicros(TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - t0)).build();
     } catch (CriuFailure f) {
@@ -84,8 +85,11 @@ public final class CriuRestores implements RestoreHandler {
   public void prepare(PageStore store) {
     String id = store.migrationId();
     Path parentDir = store.directory().resolve("parent");
-    linking.computeIfAbsent(id, k -> BackgroundWork.start("parent-link-" + id,
-        () -> new StoreParent(store).link(parentDir, uptime())));
+    linking.computeIfAbsent(id, k -> BackgroundWork.start("parent-link-" + id, () -> {
+      ParentSnapshot linked = new StoreParent(store).link(parentDir, uptime());
+      FlatTop.warmUp(store.directory().resolve("flat-warm-up")); // the flat layer's first build, cold, cost seconds emulated
+      return linked;
+    }));
   }
 
   /** The parent linked by {@link #prepare}, or linked now if it was not (or failed there). */

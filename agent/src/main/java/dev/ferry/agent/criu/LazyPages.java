@@ -91,7 +91,12 @@ public final class LazyPages {
               + (p.isAlive() ? " did not listen within " + within.toMillis() + " ms" : " exited " + p.exitValue()),
               CriuCommand.tail(finalDir.resolve("lazy-pages.log")));
         }
-        Thread.sleep(5); // polling for a file another process creates
+        try {
+          Thread.sleep(5); // polling for a file another process creates
+        } catch (InterruptedException e) {
+          d.close(); // never leave a daemon nobody owns
+          throw e;
+        }
       }
       return d;
     }

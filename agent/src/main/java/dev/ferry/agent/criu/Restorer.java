@@ -22,25 +22,36 @@ import java.util.Optional;
  * (rollback). In a pid namespace the restored init gets a new outer pid: the reported one.
  */
 public final class Restorer {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Restorer.class);
   private final CriuCommand criu;
   private final ParentImages parentImages;
   private final ProcessTree processes;
   private final Duration deadline;
   private final List<String> extraArgs;
   private final boolean lazyPages;
+  private final boolean flatTop;
 
   public Restorer(CriuCommand criu, ParentImages parentImages, ProcessTree processes, Duration deadline, List<String> extraArgs) {
-    this(criu, parentImages, processes, deadline, extraArgs, false);
+    this(criu, parentImages, processes, deadline, extraArgs, false, true);
   }
 
   private Restorer(CriuCommand criu, ParentImages parentImages, ProcessTree processes, Duration deadline, List<String> extraArgs,
-      boolean lazyPages) {
+      boolean lazyPages, boolean flatTop) {
     this.criu = criu;
     this.parentImages = parentImages;
     this.processes = processes;
     this.deadline = deadline;
     this.extraArgs = List.copyOf(extraArgs);
     this.lazyPages = lazyPages;
+    this.flatTop = flatTop;
+  }
+
+  /**
+   * This restorer with ({@code true}, the default) or without a {@link FlatTop} tried first by
+   * {@link #restoreChecked}; without, it always restores through the parent.
+   */
+  public Restorer withFlatTop(boolean on) {
+    return new Restorer(criu, parentImages, processes, deadline, extraArgs, lazyPages, on);
   }
 
   /**
@@ -48,7 +59,7 @@ public final class Restorer {
    * {@code support} says so; a full restore ({@link #restoreFull}) stays eager.
    */
   public Restorer withLazyPages(LazyPages.Support support) {
-    return new Restorer(criu, parentImages, processes, deadline, extraArgs, support instanceof LazyPages.Supported);
+    return new Restorer(criu, parentImages, processes, deadline, extraArgs, support instanceof LazyPages.Supported, flatTop);
   }
 
   /** Whether incremental restores use lazy pages. */
@@ -58,10 +69,27 @@ public final class Restorer {
 
   /**
    * What a restore produced: the restored (stopped) root, by its pid on this host, and with lazy
-   * pages the daemon still serving its delta pages (the caller owns it: see {@link LazyPages}).
+   * pages the daemon still serving its pages (the caller owns it: see {@link LazyPages});
+   * {@code daemonStart}: the daemon's start until it listened (inside {@code restoreTime}).
    */
   public record Result(ProcessTree.Identity restored, Duration parentLayoutTime, Duration restoreTime,
-      Optional<LazyPages.Daemon> lazyPages) {}
+      Optional<LazyPages.Daemon> lazyPages, Layering layering, Duration daemonStart) {
+    /** The image dir CRIU restored from (its restore.log and stats-restore are there). */
+    public Path imagesDir() {
+      return layering.imagesDir();
+    }
+  }
+
+  /**
+   * Which top layer a restore used: {@code flat} ({@link FlatTop}, {@code detail} its figures) or
+   * the final dump over its parent ({@code detail}: why not flat, or "full dump"); {@code buildTime}
+   * is the flat layer's build (or the attempt's) in the downtime.
+   */
+  public record Layering(boolean flat, String detail, Duration buildTime, Path imagesDir) {
+    public String describe() {
+      return flat ? "flat top layer (" + detail + ")" : "parent layer (" + detail + ")";
+    }
+  }
 
   /** Where CRIU writes the restored pid (a restarted agent finds an orphaned copy by it). */
   public static final String PID_FILE = "restored.pid";
@@ -108,7 +136,8 @@ public final class Restorer {
     } catch (IOException e) {
       throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot lay out " + workDir + " for the restore: " + e.getMessage(), e);
     }
-    return run(fin, pidFile, Duration.ofNanos(System.nanoTime() - t0), lazyPages);
+    return run(fin, pidFile, Duration.ofNanos(System.nanoTime() - t0), lazyPages,
+        new Layering(false, "final dump over its parent", Duration.ZERO, fin));
   }
 
   /** A {@link #restoreChecked} result: the restore's, and how long the parent check took alongside it. */
@@ -128,7 +157,7 @@ public final class Restorer {
       parent.checkFinal(fin);
       return null;
     })) {
-      Result r = restore(workDir, held);
+      Result r = flatTop ? restoreFlatOrParent(workDir, held, parent) : restore(workDir, held);
       try {
         check.await();
         return new Checked(r, check.elapsed());
@@ -140,6 +169,75 @@ public final class Restorer {
     }
   }
 
+  /**
+   * Restores from a {@link FlatTop} when the final dump and the store's layout allow it, else (the
+   * reason logged and kept in {@link Result#layering}) through the parent as {@link #restore}.
+   * The parent check runs alongside either way (the caller's): a page the final dump takes from the
+   * parent that the store does not hold is DATA_LOSS in both.
+   */
+  private Result restoreFlatOrParent(Path workDir, ParentSnapshot held, StoreParent parent)
+      throws CriuFailure, InterruptedException {
+    // The lazy-pages daemon reads only pstree.img when it starts (criu/uffd.c cr_lazy_pages:
+    // prepare_dummy_pstree, then listen); the pagemaps when the restore hands it the tasks. So it
+    // starts in flat/ while the flat layer is built, off this path (~2 s emulated in the lab).
+    Optional<BackgroundWork<LazyPages.Daemon>> early = Optional.empty();
+    if (lazyPages && FlatTop.prepareDir(workDir)) {
+      Path flatDir = workDir.resolve(FlatTop.DIR);
+      early = Optional.of(BackgroundWork.start("lazy-pages-" + workDir.getFileName(), () -> {
+        try {
+          return LazyPages.Daemon.start(criu, flatDir, deadline);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "interrupted while starting criu lazy-pages", e);
+        }
+      }));
+    }
+    FlatTop.Outcome o = FlatTop.build(workDir, parent.store(), lazyPages, early.isPresent());
+    if (o instanceof FlatTop.Built b) {
+      Path pidFile = workDir.resolve(PID_FILE);
+      try {
+        Files.deleteIfExists(pidFile);
+      } catch (IOException e) {
+        early.ifPresent(Restorer::abandon);
+        throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot prepare " + workDir + " for the restore: " + e.getMessage(), e);
+      }
+      String figures = b.pages() + " pages, " + b.lazyPages() + " lazy, " + b.copiedPages() + " copied from the final dump, "
+          + b.zeroedPages() + " zeroed, " + b.parentPages() + " outside the layout in a parent layer, built in " + b.time().toMillis() + " ms";
+      log.info("restoring {} from a flat top layer: {}", workDir, figures);
+      Layering layering = new Layering(true, figures, b.time(), b.dir());
+      if (early.isEmpty()) {
+        return run(b.dir(), pidFile, b.time(), lazyPages, layering);
+      }
+      long t0 = System.nanoTime();
+      LazyPages.Daemon d;
+      try {
+        d = early.get().await();
+      } catch (CriuFailure f) { // the early start is an optimisation: start it now, on the complete layer
+        log.warn("criu lazy-pages started early in {} failed ({}); starting it again on the built layer", b.dir(), f.describe());
+        return run(b.dir(), pidFile, b.time(), lazyPages, layering);
+      }
+      return runWith(b.dir(), pidFile, b.time(), Optional.of(d), layering, t0, Duration.ofNanos(System.nanoTime() - t0));
+    }
+    early.ifPresent(Restorer::abandon);
+    FlatTop.Fallback f = (FlatTop.Fallback) o;
+    log.info("restoring {} through the parent layer, not flat: {}", workDir, f.reason());
+    Result r = restore(workDir, held);
+    return new Result(r.restored(), r.parentLayoutTime().plus(f.time()), r.restoreTime(), r.lazyPages(),
+        new Layering(false, "fallback: " + f.reason(), f.time(), finalDir(workDir)), r.daemonStart());
+  }
+
+  /** Stops a daemon started for a flat layer that is not used, off the caller's path. */
+  private static void abandon(BackgroundWork<LazyPages.Daemon> early) {
+    BackgroundWork.start("lazy-pages-abandon", () -> {
+      try {
+        early.await().close();
+      } catch (InterruptedException e) {
+        early.close(); // the start closes its daemon when interrupted
+      }
+      return null;
+    });
+  }
+
   /** Restores a full dump (no parent) from {@code workDir/final}: see {@link Checkpointer#dumpFull}. */
   public Result restoreFull(Path workDir) throws CriuFailure, InterruptedException {
     Path fin = finalDir(workDir);
@@ -149,18 +247,24 @@ public final class Restorer {
     } catch (IOException e) {
       throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot prepare " + workDir + " for the restore: " + e.getMessage(), e);
     }
-    return run(fin, pidFile, Duration.ZERO, false);
+    return run(fin, pidFile, Duration.ZERO, false, new Layering(false, "full dump, no parent", Duration.ZERO, fin));
   }
 
-  private Result run(Path fin, Path pidFile, Duration layout, boolean lazy) throws CriuFailure, InterruptedException {
+  private Result run(Path fin, Path pidFile, Duration layout, boolean lazy, Layering layering) throws CriuFailure, InterruptedException {
     long t0 = System.nanoTime();
     Optional<LazyPages.Daemon> daemon = Optional.empty();
     if (lazy) {
       daemon = Optional.of(LazyPages.Daemon.start(criu, fin, deadline));
     }
+    return runWith(fin, pidFile, layout, daemon, layering, t0, Duration.ofNanos(System.nanoTime() - t0));
+  }
+
+  /** {@link #run} with the daemon (if any) already listening; {@code daemonStart}: what its start cost on this path. */
+  private Result runWith(Path fin, Path pidFile, Duration layout, Optional<LazyPages.Daemon> daemon, Layering layering, long t0,
+      Duration daemonStart) throws CriuFailure, InterruptedException {
     try {
       Result r = runCriu(fin, pidFile, layout, daemon);
-      return new Result(r.restored(), r.parentLayoutTime(), Duration.ofNanos(System.nanoTime() - t0), daemon);
+      return new Result(r.restored(), r.parentLayoutTime(), Duration.ofNanos(System.nanoTime() - t0), daemon, layering, daemonStart);
     } catch (CriuFailure | InterruptedException | RuntimeException e) {
       daemon.ifPresent(LazyPages.Daemon::close);
       throw e;
@@ -197,7 +301,7 @@ public final class Restorer {
       throw new CriuFailure(CriuFailure.Reason.FAILED, "criu lazy-pages exited " + daemon.get().exitCode()
           + " during the restore; the restored copy is killed", daemon.get().logTail());
     }
-    return new Result(id.get(), layout, run.elapsed(), Optional.empty());
+    return new Result(id.get(), layout, run.elapsed(), Optional.empty(), null, Duration.ZERO);
   }
 
   /** After the commit: resume the restored tree. Idempotent. */

@@ -31,6 +31,11 @@ public final class StoreParent {
     this.store = store;
   }
 
+  /** The store the parent comes from (the flat top layer is laid out from it too). */
+  PageStore store() {
+    return store;
+  }
+
   /**
    * Links {@code parentDir/pages-<id>.img} to the store's layout of each process (pids ascending,
    * id 1, 2, ...) and returns the snapshot whose runs are the slots (image pids still the tracking

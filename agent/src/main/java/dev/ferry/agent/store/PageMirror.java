@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
  * The store's pages of each process also kept, round by round, in one file per process laid out
  * by address: the file is a sequence of <em>slots</em> (address ranges, ascending, each at the file
  * offset where the previous one ended), and the page at address {@code a} of slot {@code s} lives
- * at {@code s.offset + (a - s.start)}. Slots are padded clusters of held pages, so the file is
- * sparse (holes cost no disk) and a round's pages are written in place at commit.
+ * at {@code s.offset + (a - s.start)}. Slots are exactly the held runs (gap-free: the file is the
+ * held pages in address order, a flat pages image), and a round's pages are written in place at
+ * commit when they fall inside them.
  *
  * <p>Why: such a file with a pagemap of one PE_PRESENT entry per slot IS a CRIU parent pages image
  * ({@code pages-N.img} is read at the cumulative offset of the pagemap entries). The switch-over
@@ -52,8 +53,6 @@ import org.slf4j.LoggerFactory;
 final class PageMirror {
   private static final Logger log = LoggerFactory.getLogger(PageMirror.class);
   private static final int PAGE = PageHashing.PAGE;
-  /** Slots are cluster bounds rounded out to this, and clusters closer than it are merged. */
-  static final long SLOT_ALIGN = 64L << 20;
 
   /** One slot: {@code range} of addresses at file offset {@code offset}. */
   record Slot(AddressRange range, long offset) {}
@@ -165,32 +164,36 @@ final class PageMirror {
     return true;
   }
 
-  /** Slots for held runs (ascending): runs closer than SLOT_ALIGN share one, bounds rounded out to it. */
+  /**
+   * Slots for held runs (ascending): exactly the runs, gap-free. A padded slot (what this was until
+   * session 5: 64 MiB clusters) let a round's new pages nearby be written in place, but the file
+   * was then no flat pages image: padding spans unmapped gaps and unwritten file-backed pages, and
+   * a flat layer ({@code criu.FlatTop}) needs every page of the file to be a held page in address
+   * order. A round with a page outside the runs now lays the process out anew (a full write).
+   */
   static List<Slot> slotsFor(List<AddressRange> runs) {
-    List<Slot> slots = new ArrayList<>();
-    long start = -1, end = -1, offset = 0;
+    List<Slot> slots = new ArrayList<>(runs.size());
+    long offset = 0;
+    long previousEnd = Long.MIN_VALUE;
     for (AddressRange r : runs) {
-      long s = Math.floorDiv(r.start(), SLOT_ALIGN) * SLOT_ALIGN;
-      long e = alignUp(r.end());
-      if (start != -1 && s <= end) {
-        end = Math.max(end, e);
-        continue;
+      if (r.start() == previousEnd) { // adjacent runs are one slot
+        Slot last = slots.remove(slots.size() - 1);
+        slots.add(new Slot(new AddressRange(last.range().start(), r.end()), last.offset()));
+      } else {
+        slots.add(new Slot(r, offset));
       }
-      if (start != -1) {
-        slots.add(new Slot(new AddressRange(start, end), offset));
-        offset += end - start;
-      }
-      start = s;
-      end = e;
-    }
-    if (start != -1) {
-      slots.add(new Slot(new AddressRange(start, end), offset));
+      offset += r.bytes();
+      previousEnd = r.end();
     }
     return slots;
   }
 
-  private static long alignUp(long a) {
-    long up = Math.floorDiv(a + SLOT_ALIGN - 1, SLOT_ALIGN) * SLOT_ALIGN;
-    return up < a ? a : up; // the top of the address space: no room to round out
+  /**
+   * The file of {@code pid} was written by someone else (the flat layer's final pages, through a
+   * hard link): it no longer mirrors the store, so the next use lays it out anew, into a fresh
+   * file renamed into place (the hard link keeps the written one).
+   */
+  void overwritten(int pid) {
+    layouts.remove(pid);
   }
 }

@@ -335,8 +335,8 @@ public final class PageStore implements AutoCloseable {
   }
 
   /**
-   * Where the CRIU parent pages image of {@code pid} is: a file of slots (address ranges, ascending,
-   * each at the file offset where the previous slot ended) holding every held page at its place;
+   * Where the CRIU parent pages image of {@code pid} is: a file of slots (the held runs, ascending,
+   * each at the file offset where the previous slot ended: gap-free) holding every held page at its place;
    * a pagemap with one PE_PRESENT entry per slot describes it. Kept current at each commit when the
    * store was opened with a mirror; otherwise (or after a failed update) laid out now. Reader
    * contract as {@link #readPage}.
@@ -348,6 +348,17 @@ public final class PageStore implements AutoCloseable {
       slots.add(s.range());
     }
     return new ParentLayout(m.file(pid), slots);
+  }
+
+  /**
+   * The caller wrote into {@code pid}'s {@link #parentLayout} file (through a hard link: the flat
+   * top layer of the switch-over): the store stops treating it as its mirror, and lays the
+   * process out anew, into a fresh file, if it needs the layout again.
+   */
+  public void parentLayoutOverwritten(int pid) {
+    if (mirror != null) {
+      mirror.overwritten(pid);
+    }
   }
 
   /** See {@link #parentLayout}: {@code slots} ascending, stored back to back in {@code pagesFile}. */

@@ -42,6 +42,40 @@ final class LabWorkload implements AutoCloseable {
     return w;
   }
 
+  /**
+   * The growing workload (test resource {@code growing-workload.py}, under /usr/bin/python3): maps
+   * a new block every 20 ms and unmaps old ones, checking its blocks; same OK/CORRUPT lines.
+   */
+  static LabWorkload startGrowing(Path workDir) throws IOException, InterruptedException {
+    Files.createDirectories(workDir);
+    Path script = workDir.resolve("growing-workload.py");
+    try (var in = LabWorkload.class.getResourceAsStream("/growing-workload.py")) {
+      Files.copy(java.util.Objects.requireNonNull(in, "growing-workload.py on the test class path"), script,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    Path out = workDir.resolve("growing.out");
+    MigratableLauncher.Launched l = new MigratableLauncher(scaled(Duration.ofSeconds(10))).launch(List.of(
+        "/usr/bin/python3", script.toString(), out.toString()), workDir.resolve("launcher.log"));
+    LabWorkload w = new LabWorkload(l, out);
+    w.awaitOkBeyond(0, scaled(Duration.ofSeconds(60)));
+    return w;
+  }
+
+  /** Sends SIGUSR1 (the growing workload drops its private file page) and waits for its DROPPED line. */
+  void dropPrivatePage(Duration deadline) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-USR1", Integer.toString(pid())).inheritIO().start();
+    if (kill.waitFor() != 0) {
+      throw new AssertionError("kill -USR1 " + pid() + " failed");
+    }
+    long end = System.nanoTime() + deadline.toNanos();
+    while (!Files.readString(out).contains("DROPPED")) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError("no DROPPED line within " + deadline);
+      }
+      Thread.sleep(20);
+    }
+  }
+
   int pid() {
     return launched.pid();
   }

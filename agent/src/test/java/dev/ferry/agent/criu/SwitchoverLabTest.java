@@ -44,6 +44,7 @@ class SwitchoverLabTest {
       new Restorer(CriuCommand.onPath(), new MinimalParentImages(), processes, LabWorkload.scaled(Duration.ofSeconds(60)), List.of());
   private LabWorkload workload;
   private Optional<ProcessTree.Identity> restored = Optional.empty();
+  private Optional<LazyPages.Daemon> daemon = Optional.empty();
 
   @BeforeAll
   static void criuWorks() throws InterruptedException {
@@ -72,6 +73,7 @@ class SwitchoverLabTest {
       stores.close();
     }
     restored.ifPresent(processes::kill);
+    daemon.ifPresent(LazyPages.Daemon::close);
     if (workload != null) {
       workload.close();
     }
@@ -168,6 +170,89 @@ class SwitchoverLabTest {
     assertTrue(processes.alive(cp.dumped()), "source runs on");
     assertFalse(processes.alive(r.restored()), "restored copy killed");
     assertFalse(checkpointer.resume(cp.dumped()), "resuming again is a no-op");
+  }
+
+  /**
+   * The restore as the agent does it (CriuRestores): parent linked to the store's layout, final
+   * images copied, then {@link Restorer#restoreChecked} with lazy pages where CRIU supports them,
+   * which tries the flat top layer first. Resumes the restored copy and kills the source.
+   */
+  private Restorer.Result switchOver(int pid, LocalPrecopy rounds) throws Exception {
+    ParentSnapshot snapshot = rounds.held().snapshot(BootClock.uptime());
+    Checkpointer.Result cp = checkpointer.checkpoint(pid, dir.resolve("src"), snapshot);
+    System.out.println("checkpoint " + cp);
+    assertTrue(cp.parentUsed(), cp.detail());
+    Path dst = dir.resolve("dst");
+    StoreParent parent = new StoreParent(store);
+    ParentSnapshot inStore = parent.link(dst.resolve("parent"), snapshot.dumpUptime());
+    copyFinal(cp.finalDir(), Restorer.finalDir(dst));
+    LazyPages.Support lazy = LazyPages.probe(CriuCommand.onPath(), LabWorkload.scaled(Duration.ofSeconds(60)));
+    System.out.println("lazy pages: " + lazy);
+    long okBefore = workload.lastOkCounter();
+    Restorer.Checked c = restorer.withLazyPages(lazy).restoreChecked(dst, inStore, parent, "parent-check");
+    Restorer.Result r = c.result();
+    restored = Optional.of(r.restored());
+    daemon = r.lazyPages();
+    System.out.println("restore " + r + ": " + r.layering().describe() + "; " + restoreStats(r.imagesDir()));
+    assertEquals("T", processes.state(r.restored().pid()).orElse("gone"), "restored copy left stopped");
+    assertEquals(okBefore, workload.lastOkCounter(), "nothing ran between the dump and the resume");
+    assertTrue(restorer.resume(r.restored()));
+    assertTrue(checkpointer.kill(cp.dumped()));
+    workload.awaitOkBeyond(okBefore + 2, LabWorkload.scaled(Duration.ofSeconds(60)));
+    if (r.lazyPages().isPresent()) {
+      LazyPages.Daemon d = r.lazyPages().get();
+      assertTrue(d.awaitServed(LabWorkload.scaled(Duration.ofSeconds(120))), "lazy pages served: " + d.logTail());
+      assertEquals(0, d.exitCode(), d.logTail());
+      // a whole-memory check that started after the last page was copied in
+      long served = workload.lastOkCounter();
+      workload.awaitOkBeyond(served + 1, LabWorkload.scaled(Duration.ofSeconds(60)));
+    }
+    assertTrue(processes.alive(r.restored()), "restored copy runs on");
+    return r;
+  }
+
+  @Test
+  void aFlatTopLayerRestoresTheWholeMemoryIntact() throws Exception {
+    workload = LabWorkload.start(dir.resolve("w"), 64, 2000);
+    int pid = workload.pid();
+    LocalPrecopy rounds = precopy(pid);
+    for (int i = 0; i < 3; i++) {
+      System.out.println("round " + rounds.round());
+    }
+    Restorer.Result r = switchOver(pid, rounds);
+    assertTrue(r.layering().flat(), "memtouch's final dump fits the held layout: " + r.layering().describe());
+    assertEquals(dir.resolve("dst").resolve(FlatTop.DIR), r.imagesDir());
+  }
+
+  @Test
+  void aHeldPageTheDumpNoLongerHasInAFileMappingFallsBackToTheParentIntact() throws Exception {
+    // maps a new block every 20 ms and unmaps old ones (pages no round saw), and has a written
+    // page of a private file mapping that it drops after the rounds: the store holds the written
+    // copy, the final dump does not list the page (it reads the file again), so a flat layer
+    // would bring the stale copy back (the workload would say CORRUPT): the parent path it is
+    workload = LabWorkload.startGrowing(dir.resolve("w"));
+    int pid = workload.pid();
+    LocalPrecopy rounds = precopy(pid);
+    for (int i = 0; i < 2; i++) {
+      System.out.println("round " + rounds.round());
+    }
+    workload.dropPrivatePage(LabWorkload.scaled(Duration.ofSeconds(30)));
+    Restorer.Result r = switchOver(pid, rounds);
+    assertFalse(r.layering().flat(), r.layering().describe());
+    assertTrue(r.layering().detail().startsWith("fallback: ") && r.layering().detail().contains("not private anonymous"),
+        r.layering().detail());
+    assertEquals(Restorer.finalDir(dir.resolve("dst")), r.imagesDir());
+  }
+
+  /** CRIU's stats-restore of {@code dir}, for the log. */
+  static String restoreStats(Path dir) throws java.io.IOException {
+    Path f = dir.resolve("stats-restore");
+    if (!Files.exists(f)) {
+      return "no stats-restore";
+    }
+    var image = dev.ferry.agent.criu.image.CriuImageFile.read(f);
+    var st = dev.ferry.agent.criu.image.CriuImageFile.entry(image, 0, dev.ferry.proto.criu.StatsEntry.parser()).getRestore();
+    return "criu restore_time " + Integer.toUnsignedLong(st.getRestoreTime()) / 1000 + " ms, pages restored " + st.getPagesRestored();
   }
 
   /** What the PushImages stream does between the agents. */

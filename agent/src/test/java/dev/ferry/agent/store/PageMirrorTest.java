@@ -121,17 +121,17 @@ class PageMirrorTest {
   }
 
   @Test
-  void slotsRoundOutAndMergeNeighbours() {
-    long m = PageMirror.SLOT_ALIGN;
-    var slots = PageMirror.slotsFor(List.of(new dev.ferry.agent.tracking.AddressRange(m + 4096, m + 8192),
-        new dev.ferry.agent.tracking.AddressRange(2 * m + 4096, 2 * m + 8192),
-        new dev.ferry.agent.tracking.AddressRange(10 * m, 10 * m + 4096)));
+  void slotsAreTheHeldRunsGapFree() {
+    var r1 = new dev.ferry.agent.tracking.AddressRange(0x10000, 0x12000);
+    var r2 = new dev.ferry.agent.tracking.AddressRange(0x12000, 0x13000); // adjacent: one slot
+    var r3 = new dev.ferry.agent.tracking.AddressRange(0x40000, 0x41000);
+    var slots = PageMirror.slotsFor(List.of(r1, r2, r3));
     assertEquals(2, slots.size());
-    assertEquals(new dev.ferry.agent.tracking.AddressRange(m, 3 * m), slots.get(0).range());
+    assertEquals(new dev.ferry.agent.tracking.AddressRange(0x10000, 0x13000), slots.get(0).range());
     assertEquals(0, slots.get(0).offset());
-    assertEquals(new dev.ferry.agent.tracking.AddressRange(10 * m, 11 * m), slots.get(1).range());
-    assertEquals(2 * m, slots.get(1).offset());
-    assertTrue(PageMirror.covered(slots, List.of(new dev.ferry.agent.tracking.AddressRange(m, 3 * m))));
-    assertTrue(!PageMirror.covered(slots, List.of(new dev.ferry.agent.tracking.AddressRange(3 * m, 3 * m + 4096))));
+    assertEquals(r3, slots.get(1).range());
+    assertEquals(0x3000, slots.get(1).offset(), "no padding: the next slot starts where the last ended");
+    assertTrue(PageMirror.covered(slots, List.of(new dev.ferry.agent.tracking.AddressRange(0x11000, 0x13000))));
+    assertTrue(!PageMirror.covered(slots, List.of(new dev.ferry.agent.tracking.AddressRange(0x13000, 0x14000))));
   }
 }

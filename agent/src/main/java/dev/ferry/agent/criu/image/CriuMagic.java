@@ -8,6 +8,8 @@ package dev.ferry.agent.criu.image;
 public enum CriuMagic {
   INVENTORY(0x58313116, 0),
   PAGEMAP(0x56084025, CriuMagic.IMG_COMMON),
+  MM(0x57492820, CriuMagic.IMG_COMMON),
+  CORE(0x55053847, CriuMagic.IMG_COMMON),
   STATS(0x57093306, CriuMagic.IMG_SERVICE);
 
   static final int IMG_COMMON = 0x54564319;

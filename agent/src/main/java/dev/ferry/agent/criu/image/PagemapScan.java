@@ -56,6 +56,36 @@ public final class PagemapScan {
     }
   }
 
+  /**
+   * The head's {@code pages_id} (the N of {@code pages-N.img}) of a pagemap image; reads only the
+   * head. Throws IOException naming the file when it is not a pagemap image or has no head.
+   */
+  public static int pagesId(Path file) throws IOException {
+    byte[] start;
+    try (var in = Files.newInputStream(file)) {
+      start = in.readNBytes(4096);
+    }
+    ByteBuffer b = ByteBuffer.wrap(start).order(ByteOrder.LITTLE_ENDIAN);
+    if (start.length < 12 || b.getInt(0) != CriuMagic.IMG_COMMON || b.getInt(4) != CriuMagic.PAGEMAP.magic()) {
+      throw new IOException(file + " is not a pagemap image");
+    }
+    int size = b.getInt(8);
+    if (size < 0 || 12 + size > start.length) {
+      throw new IOException(file + ": truncated pagemap head");
+    }
+    CodedInputStream in = CodedInputStream.newInstance(start, 12, size);
+    int tag;
+    while ((tag = in.readTag()) != 0) {
+      if (tag == ((1 << 3) | WireFormat.WIRETYPE_VARINT)) {
+        return in.readUInt32();
+      }
+      if (!in.skipField(tag)) {
+        break;
+      }
+    }
+    throw new IOException(file + ": the pagemap head has no pages_id");
+  }
+
   private static void visit(CodedInputStream in, Path file, Visitor visitor) throws IOException {
     long vaddr = 0, nr = 0;
     int flags = 0;

@@ -1,0 +1,78 @@
+package dev.ferry.agent.criu;
+
+import dev.ferry.agent.criu.image.CriuImageFile;
+import dev.ferry.agent.criu.image.CriuMagic;
+import dev.ferry.agent.criu.image.PagemapScan;
+import dev.ferry.agent.memory.PageSize;
+import dev.ferry.proto.criu.CoreEntry;
+import dev.ferry.proto.criu.MmEntry;
+import dev.ferry.proto.criu.VmaEntry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.NavigableSet;
+import java.util.TreeSet;
+
+/**
+ * What a final dump says about a process's memory, read from its image dir: the pagemap entries
+ * ({@code pagemap-PID.img}), the VMAs ({@code mm-PID.img}) and the pages of the threads' stack
+ * pointers ({@code core-TID.img}, x86-64 gpregs.sp). Inputs of {@link FlatPlan}.
+ */
+final class DumpedMemory {
+  private DumpedMemory() {}
+
+  /** The entries of {@code pagemap}, in file order. */
+  static List<FlatPlan.Entry> entries(Path pagemap) throws IOException {
+    List<FlatPlan.Entry> entries = new ArrayList<>();
+    PagemapScan.forEach(pagemap, (vaddr, nrPages, flags, inParent) ->
+        entries.add(new FlatPlan.Entry(vaddr, nrPages, inParent ? flags | FlatPlan.PE_PARENT : flags)));
+    return entries;
+  }
+
+  /** The VMAs of {@code mm-PID.img}, ascending. */
+  static List<FlatPlan.Vma> vmas(Path mm) throws IOException {
+    CriuImageFile.Image image = CriuImageFile.read(mm);
+    if (image.magic() != CriuMagic.MM || image.entries().isEmpty()) {
+      throw new IOException(mm + " is not an mm image");
+    }
+    MmEntry e = CriuImageFile.entry(image, 0, MmEntry.parser());
+    List<FlatPlan.Vma> vmas = new ArrayList<>(e.getVmasCount());
+    long previous = Long.MIN_VALUE;
+    for (VmaEntry v : e.getVmasList()) {
+      if (v.getStart() < previous || v.getEnd() <= v.getStart()) {
+        throw new IOException(mm + ": VMAs not ascending at 0x" + Long.toHexString(v.getStart()));
+      }
+      previous = v.getEnd();
+      vmas.add(new FlatPlan.Vma(v.getStart(), v.getEnd(), v.getFlags(), v.getStatus()));
+    }
+    return vmas;
+  }
+
+  /**
+   * The pages holding any thread's stack pointer, over every {@code core-*.img} of the dir: a
+   * superset of one process's (making a page eager is always safe; lazy is not).
+   */
+  static NavigableSet<Long> stackPages(Path dir) throws IOException {
+    NavigableSet<Long> pages = new TreeSet<>();
+    try (var files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        String n = f.getFileName().toString();
+        if (!n.startsWith("core-") || !n.endsWith(".img")) {
+          continue;
+        }
+        CriuImageFile.Image image = CriuImageFile.read(f);
+        if (image.magic() != CriuMagic.CORE || image.entries().isEmpty()) {
+          throw new IOException(f + " is not a core image");
+        }
+        CoreEntry core = CriuImageFile.entry(image, 0, CoreEntry.parser());
+        if (core.getMtype() != 1 || !core.getThreadInfo().hasGpregs()) {
+          throw new IOException(f + ": not an x86-64 thread (mtype " + core.getMtype() + "): its stack pointer is unknown");
+        }
+        pages.add(core.getThreadInfo().getGpregs().getSp() & -PageSize.BYTES);
+      }
+    }
+    return pages;
+  }
+}
