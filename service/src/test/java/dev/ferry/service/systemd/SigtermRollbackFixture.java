@@ -13,7 +13,10 @@ public final class SigtermRollbackFixture {
     }
 
     public static void main(String[] args) throws Exception {
-        Process frozen = new ProcessBuilder("sleep", "600").inheritIO().start();
+        // not inheritIO: if this fixture is killed before its rollback, the stopped child would keep
+        // the test runner's output pipe open and hang the build (seen under load, session 5)
+        Process frozen = new ProcessBuilder("sleep", "600").redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start();
         signal("STOP", frozen.pid());
         ServiceNotifier notifier = ServiceNotifier.fromEnvironment();
         GracefulShutdown shutdown = new GracefulShutdown(notifier, Duration.ofSeconds(20)).installSignalHandler();
