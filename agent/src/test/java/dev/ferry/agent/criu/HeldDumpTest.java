@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import dev.ferry.testkit.Await;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,11 +72,7 @@ class HeldDumpTest {
   @Test
   void aHoldGivesUpByItselfAfterItsLimit() throws Exception {
     HeldDump held = HeldDump.start(criu, 4242, dir.resolve("m3"), List.of(), Duration.ofSeconds(1));
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (held.alive() && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    assertFalse(held.alive(), "gave up after maxHold");
+    Await.until("the hold to give up after maxHold", () -> !held.alive(), Duration.ofSeconds(30));
     assertFalse(Files.exists(dir.resolve("m3/final/seized")));
   }
 
@@ -91,23 +88,12 @@ class HeldDumpTest {
 
   /** Until the hold loop (bash, given the work dir) runs: the stand-in, like criu, waits for it. */
   private static void awaitHoldLoopRunning(Path workDir) throws InterruptedException {
-    Path script = workDir.toAbsolutePath();
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (System.nanoTime() < deadline) {
-      if (ProcessHandle.allProcesses().anyMatch(p -> p.info().arguments()
-          .map(a -> java.util.Arrays.asList(a).contains(script.toString())).orElse(false))) {
-        return;
-      }
-      Thread.onSpinWait();
-    }
-    throw new AssertionError("no hold loop for " + script);
+    String dir = workDir.toAbsolutePath().toString();
+    Await.until("a hold loop for " + dir, () -> ProcessHandle.allProcesses().anyMatch(p -> p.info().arguments()
+        .map(a -> java.util.Arrays.asList(a).contains(dir)).orElse(false)), Duration.ofSeconds(30));
   }
 
   private static void awaitFile(Path f) throws InterruptedException {
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (!Files.exists(f) && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
-    assertTrue(Files.exists(f), f + " never appeared");
+    Await.until(f + " to appear", () -> Files.exists(f), Duration.ofSeconds(30));
   }
 }
