@@ -148,9 +148,7 @@ public final class Checkpointer {
     int pid = root.pid();
     Path fin = warm.finalDir();
     Instant releasedAt = Instant.now();
-    CriuCommand.Run run;
-    Optional<Instant> frozen;
-    try (FreezeWatch watch = FreezeWatch.start(pid, FREEZE_POLL, processes::state)) {
+    Watched w = watched(root, fin, () -> {
       try {
         warm.release();
       } catch (IOException e) {
@@ -158,17 +156,9 @@ public final class Checkpointer {
         throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot release the held criu dump in " + warm.workDir() + ": "
             + e.getMessage() + "; process " + pid + " not touched", e);
       }
-      run = warm.await(criu, deadline);
-      frozen = watch.frozenAt();
-    } catch (CriuFailure e) {
-      processes.resume(root);
-      throw new CriuFailure(e.reason(), e.getMessage() + "; process " + pid + " resumed",
-          e.logTail().isEmpty() ? CriuCommand.tail(fin.resolve("dump.log")) : e.logTail());
-    } catch (InterruptedException e) {
-      processes.resume(root);
-      throw e;
-    }
-    return finish(root, fin, run, frozen, releasedAt, false, parentTime);
+      return warm.await(criu, deadline);
+    });
+    return finish(root, fin, w.run(), w.frozen(), releasedAt, false, parentTime);
   }
 
   /**
@@ -197,11 +187,23 @@ public final class Checkpointer {
     args.addAll(modeArgs);
     args.addAll(commonArgs());
     Instant criuStarted = Instant.now();
-    CriuCommand.Run run;
-    Optional<Instant> frozen;
+    Watched w = watched(root, fin, () -> criu.run(args, fin, "dump", deadline));
+    return finish(root, fin, w.run(), w.frozen(), criuStarted, modeArgs.isEmpty(), parentTime);
+  }
+
+  /** A criu dump's run: started here, or a held one released. */
+  private interface DumpRun {
+    CriuCommand.Run run() throws CriuFailure, InterruptedException;
+  }
+
+  private record Watched(CriuCommand.Run run, Optional<Instant> frozen) {}
+
+  /** Runs {@code dump} with the freeze watched; if it fails or is interrupted, the tree is resumed first. */
+  private Watched watched(ProcessTree.Identity root, Path fin, DumpRun dump) throws CriuFailure, InterruptedException {
+    int pid = root.pid();
     try (FreezeWatch watch = FreezeWatch.start(pid, FREEZE_POLL, processes::state)) {
-      run = criu.run(args, fin, "dump", deadline);
-      frozen = watch.frozenAt();
+      CriuCommand.Run run = dump.run();
+      return new Watched(run, watch.frozenAt());
     } catch (CriuFailure e) {
       processes.resume(root);
       throw new CriuFailure(e.reason(), e.getMessage() + "; process " + pid + " resumed",
@@ -210,7 +212,6 @@ public final class Checkpointer {
       processes.resume(root);
       throw e;
     }
-    return finish(root, fin, run, frozen, criuStarted, modeArgs.isEmpty(), parentTime);
   }
 
   /** After criu exited: its verdict, stats and images; on any failure the tree is resumed. */
