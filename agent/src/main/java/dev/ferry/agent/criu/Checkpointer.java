@@ -55,7 +55,7 @@ public final class Checkpointer {
    *
    * @param freezeStarted when CRIU froze the process (seen by a {@link FreezeWatch}), or when
    *     criu was started if the freeze was not seen: the downtime starts here
-   * @param dumpTime criu dump wall time, exec to exit
+   * @param dumpTime criu dump wall time, exec (or a held dump's release) to exit
    * @param beforeFreeze criu exec to the freeze: CRIU's start-up, while the process still runs
    *     (not downtime, but every page written in it is in the final dump)
    * @param parentImages writing the source's parent image dir before criu runs (zero for a full dump)
@@ -257,6 +257,9 @@ public final class Checkpointer {
   /** After criu exited: its verdict, stats and images; on any failure the tree is resumed. */
   private Result finish(ProcessTree.Identity root, Path fin, CriuCommand.Run run, Optional<Instant> frozen, Instant criuStarted,
       boolean full, Duration parentTime) throws CriuFailure {
+    // a held dump's run counts from its start, minutes before: its dump time is from the release
+    Duration sinceStart = Duration.between(criuStarted, Instant.now());
+    Duration dumpTime = sinceStart.compareTo(run.elapsed()) < 0 ? sinceStart : run.elapsed();
     int pid = root.pid();
     if (run.exitCode() != 0) {
       processes.resume(root);
@@ -279,7 +282,7 @@ public final class Checkpointer {
             ? "full dump: " + stats.pagesWritten() + " pages written"
             : "CRIU fell back to a full dump (pages_skipped_parent=0, " + stats.pagesWritten() + " pages written)";
     Instant freezeStarted = frozen.filter(f -> f.isAfter(criuStarted)).orElse(criuStarted);
-    return new Result(root, freezeStarted, run.elapsed(), fin, bytes, stats, detail,
+    return new Result(root, freezeStarted, dumpTime, fin, bytes, stats, detail,
         Duration.between(criuStarted, freezeStarted), parentTime);
   }
 
