@@ -105,7 +105,8 @@ public final class TransferBench {
 
   /**
    * One measured copy; cpuSeconds: this JVM's CPU time during it (both agents, JIT and GC
-   * included), -1 for the C pipeline; jitSeconds: the JIT compilers' part of it.
+   * included), or for the C pipeline its two processes' user + system time (getrusage, exact);
+   * jitSeconds: the JIT compilers' part of it.
    */
   record Row(String workload, String path, String compression, long bytes, double seconds, long bytesOnWire, double cpuSeconds,
       double jitSeconds, double copySeconds) {
@@ -186,13 +187,20 @@ public final class TransferBench {
       System.out.printf(Locale.ROOT, "warning: load average %.1f on %d CPUs: the multi-threaded gRPC path suffers from "
           + "scheduling delays far more than the two-process C pipeline; rerun on an idle host%n", load, cpus);
     }
+    Row cRow = rows.get(rows.size() - 1);
+    CpuBudget budget = new CpuBudget(cRow.bytes(), c * 1e9, cRow.cpuSeconds(), cpus);
+    System.out.printf(Locale.ROOT, "c pipeline %.3f CPU-s per GiB; ratio 0.8 on %d CPUs leaves ferry at most %.3f CPU-s per GiB "
+        + "(ferry's measured round: %.3f)%n", budget.cSecondsPerGib(), cpus, budget.ferrySecondsPerGibAt(0.8),
+        rows.get(0).cpuSeconds() / (rows.get(0).bytes() / (double) CpuBudget.GIB));
     System.out.printf(Locale.ROOT, "transfer_gbps=%.3f transfer_lz4_gbps=%.3f zero_gbps=%.3f zero_lz4_gbps=%.3f "
             + "c_pipeline_gbps=%.3f c_zero_gbps=%.3f ratio=%.2f transfer_gb_per_cpu_s=%.3f peak_heap_mib=%d size_mib=%d load=%.1f "
-            + "transfer_cpu_s=%.2f transfer_jit_cpu_s=%.2f transfer_copy_gbps=%.3f warmups=%d%n",
+            + "transfer_cpu_s=%.2f transfer_jit_cpu_s=%.2f transfer_copy_gbps=%.3f warmups=%d "
+            + "c_pipeline_cpu_s=%.3f c_pipeline_cpu_s_per_gib=%.3f transfer_cpu_s_per_gib=%.3f cpu_budget_s_per_gib=%.3f%n",
         transfer, rows.get(1).gbps(), rows.get(2).gbps(), rows.get(3).gbps(), c, rows.get(4).gbps(), transfer / c,
         rows.get(0).gbPerCpuSecond(), peakMib, sizeMib,
         ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), rows.get(0).cpuSeconds(), rows.get(0).jitSeconds(),
-        rows.get(0).copyGbps(), warmed);
+        rows.get(0).copyGbps(), warmed, cRow.cpuSeconds(), budget.cSecondsPerGib(),
+        rows.get(0).cpuSeconds() / (rows.get(0).bytes() / (double) CpuBudget.GIB), budget.ferrySecondsPerGibAt(0.8));
   }
 
   private Row cCopy(String workload, Held held) throws IOException, InterruptedException {
@@ -202,8 +210,17 @@ public final class TransferBench {
     if (p.waitFor() != 0 || !out.startsWith("bytes=")) {
       throw new IOException("c-pipeline copy failed: " + out);
     }
-    double seconds = Double.parseDouble(out.substring(out.indexOf("seconds=") + 8).trim());
-    return new Row(workload, "c-pipeline", "-", sizeMib << 20, seconds, sizeMib << 20, -1, 0, 0);
+    return new Row(workload, "c-pipeline", "-", sizeMib << 20, field(out, "seconds"), sizeMib << 20, field(out, "cpu_s"), 0, 0);
+  }
+
+  /** The value of {@code key=} in the c-pipeline's "bytes=.. seconds=.. cpu_s=.." line. */
+  static double field(String line, String key) throws IOException {
+    for (String part : line.trim().split("\\s+")) {
+      if (part.startsWith(key + "=")) {
+        return Double.parseDouble(part.substring(key.length() + 1));
+      }
+    }
+    throw new IOException("c-pipeline printed no " + key + ": " + line);
   }
 
   /** Two agents on loopback ports in this JVM and the coordinator's calls to them. */

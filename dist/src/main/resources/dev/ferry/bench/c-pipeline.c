@@ -6,7 +6,11 @@
  *   c-pipeline copy PID ADDR BYTES    reads BYTES of PID at ADDR with process_vm_readv (1 MiB
  *                                     iovecs into a page-aligned buffer), writes them to a TCP
  *                                     loopback socket; a forked receiver reads them into its own
- *                                     buffer. Prints "bytes=<n> seconds=<s>".
+ *                                     buffer. Prints "bytes=<n> seconds=<s> cpu_s=<c>", c: the
+ *                                     CPU time (user + system, getrusage) of both processes
+ *                                     during the copy (the sender from the first read to the
+ *                                     receiver's exit, the receiver all its life: it only
+ *                                     accepts and reads).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -16,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -28,6 +33,12 @@ static double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static double cpu_seconds(int who) {
+  struct rusage u;
+  getrusage(who, &u);
+  return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
 }
 
 static int hold(size_t mib, int random) {
@@ -65,6 +76,7 @@ static int copy(pid_t pid, unsigned long addr, size_t bytes) {
   if (connect(s, (struct sockaddr *)&sa, sizeof sa)) { perror("connect"); return 1; }
   uint8_t *buf = aligned_alloc(4096, CHUNK);
   double start = now();
+  double cpu_start = cpu_seconds(RUSAGE_SELF);
   for (size_t off = 0; off < bytes; off += CHUNK) {
     size_t n = bytes - off < CHUNK ? bytes - off : CHUNK;
     struct iovec local = {buf, n}, remote = {(void *)(addr + off), n};
@@ -79,8 +91,9 @@ static int copy(pid_t pid, unsigned long addr, size_t bytes) {
   int status;
   waitpid(receiver, &status, 0);
   double seconds = now() - start;
+  double cpu = cpu_seconds(RUSAGE_SELF) - cpu_start + cpu_seconds(RUSAGE_CHILDREN); /* the receiver was waited for */
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) { fprintf(stderr, "receiver failed\n"); return 1; }
-  printf("bytes=%zu seconds=%.6f\n", bytes, seconds);
+  printf("bytes=%zu seconds=%.6f cpu_s=%.6f\n", bytes, seconds, cpu);
   return 0;
 }
 
