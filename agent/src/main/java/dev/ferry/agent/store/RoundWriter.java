@@ -205,6 +205,15 @@ public final class RoundWriter implements AutoCloseable {
     return digest + digestDelta;
   }
 
+  /**
+   * Where the round's store time went, for the receiver's log line: the receiving thread waiting
+   * for a free staging buffer (the disk is behind), and the writer thread's time in write calls.
+   */
+  public String writeFigures() {
+    return pages == null ? "no page file" : String.format("waited %d ms for staging buffers, writer %d ms in write calls (%s)",
+        pages.stagingWaitNanos() / 1_000_000, pages.writeNanos() / 1_000_000, pages.direct() ? "O_DIRECT" : "buffered");
+  }
+
   /** The round's result after commit. */
   public record Commit(long pagesApplied, PageStore.Status status) {}
 

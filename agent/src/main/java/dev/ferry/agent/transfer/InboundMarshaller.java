@@ -50,10 +50,11 @@ final class InboundMarshaller implements MethodDescriptor.Marshaller<InboundMess
 
   @Override
   public InboundMessage parse(InputStream stream) {
+    long from = System.nanoTime();
     try {
       ByteBuffer buffer = readAll(stream);
       InboundMessage fast = decodeBatch(buffer);
-      return fast != null ? fast : generic(buffer);
+      return (fast != null ? fast : generic(buffer)).parsedIn(System.nanoTime() - from);
     } catch (IOException e) { // InvalidProtocolBufferException included
       throw Status.INTERNAL.withDescription("Invalid protobuf byte sequence: " + e.getMessage()).withCause(e).asRuntimeException();
     }

@@ -58,6 +58,7 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
   private long firstMessageNanos;
   private long busyNanos;
   private long storeNanos;
+  private long parseNanos; // reading messages out of gRPC's buffers, on this thread before onNext
 
   RoundReceiver(ServerCallStreamObserver<RoundAck> call, PageStores stores, StreamTokens tokens, AgentMetrics metrics) {
     this.call = call;
@@ -76,6 +77,7 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
     if (firstMessageNanos == 0) {
       firstMessageNanos = from;
     }
+    parseNanos += inbound.parseNanos();
     try {
       switch (message.getKindCase()) {
         case HEADER -> onHeader(message.getHeader());
@@ -183,9 +185,11 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
     requireHeader();
     long commitFrom = System.nanoTime();
     RoundWriter.Commit commit = writer.commit(trailer.getBatches(), trailer.getPages(), trailer.getSourceDigest());
-    log.info("migration {} round {}: {} batches received over {} ms, busy {} ms of it ({} ms handing pages to the store), commit {} ms",
+    log.info("migration {} round {}: {} batches received over {} ms, busy {} ms of it ({} ms handing pages to the store; {}) "
+            + "plus {} ms parsing, commit {} ms",
         header.getMigrationId(), header.getRound(), trailer.getBatches(), (commitFrom - firstMessageNanos) / 1_000_000,
-        busyNanos / 1_000_000, storeNanos / 1_000_000, (System.nanoTime() - commitFrom) / 1_000_000);
+        busyNanos / 1_000_000, storeNanos / 1_000_000, writer.writeFigures(), parseNanos / 1_000_000,
+        (System.nanoTime() - commitFrom) / 1_000_000);
     done = true;
     metrics.destinationRound();
     call.onNext(RoundAck.newBuilder().setRound(header.getRound()).setPagesApplied(commit.pagesApplied())
