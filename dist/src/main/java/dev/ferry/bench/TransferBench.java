@@ -105,7 +105,8 @@ public final class TransferBench {
 
   /**
    * One measured copy; cpuSeconds: this JVM's CPU time during it (both agents, JIT and GC
-   * included), -1 for the C pipeline; jitSeconds: the JIT compilers' part of it.
+   * included), or for the C pipeline its two processes' user + system time (getrusage, exact);
+   * jitSeconds: the JIT compilers' part of it.
    */
   record Row(String workload, String path, String compression, long bytes, double seconds, long bytesOnWire, double cpuSeconds,
       double jitSeconds, double copySeconds) {
@@ -159,6 +160,14 @@ public final class TransferBench {
       try (Held random = Held.start(cPipeline, sizeMib, "random")) {
         rows.add(cCopy("random", random));
       }
+      // Not part of the ratio: what the disk under the destination's store takes at best (the C
+      // pipeline stores nothing; ferry's round ends with its pages durable on this disk).
+      try {
+        rows.add(cDisk(work.resolve("dst").resolve("c-disk-probe")));
+      } catch (IOException e) {
+        System.out.println("warning: no disk figure: " + e.getMessage());
+        rows.add(new Row("disk", "c-direct", "-", sizeMib << 20, Double.POSITIVE_INFINITY, 0, 0, 0, 0));
+      }
     }
     peakHeap.close();
     System.out.printf("%-8s %-10s %-5s %10s %9s %8s %12s %8s %7s %9s%n", "workload", "path", "comp", "MiB", "seconds", "GB/s", "wire MiB",
@@ -175,6 +184,7 @@ public final class TransferBench {
           + "not steady state (C2 finishes late on a loaded host); rerun with more --warmups%n", measured.jitSeconds(),
           measured.cpuSeconds(), warmed);
     }
+    Row disk = rows.remove(rows.size() - 1);
     double transfer = rows.get(0).gbps();
     double c = rows.get(rows.size() - 1).gbps();
     long peakMib = peakHeap.peakBytes() >> 20;
@@ -186,13 +196,23 @@ public final class TransferBench {
       System.out.printf(Locale.ROOT, "warning: load average %.1f on %d CPUs: the multi-threaded gRPC path suffers from "
           + "scheduling delays far more than the two-process C pipeline; rerun on an idle host%n", load, cpus);
     }
+    Row cRow = rows.get(rows.size() - 1);
+    CpuBudget budget = new CpuBudget(cRow.bytes(), c * 1e9, cRow.cpuSeconds(), cpus);
+    System.out.printf(Locale.ROOT, "disk under the store: %.3f GB/s (O_DIRECT, 4 MiB writes, fdatasync): ferry's round cannot beat it, "
+        + "ratio <= %.2f on this disk%n", disk.gbps(), disk.gbps() / c);
+    System.out.printf(Locale.ROOT, "c pipeline %.3f CPU-s per GiB; ratio 0.8 on %d CPUs leaves ferry at most %.3f CPU-s per GiB "
+        + "(ferry's measured round: %.3f)%n", budget.cSecondsPerGib(), cpus, budget.ferrySecondsPerGibAt(0.8),
+        rows.get(0).cpuSeconds() / (rows.get(0).bytes() / (double) CpuBudget.GIB));
     System.out.printf(Locale.ROOT, "transfer_gbps=%.3f transfer_lz4_gbps=%.3f zero_gbps=%.3f zero_lz4_gbps=%.3f "
             + "c_pipeline_gbps=%.3f c_zero_gbps=%.3f ratio=%.2f transfer_gb_per_cpu_s=%.3f peak_heap_mib=%d size_mib=%d load=%.1f "
-            + "transfer_cpu_s=%.2f transfer_jit_cpu_s=%.2f transfer_copy_gbps=%.3f warmups=%d%n",
+            + "transfer_cpu_s=%.2f transfer_jit_cpu_s=%.2f transfer_copy_gbps=%.3f warmups=%d "
+            + "c_pipeline_cpu_s=%.3f c_pipeline_cpu_s_per_gib=%.3f transfer_cpu_s_per_gib=%.3f cpu_budget_s_per_gib=%.3f "
+            + "disk_direct_gbps=%.3f%n",
         transfer, rows.get(1).gbps(), rows.get(2).gbps(), rows.get(3).gbps(), c, rows.get(4).gbps(), transfer / c,
         rows.get(0).gbPerCpuSecond(), peakMib, sizeMib,
         ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), rows.get(0).cpuSeconds(), rows.get(0).jitSeconds(),
-        rows.get(0).copyGbps(), warmed);
+        rows.get(0).copyGbps(), warmed, cRow.cpuSeconds(), budget.cSecondsPerGib(),
+        rows.get(0).cpuSeconds() / (rows.get(0).bytes() / (double) CpuBudget.GIB), budget.ferrySecondsPerGibAt(0.8), disk.gbps());
   }
 
   private Row cCopy(String workload, Held held) throws IOException, InterruptedException {
@@ -202,8 +222,29 @@ public final class TransferBench {
     if (p.waitFor() != 0 || !out.startsWith("bytes=")) {
       throw new IOException("c-pipeline copy failed: " + out);
     }
-    double seconds = Double.parseDouble(out.substring(out.indexOf("seconds=") + 8).trim());
-    return new Row(workload, "c-pipeline", "-", sizeMib << 20, seconds, sizeMib << 20, -1, 0, 0);
+    return new Row(workload, "c-pipeline", "-", sizeMib << 20, field(out, "seconds"), sizeMib << 20, field(out, "cpu_s"), 0, 0);
+  }
+
+  /** The C program writing the same number of bytes to {@code file} (new, deleted after) with O_DIRECT. */
+  private Row cDisk(Path file) throws IOException, InterruptedException {
+    Files.createDirectories(file.getParent());
+    Process p = new ProcessBuilder(cPipeline.toString(), "disk", file.toString(), Long.toString(sizeMib << 20))
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    if (p.waitFor() != 0 || !out.startsWith("bytes=")) {
+      throw new IOException("c-pipeline disk failed (does " + file.getParent() + " allow O_DIRECT?): " + out);
+    }
+    return new Row("disk", "c-direct", "-", sizeMib << 20, field(out, "seconds"), 0, field(out, "cpu_s"), 0, 0);
+  }
+
+  /** The value of {@code key=} in the c-pipeline's "bytes=.. seconds=.. cpu_s=.." line. */
+  static double field(String line, String key) throws IOException {
+    for (String part : line.trim().split("\\s+")) {
+      if (part.startsWith(key + "=")) {
+        return Double.parseDouble(part.substring(key.length() + 1));
+      }
+    }
+    throw new IOException("c-pipeline printed no " + key + ": " + line);
   }
 
   /** Two agents on loopback ports in this JVM and the coordinator's calls to them. */

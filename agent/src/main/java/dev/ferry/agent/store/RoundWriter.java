@@ -92,6 +92,15 @@ public final class RoundWriter implements AutoCloseable {
    * hashes} of the data's pages already computed by the caller (null: computed here).
    */
   public void apply(int pid, List<PageRun> runs, ByteBuffer data, long[] contentHashes) throws StoreException {
+    apply(pid, runs, new ByteBuffer[] {data}, contentHashes);
+  }
+
+  /**
+   * As {@link #apply(int, List, ByteBuffer, long[])}, the data being the remaining bytes of
+   * {@code data} one after the other (e.g. a message's payload as views of the receive buffers it
+   * arrived in: the pages are copied once, from there to the page file's staging buffer).
+   */
+  public void apply(int pid, List<PageRun> runs, ByteBuffer[] data, long[] contentHashes) throws StoreException {
     checkOpen();
     long[] areas = areasByPid.get(pid);
     long dataPages = 0;
@@ -125,13 +134,20 @@ public final class RoundWriter implements AutoCloseable {
       }
     }
     requireDisjoint(spans, pid);
-    if (data.remaining() != dataPages * PageHashing.PAGE) {
+    long bytes = 0;
+    for (ByteBuffer b : data) {
+      bytes += b.remaining();
+    }
+    if (bytes != dataPages * PageHashing.PAGE) {
       throw fail(new StoreException(StoreException.Kind.REJECTED, "round " + round + ": batch carries "
-          + data.remaining() + " bytes for " + dataPages + " non-zero pages"));
+          + bytes + " bytes for " + dataPages + " non-zero pages"));
     }
     PageHashing hashing = store.hashing();
+    if (contentHashes == null) {
+      contentHashes = new long[(int) dataPages];
+      hashing.contentHashes(data, contentHashes);
+    }
     List<RoundLog.Entry> entries = new ArrayList<>();
-    int offset = data.position();
     long index = pagesWritten;
     for (PageRun run : runs) {
       for (int i = 0; i < run.getPages(); i++) {
@@ -139,15 +155,15 @@ public final class RoundWriter implements AutoCloseable {
         if (run.getZero()) {
           entries.add(new RoundLog.Entry(pid, address, PageHashing.pageHash(pid, address, hashing.zeroContentHash()), RoundLog.ZERO_LOCATION));
         } else {
-          long content = contentHashes != null ? contentHashes[(int) (index - pagesWritten)] : hashing.contentHash(data, offset);
-          long hash = PageHashing.pageHash(pid, address, content);
+          long hash = PageHashing.pageHash(pid, address, contentHashes[(int) (index - pagesWritten)]);
           entries.add(new RoundLog.Entry(pid, address, hash, index++));
-          offset += PageHashing.PAGE;
         }
       }
     }
     try {
-      pages.append(data); // copied into a staging buffer; written behind this thread (PageFileWriter)
+      for (ByteBuffer b : data) {
+        pages.append(b); // copied into a staging buffer; written behind this thread (PageFileWriter)
+      }
       log.append(entries);
     } catch (IOException e) {
       throw fail(StoreException.fromIo("round " + round + " of " + store.migrationId() + ": writing to " + store.directory(), e));
@@ -203,6 +219,15 @@ public final class RoundWriter implements AutoCloseable {
       counted.add(r);
     }
     return digest + digestDelta;
+  }
+
+  /**
+   * Where the round's store time went, for the receiver's log line: the receiving thread waiting
+   * for a free staging buffer (the disk is behind), and the writer thread's time in write calls.
+   */
+  public String writeFigures() {
+    return pages == null ? "no page file" : String.format("waited %d ms for staging buffers, writer %d ms in write calls (%s)",
+        pages.stagingWaitNanos() / 1_000_000, pages.writeNanos() / 1_000_000, pages.direct() ? "O_DIRECT" : "buffered");
   }
 
   /** The round's result after commit. */

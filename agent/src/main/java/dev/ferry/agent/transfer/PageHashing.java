@@ -55,6 +55,42 @@ public final class PageHashing {
     return first << 32 | crc.getValue();
   }
 
+  /**
+   * The content hashes of the whole pages in {@code data} (the buffers' remaining bytes, one
+   * after the other; positions untouched) into {@code out}; returns how many. A page split across
+   * two buffers (a message's bytes as they arrived: {@link Pieces}) is hashed from a copy.
+   */
+  public int contentHashes(ByteBuffer[] data, long[] out) {
+    int pages = 0;
+    byte[] straddling = null;
+    int filled = 0; // bytes of a straddling page gathered so far
+    for (ByteBuffer b : data) {
+      int at = b.position();
+      int end = b.limit();
+      if (filled > 0) {
+        int k = Math.min(PAGE - filled, end - at);
+        b.get(at, straddling, filled, k);
+        filled += k;
+        at += k;
+        if (filled == PAGE) {
+          out[pages++] = contentHash(straddling, 0);
+          filled = 0;
+        }
+      }
+      for (; end - at >= PAGE; at += PAGE) {
+        out[pages++] = contentHash(b, at);
+      }
+      if (at < end) {
+        if (straddling == null) {
+          straddling = new byte[PAGE];
+        }
+        b.get(at, straddling, 0, end - at);
+        filled = end - at;
+      }
+    }
+    return pages;
+  }
+
   public long zeroContentHash() {
     return zeroContentHash;
   }

@@ -58,6 +58,8 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
   private long firstMessageNanos;
   private long busyNanos;
   private long storeNanos;
+  private long parseNanos; // reading messages out of gRPC's buffers, on this thread before onNext
+  private long inPlace; // messages whose data was read in place (views of gRPC's buffers)
 
   RoundReceiver(ServerCallStreamObserver<RoundAck> call, PageStores stores, StreamTokens tokens, AgentMetrics metrics) {
     this.call = call;
@@ -68,14 +70,24 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
 
   @Override
   public void onNext(InboundMessage inbound) {
+    try (inbound) { // releases gRPC's buffers the data views point into
+      receive(inbound);
+    }
+  }
+
+  private void receive(InboundMessage inbound) {
     if (done) {
       return;
     }
     PageStreamMessage message = inbound.message();
+    if (inbound.inPlace()) {
+      inPlace++;
+    }
     long from = System.nanoTime();
     if (firstMessageNanos == 0) {
       firstMessageNanos = from;
     }
+    parseNanos += inbound.parseNanos();
     try {
       switch (message.getKindCase()) {
         case HEADER -> onHeader(message.getHeader());
@@ -114,48 +126,50 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
     writer = store.beginRound(h.getRound(), h.getProcessesList());
   }
 
-  private void onBatch(PageBatch batch, ByteBuffer data) throws StoreException {
+  /** @param data the batch's payload: views, in order, of the buffers it arrived in (valid during this call) */
+  private void onBatch(PageBatch batch, ByteBuffer[] data) throws StoreException {
     requireHeader();
     if (batch.getSequence() != nextSequence) {
       throw Status.DATA_LOSS.withDescription(String.format("round %d: batch %d arrived, %d expected",
           header.getRound(), batch.getSequence(), nextSequence)).asRuntimeException();
     }
     nextSequence++;
-    int payloadBytes = data.remaining(); // as on the wire (compressed or not), what the source counts as sent
+    long payloadBytes = Pieces.remaining(data); // as on the wire (compressed or not), what the source counts as sent
     int length = batch.getUncompressedLength();
-    if (data.remaining() != length) {
+    if (payloadBytes != length) {
       if (header.getCompression() != Compression.COMPRESSION_LZ4 || length > 16 * 1024 * 1024) {
         throw Status.DATA_LOSS.withDescription(String.format("round %d batch %d: %d bytes for %d uncompressed",
-            header.getRound(), batch.getSequence(), data.remaining(), length)).asRuntimeException();
+            header.getRound(), batch.getSequence(), payloadBytes, length)).asRuntimeException();
       }
       if (scratch == null || scratch.capacity() < length) {
         scratch = AlignedBuffers.allocate(Math.max(length, RoundSender.BATCH_PAGES * PageHashing.PAGE));
       }
+      ByteBuffer compressed = Pieces.contiguous(data); // LZ4 reads one buffer: a copy only when the data spans several
       try {
-        Lz4.DECOMPRESSOR.decompress(data, data.position(), scratch, 0, length);
+        Lz4.DECOMPRESSOR.decompress(compressed, compressed.position(), scratch, 0, length);
       } catch (LZ4Exception e) {
         throw Status.DATA_LOSS.withDescription(String.format("round %d batch %d: LZ4 data is damaged (%s)",
             header.getRound(), batch.getSequence(), e.getMessage())).asRuntimeException();
       }
-      data = scratch.duplicate().position(0).limit(length);
+      data = new ByteBuffer[] {scratch.duplicate().position(0).limit(length)};
     }
     // One pass over the pages: their CRC32Cs give both the batch check and the digest hashes.
     long[] hashes = null;
     int crc;
-    if (data.remaining() % PageHashing.PAGE == 0) {
-      int pages = data.remaining() / PageHashing.PAGE;
+    if (length % PageHashing.PAGE == 0) {
+      int pages = length / PageHashing.PAGE;
       if (contentHashes.length < pages) {
         contentHashes = new long[pages];
       }
       hashes = contentHashes;
+      hashing.contentHashes(data, hashes);
       check.reset();
       for (int i = 0; i < pages; i++) {
-        hashes[i] = hashing.contentHash(data, data.position() + i * PageHashing.PAGE);
         check.addPage(hashes[i]);
       }
       crc = BatchChecksum.of(batch.getRunsList(), check.dataCrc(), check.length());
     } else {
-      crc = BatchChecksum.of(batch.getRunsList(), data); // not whole pages: the store refuses it
+      crc = BatchChecksum.of(batch.getRunsList(), Pieces.contiguous(data)); // not whole pages: the store refuses it
     }
     if (crc != batch.getCrc32C()) {
       throw Status.DATA_LOSS.withDescription(String.format(
@@ -183,9 +197,11 @@ final class RoundReceiver implements StreamObserver<InboundMessage> {
     requireHeader();
     long commitFrom = System.nanoTime();
     RoundWriter.Commit commit = writer.commit(trailer.getBatches(), trailer.getPages(), trailer.getSourceDigest());
-    log.info("migration {} round {}: {} batches received over {} ms, busy {} ms of it ({} ms handing pages to the store), commit {} ms",
+    log.info("migration {} round {}: {} batches received over {} ms, busy {} ms of it ({} ms handing pages to the store; {}) "
+            + "plus {} ms parsing ({} messages read in place), commit {} ms",
         header.getMigrationId(), header.getRound(), trailer.getBatches(), (commitFrom - firstMessageNanos) / 1_000_000,
-        busyNanos / 1_000_000, storeNanos / 1_000_000, (System.nanoTime() - commitFrom) / 1_000_000);
+        busyNanos / 1_000_000, storeNanos / 1_000_000, writer.writeFigures(), parseNanos / 1_000_000, inPlace,
+        (System.nanoTime() - commitFrom) / 1_000_000);
     done = true;
     metrics.destinationRound();
     call.onNext(RoundAck.newBuilder().setRound(header.getRound()).setPagesApplied(commit.pagesApplied())

@@ -1,6 +1,7 @@
 package dev.ferry.agent.store;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,6 +38,31 @@ class PageFileWriterTest {
     }
     assertArrayEquals(expected, Files.readAllBytes(file));
     assertTrue(staging.free.size() == PageFileWriter.Staging.BUFFERS, "every staging buffer back in the pool");
+  }
+
+  /** Jobs queued behind the first that continue it in the file are written with it; a gap or STOP ends the gather. */
+  @Test
+  void gathersContiguousQueuedBuffersIntoOneWrite() {
+    java.util.concurrent.BlockingQueue<PageFileWriter.Job> queue = new java.util.concurrent.ArrayBlockingQueue<>(16);
+    PageFileWriter.Job first = new PageFileWriter.Job(ByteBuffer.allocate(8192), 0);
+    queue.add(new PageFileWriter.Job(ByteBuffer.allocate(4096), 8192));
+    queue.add(new PageFileWriter.Job(ByteBuffer.allocate(4096), 12288));
+    queue.add(new PageFileWriter.Job(ByteBuffer.allocate(4096), 65536)); // not contiguous
+    var jobs = PageFileWriter.gather(first, queue, 8);
+    assertEquals(java.util.List.of(0L, 8192L, 12288L), jobs.stream().map(PageFileWriter.Job::offset).toList());
+    assertEquals(1, queue.size(), "the job after the gap stays queued");
+
+    queue.clear();
+    queue.add(new PageFileWriter.Job(ByteBuffer.allocate(4096), 8192));
+    queue.add(new PageFileWriter.Job(PageFileWriter.STOP, -1));
+    assertEquals(2, PageFileWriter.gather(first, queue, 8).size());
+    assertEquals(PageFileWriter.STOP, queue.peek().buffer(), "STOP is left for the writer loop");
+
+    queue.clear();
+    for (int i = 1; i <= 5; i++) {
+      queue.add(new PageFileWriter.Job(ByteBuffer.allocate(8192), 8192L * i));
+    }
+    assertEquals(3, PageFileWriter.gather(first, queue, 3).size(), "at most the given number of jobs");
   }
 
   /** The round's file must be new: a leftover of an earlier run is never appended to. */
