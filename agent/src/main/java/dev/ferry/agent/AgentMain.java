@@ -10,6 +10,7 @@ import dev.ferry.service.systemd.RollbackJournal;
 import dev.ferry.service.systemd.ServiceNotifier;
 import dev.ferry.service.systemd.WatchdogPinger;
 import dev.ferry.service.tls.TlsOptions;
+import dev.ferry.service.tls.TlsWarmUp;
 import dev.ferry.service.zookeeper.ZooKeeperCredentials;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -110,6 +111,10 @@ public final class AgentMain implements Callable<Integer> {
     if (zookeeper != null && !agent.awaitRegistered(config.deadlineScale().apply(Duration.ofSeconds(15)))) {
       System.err.println("ferry-agent: not yet registered in ZooKeeper at " + zookeeper + "; will keep trying");
     }
+    // The first TLS handshake of this JVM with itself, not under a coordinator's or a peer's
+    // deadline (under emulation a cold first handshake outlasted Netty's limit)
+    TlsWarmUp.run(agent.transport().security(), new InetSocketAddress(address.getAddress(), agent.port()),
+        config.deadlineScale().apply(Duration.ofSeconds(30)));
     notifier.ready(serving);
     shutdown.awaitShutdown();
     return 0;

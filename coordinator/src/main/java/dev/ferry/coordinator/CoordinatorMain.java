@@ -13,6 +13,7 @@ import dev.ferry.service.systemd.WatchdogPinger;
 import dev.ferry.service.tls.DevCertificates;
 import dev.ferry.service.tls.TlsConfigurationException;
 import dev.ferry.service.tls.TlsOptions;
+import dev.ferry.service.tls.TlsWarmUp;
 import dev.ferry.service.tls.TransportSecurity;
 import dev.ferry.service.zookeeper.EmbeddedZooKeeper;
 import dev.ferry.service.zookeeper.ZooKeeperCredentials;
@@ -137,6 +138,9 @@ public final class CoordinatorMain implements Callable<Integer> {
     if (metricsPort != 0) {
       System.out.println("metrics at http://" + metricsHost + ":" + metrics.port() + "/metrics");
     }
+    // The first TLS handshake of this JVM with itself, not under the first client's deadline
+    // (under emulation it outlasted Netty's limit and closed the first CLI call)
+    TlsWarmUp.run(security, GrpcEndpoints.parseAddress(coordinator.address()), endpoints.deadline(Duration.ofSeconds(30)));
     String serving = "serving on " + coordinator.address();
     shutdown.closeAtExit(WatchdogPinger.start(notifier, () -> Health.ok(serving)));
     notifier.ready(serving);

@@ -1,10 +1,12 @@
 package dev.ferry.agent.transport;
 
 import dev.ferry.service.auth.AccessPolicy;
+import dev.ferry.service.tls.ServerHandshake;
 import dev.ferry.service.tls.TransportSecurity;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.AbstractStub;
@@ -90,7 +92,10 @@ public final class AgentTransport {
    */
   public Server startServer(InetSocketAddress listen, List<BindableService> services, Executor executor)
       throws IOException {
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(listen, BulkHttp2.server(security.serverCredentials()))
+    // Netty's TLS handshake limit (10 s) scaled like every deadline: under emulation a cold
+    // peer's first handshake outlasted it, and the waiting server closed the connection
+    ServerCredentials credentials = security.serverCredentials(scaled(ServerHandshake.NETTY_DEFAULT));
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(listen, BulkHttp2.server(credentials))
         .intercept(security.authorization(AccessPolicy.ferry()))
         .executor(executor)
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)

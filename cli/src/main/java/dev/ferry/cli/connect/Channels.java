@@ -8,10 +8,11 @@ import io.grpc.ManagedChannel;
 /**
  * The one place the CLI builds its channel to a coordinator. The credentials are mutual TLS with
  * the operator's (or viewer's) certificate ({@link ClientSecurity}), plaintext only with
- * {@code --insecure}. A unary call whose connection timed out in its TLS handshake is repeated
- * once on the next connection ({@link HandshakeRetry}, as the coordinator's channels to agents):
- * Netty's client handshake timeout is a fixed 10 s that gRPC does not expose, and a fresh CLI JVM
- * on a slow machine (the emulated lab VM) can spend longer on its first handshake.
+ * {@code --insecure}. A unary call that provably never reached the coordinator (its connection
+ * failed before the call's stream was created on it: a TLS handshake that timed out on either
+ * side, as a fresh CLI JVM on a slow machine, the emulated lab VM, can cause) is repeated once on
+ * the next connection ({@link HandshakeRetry}, as the coordinator's channels to agents); a call
+ * the coordinator may have taken never is.
  */
 public final class Channels {
     private Channels() {

@@ -2,6 +2,7 @@ package dev.ferry.coordinator.service;
 
 import dev.ferry.service.auth.AccessPolicy;
 import dev.ferry.service.tls.HandshakeRetry;
+import dev.ferry.service.tls.ServerHandshake;
 import dev.ferry.service.tls.TransportSecurity;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
@@ -66,7 +67,11 @@ public final class GrpcEndpoints {
   }
 
   public Server server(InetSocketAddress listen, List<BindableService> services, Executor executor) {
-    NettyServerBuilder b = NettyServerBuilder.forAddress(listen, security.serverCredentials())
+    // Netty's TLS handshake limit (10 s) scaled like every deadline: under emulation a cold CLI's
+    // first handshake outlasted it, and the waiting coordinator closed the connection (the CLI saw
+    // "Network closed for unknown reason")
+    NettyServerBuilder b = NettyServerBuilder.forAddress(listen,
+            security.serverCredentials(deadline(ServerHandshake.NETTY_DEFAULT)))
         .intercept(security.authorization(AccessPolicy.ferry()))
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         // gRPC drops a connection whose TLS handshake takes over 120 s; a slow (emulated) machine
@@ -80,9 +85,10 @@ public final class GrpcEndpoints {
   /**
    * A channel to {@code target} ("host:port" of an agent, or of a coordinator in tests). With
    * mutual TLS the peer's certificate must be signed by Ferry's CA and name {@code target}'s host.
-   * A unary call whose connection timed out in its TLS handshake (Netty's fixed 10 s, which a
-   * cold JVM under emulation can outlast) is repeated once on the next connection
-   * ({@link HandshakeRetry}), as the CLI does.
+   * A unary call that provably never reached the agent (its connection failed before the call's
+   * stream was created on it: a TLS handshake that timed out on either side, which a cold JVM
+   * under emulation can cause) is repeated once on the next connection ({@link HandshakeRetry}),
+   * as the CLI does; the error otherwise names the agent's address and the handshake.
    */
   public ManagedChannel channel(String target) {
     return NettyChannelBuilder.forTarget(target, security.channelCredentials())

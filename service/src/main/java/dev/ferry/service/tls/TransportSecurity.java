@@ -9,7 +9,7 @@ import io.grpc.InsecureServerCredentials;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.netty.NettySslContextChannelCredentials;
-import io.grpc.netty.NettySslContextServerCredentials;
+import io.netty.handler.ssl.SslContext;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,7 +29,17 @@ import org.slf4j.LoggerFactory;
  */
 public sealed interface TransportSecurity permits TransportSecurity.MutualTls, TransportSecurity.Plaintext {
 
-    ServerCredentials serverCredentials();
+    /** Server credentials whose TLS handshakes may take Netty's usual 10 s ({@link ServerHandshake#NETTY_DEFAULT}). */
+    default ServerCredentials serverCredentials() {
+        return serverCredentials(ServerHandshake.NETTY_DEFAULT);
+    }
+
+    /**
+     * Server credentials whose TLS handshakes may take {@code handshakeTimeout} (give the
+     * deployment's scaled value: a cold JVM on a slow machine outlasts a fixed 10 s); a handshake
+     * that fails or times out is logged naming the client ({@link ServerHandshake}).
+     */
+    ServerCredentials serverCredentials(Duration handshakeTimeout);
 
     ChannelCredentials channelCredentials();
 
@@ -63,7 +73,7 @@ public sealed interface TransportSecurity permits TransportSecurity.MutualTls, T
 
         private final TlsFiles files;
         private final PeerIdentity identity;
-        private final ServerCredentials server;
+        private final SslContext server;
         private final ChannelCredentials channel;
 
         MutualTls(TlsFiles files) {
@@ -76,7 +86,7 @@ public sealed interface TransportSecurity permits TransportSecurity.MutualTls, T
                         + own.getNotBefore().toInstant() + " to " + notAfter + " (now " + now + ")");
             }
             this.identity = PeerIdentity.of(own);
-            this.server = NettySslContextServerCredentials.create(TlsContexts.server(files));
+            this.server = TlsContexts.server(files);
             this.channel = NettySslContextChannelCredentials.create(TlsContexts.client(files));
             if (notAfter.isBefore(now.plus(EXPIRY_WARNING))) {
                 log.warn("TLS certificate {} expires at {}", files.certificateChain(), notAfter);
@@ -90,8 +100,8 @@ public sealed interface TransportSecurity permits TransportSecurity.MutualTls, T
         }
 
         @Override
-        public ServerCredentials serverCredentials() {
-            return server;
+        public ServerCredentials serverCredentials(Duration handshakeTimeout) {
+            return ServerHandshake.credentials(server, handshakeTimeout);
         }
 
         @Override
@@ -125,7 +135,7 @@ public sealed interface TransportSecurity permits TransportSecurity.MutualTls, T
         }
 
         @Override
-        public ServerCredentials serverCredentials() {
+        public ServerCredentials serverCredentials(Duration handshakeTimeout) {
             return InsecureServerCredentials.create();
         }
 
