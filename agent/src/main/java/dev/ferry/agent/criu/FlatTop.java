@@ -54,8 +54,8 @@ public final class FlatTop {
    * Built in {@code dir}: pages listed, of which lazy, copied from the final dump, zeroed; and
    * pages dumped outside the layout, in the small parent layer ({@code parentPages}, eager).
    */
-  public record Built(Path dir, long pages, long lazyPages, long copiedPages, long zeroedPages, long parentPages, Duration time)
-      implements Outcome {}
+  public record Built(Path dir, long pages, long lazyPages, long copiedPages, long zeroedPages, long parentPages, Duration time,
+      RestoreSteps steps) implements Outcome {}
 
   /** Not built: why (the restore goes through the parent). */
   public record Fallback(String reason, Duration time) implements Outcome {}
@@ -112,6 +112,8 @@ public final class FlatTop {
    */
   public static Outcome build(Path workDir, PageStore store, boolean lazy, boolean prepared) {
     long t0 = System.nanoTime();
+    RestoreSteps.Clock clock = RestoreSteps.start();
+    long planNanos = 0;
     Path fin = Restorer.finalDir(workDir);
     Map<Integer, Rewrite> rewrites = new HashMap<>();
     try {
@@ -124,8 +126,11 @@ public final class FlatTop {
           return fallback("pid " + pid + " (image pid " + imagePid + ") is not in the final dump", t0);
         }
         PageStore.ParentLayout layout = store.parentLayout(pid);
-        FlatPlan.Verdict v = FlatPlan.plan(DumpedMemory.entries(pagemap), layout.slots(),
-            DumpedMemory.vmas(fin.resolve("mm-" + imagePid + ".img")), stack, lazy);
+        List<FlatPlan.Entry> entries = DumpedMemory.entries(pagemap);
+        List<FlatPlan.Vma> vmas = DumpedMemory.vmas(fin.resolve("mm-" + imagePid + ".img"));
+        long p0 = System.nanoTime();
+        FlatPlan.Verdict v = FlatPlan.plan(entries, layout.slots(), vmas, stack, lazy);
+        planNanos += System.nanoTime() - p0;
         if (v instanceof FlatPlan.Incompatible i) {
           return fallback("pid " + pid + ": " + i.reason(), t0);
         }
@@ -134,6 +139,7 @@ public final class FlatTop {
       if (rewrites.isEmpty()) {
         return fallback("the store holds no process", t0);
       }
+      clock.lap("images+plan");
       Set<String> replaced = new HashSet<>();
       for (Rewrite r : rewrites.values()) {
         replaced.add("pagemap-" + r.imagePid + ".img");
@@ -143,6 +149,7 @@ public final class FlatTop {
       if (parentUser != null) {
         return fallback(parentUser + " takes pages from the parent too", t0);
       }
+      clock.lap("scan");
       Path flat = workDir.resolve(DIR);
       Path flatParent = workDir.resolve(PARENT_DIR);
       if (!prepared) {
@@ -165,24 +172,29 @@ public final class FlatTop {
         Files.createSymbolicLink(flatParent.resolve("inventory.img"), fin.resolve("inventory.img").toAbsolutePath());
         Files.createSymbolicLink(flat.resolve("parent"), Path.of("..", PARENT_DIR));
       }
+      clock.lap("links");
       long pages = 0, lazyPages = 0, copied = 0, zeroed = 0, parentPages = 0;
       for (Map.Entry<Integer, Rewrite> e : rewrites.entrySet()) {
         Rewrite r = e.getValue();
         Path pagesFile = flat.resolve("pages-" + r.pagesId + ".img");
         Files.createLink(pagesFile, r.layoutFile);
         store.parentLayoutOverwritten(e.getKey());
+        clock.lap("links");
         write(r.plan, fin.resolve("pages-" + r.pagesId + ".img"), pagesFile);
+        clock.lap("pages");
         writePagemap(flat.resolve("pagemap-" + r.imagePid + ".img"), r.pagesId, r.plan.entries());
+        clock.lap("pagemap");
         if (outside) { // every process gets a parent pagemap, empty when nothing of it is outside
           writeOutside(r, fin.resolve("pages-" + r.pagesId + ".img"), flatParent);
           parentPages += r.plan.outsidePages();
+          clock.lap("outside");
         }
         pages += r.plan.pages();
         lazyPages += r.plan.lazyPages();
         copied += r.plan.copiedPages();
         zeroed += r.plan.zeroedPages();
       }
-      return new Built(flat, pages, lazyPages, copied, zeroed, parentPages, since(t0));
+      return new Built(flat, pages, lazyPages, copied, zeroed, parentPages, since(t0), merged(clock.done(), planNanos));
     } catch (IOException | StoreException | RuntimeException e) {
       return fallback("building the flat layer failed: " + e, t0);
     }
@@ -330,6 +342,28 @@ public final class FlatTop {
       }
     }
     return null;
+  }
+
+  /**
+   * {@code steps} with steps of one name summed (one per process) and the plan's own time split
+   * out of "images+plan" (the rest is reading the images and the store's layout).
+   */
+  private static RestoreSteps merged(RestoreSteps steps, long planNanos) {
+    Map<String, Duration> sums = new java.util.LinkedHashMap<>();
+    for (RestoreSteps.Step s : steps.steps()) {
+      sums.merge(s.name(), s.time(), Duration::plus);
+    }
+    List<RestoreSteps.Step> out = new ArrayList<>();
+    for (Map.Entry<String, Duration> e : sums.entrySet()) {
+      if (e.getKey().equals("images+plan")) {
+        Duration plan = Duration.ofNanos(planNanos);
+        out.add(new RestoreSteps.Step("images", e.getValue().minus(plan), RestoreSteps.NONE));
+        out.add(new RestoreSteps.Step("plan", plan, RestoreSteps.NONE));
+      } else {
+        out.add(new RestoreSteps.Step(e.getKey(), e.getValue(), RestoreSteps.NONE));
+      }
+    }
+    return new RestoreSteps(out, steps.threadCpu(), steps.jvmCpu());
   }
 
   private static Fallback fallback(String reason, long t0) {

@@ -78,16 +78,34 @@ public final class Restorer {
     public Path imagesDir() {
       return layering.imagesDir();
     }
+
+    /** Where the restore's time went (in {@link Layering#steps}). */
+    public RestoreSteps steps() {
+      return layering == null ? RestoreSteps.NONE : layering.steps();
+    }
+
+    Result withSteps(RestoreSteps s) {
+      return new Result(restored, parentLayoutTime, restoreTime, lazyPages, layering.withSteps(s), daemonStart);
+    }
   }
 
   /**
    * Which top layer a restore used: {@code flat} ({@link FlatTop}, {@code detail} its figures) or
    * the final dump over its parent ({@code detail}: why not flat, or "full dump"); {@code buildTime}
-   * is the flat layer's build (or the attempt's) in the downtime.
+   * is the flat layer's build (or the attempt's) in the downtime; {@code steps}: where the whole
+   * restore's time went on the restoring thread ({@link RestoreSteps#NONE} until it is done).
    */
-  public record Layering(boolean flat, String detail, Duration buildTime, Path imagesDir) {
+  public record Layering(boolean flat, String detail, Duration buildTime, Path imagesDir, RestoreSteps steps) {
+    public Layering(boolean flat, String detail, Duration buildTime, Path imagesDir) {
+      this(flat, detail, buildTime, imagesDir, RestoreSteps.NONE);
+    }
+
     public String describe() {
       return flat ? "flat top layer (" + detail + ")" : "parent layer (" + detail + ")";
+    }
+
+    Layering withSteps(RestoreSteps s) {
+      return new Layering(flat, detail, buildTime, imagesDir, s);
     }
   }
 
@@ -118,6 +136,12 @@ public final class Restorer {
    * restores. {@code held} must list the processes in the order {@link #prepareParent} got them.
    */
   public Result restore(Path workDir, ParentSnapshot held) throws CriuFailure, InterruptedException {
+    RestoreSteps.Clock clock = RestoreSteps.start();
+    Result r = restore(workDir, held, clock);
+    return r.withSteps(clock.done());
+  }
+
+  private Result restore(Path workDir, ParentSnapshot held, RestoreSteps.Clock clock) throws CriuFailure, InterruptedException {
     Path parent = workDir.resolve("parent");
     Path fin = finalDir(workDir);
     Path pidFile = workDir.resolve(PID_FILE);
@@ -136,8 +160,9 @@ public final class Restorer {
     } catch (IOException e) {
       throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot lay out " + workDir + " for the restore: " + e.getMessage(), e);
     }
+    clock.lap("layout");
     return run(fin, pidFile, Duration.ofNanos(System.nanoTime() - t0), lazyPages,
-        new Layering(false, "final dump over its parent", Duration.ZERO, fin));
+        new Layering(false, "final dump over its parent", Duration.ZERO, fin), clock);
   }
 
   /** A {@link #restoreChecked} result: the restore's, and how long the parent check took alongside it. */
@@ -153,14 +178,17 @@ public final class Restorer {
   public Checked restoreChecked(Path workDir, ParentSnapshot held, StoreParent parent, String name)
       throws CriuFailure, InterruptedException {
     Path fin = finalDir(workDir);
+    RestoreSteps.Clock clock = RestoreSteps.start();
     try (BackgroundWork<Void> check = BackgroundWork.start(name, () -> {
       parent.checkFinal(fin);
       return null;
     })) {
-      Result r = flatTop ? restoreFlatOrParent(workDir, held, parent) : restore(workDir, held);
+      clock.lap("check start");
+      Result r = flatTop ? restoreFlatOrParent(workDir, held, parent, clock) : restore(workDir, held, clock);
       try {
         check.await();
-        return new Checked(r, check.elapsed());
+        clock.lap("check wait");
+        return new Checked(r.withSteps(clock.done()), check.elapsed());
       } catch (CriuFailure | InterruptedException f) {
         kill(r.restored());
         r.lazyPages().ifPresent(LazyPages.Daemon::close);
@@ -175,7 +203,7 @@ public final class Restorer {
    * The parent check runs alongside either way (the caller's): a page the final dump takes from the
    * parent that the store does not hold is DATA_LOSS in both.
    */
-  private Result restoreFlatOrParent(Path workDir, ParentSnapshot held, StoreParent parent)
+  private Result restoreFlatOrParent(Path workDir, ParentSnapshot held, StoreParent parent, RestoreSteps.Clock clock)
       throws CriuFailure, InterruptedException {
     // The lazy-pages daemon reads only pstree.img when it starts (criu/uffd.c cr_lazy_pages:
     // prepare_dummy_pstree, then listen); the pagemaps when the restore hands it the tasks. So it
@@ -192,7 +220,9 @@ public final class Restorer {
         }
       }));
     }
+    clock.lap("prepare");
     FlatTop.Outcome o = FlatTop.build(workDir, parent.store(), lazyPages, early.isPresent());
+    clock.lap("build", o instanceof FlatTop.Built b ? b.steps() : RestoreSteps.NONE);
     if (o instanceof FlatTop.Built b) {
       Path pidFile = workDir.resolve(PID_FILE);
       try {
@@ -206,7 +236,7 @@ public final class Restorer {
       log.info("restoring {} from a flat top layer: {}", workDir, figures);
       Layering layering = new Layering(true, figures, b.time(), b.dir());
       if (early.isEmpty()) {
-        return run(b.dir(), pidFile, b.time(), lazyPages, layering);
+        return run(b.dir(), pidFile, b.time(), lazyPages, layering, clock);
       }
       long t0 = System.nanoTime();
       LazyPages.Daemon d;
@@ -214,14 +244,15 @@ public final class Restorer {
         d = early.get().await();
       } catch (CriuFailure f) { // the early start is an optimisation: start it now, on the complete layer
         log.warn("criu lazy-pages started early in {} failed ({}); starting it again on the built layer", b.dir(), f.describe());
-        return run(b.dir(), pidFile, b.time(), lazyPages, layering);
+        return run(b.dir(), pidFile, b.time(), lazyPages, layering, clock);
       }
-      return runWith(b.dir(), pidFile, b.time(), Optional.of(d), layering, t0, Duration.ofNanos(System.nanoTime() - t0));
+      clock.lap("daemon wait");
+      return runWith(b.dir(), pidFile, b.time(), Optional.of(d), layering, t0, Duration.ofNanos(System.nanoTime() - t0), clock);
     }
     early.ifPresent(Restorer::abandon);
     FlatTop.Fallback f = (FlatTop.Fallback) o;
     log.info("restoring {} through the parent layer, not flat: {}", workDir, f.reason());
-    Result r = restore(workDir, held);
+    Result r = restore(workDir, held, clock);
     return new Result(r.restored(), r.parentLayoutTime().plus(f.time()), r.restoreTime(), r.lazyPages(),
         new Layering(false, "fallback: " + f.reason(), f.time(), finalDir(workDir)), r.daemonStart());
   }
@@ -247,23 +278,28 @@ public final class Restorer {
     } catch (IOException e) {
       throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot prepare " + workDir + " for the restore: " + e.getMessage(), e);
     }
-    return run(fin, pidFile, Duration.ZERO, false, new Layering(false, "full dump, no parent", Duration.ZERO, fin));
+    RestoreSteps.Clock clock = RestoreSteps.start();
+    clock.lap("prepare");
+    Result r = run(fin, pidFile, Duration.ZERO, false, new Layering(false, "full dump, no parent", Duration.ZERO, fin), clock);
+    return r.withSteps(clock.done());
   }
 
-  private Result run(Path fin, Path pidFile, Duration layout, boolean lazy, Layering layering) throws CriuFailure, InterruptedException {
+  private Result run(Path fin, Path pidFile, Duration layout, boolean lazy, Layering layering, RestoreSteps.Clock clock)
+      throws CriuFailure, InterruptedException {
     long t0 = System.nanoTime();
     Optional<LazyPages.Daemon> daemon = Optional.empty();
     if (lazy) {
       daemon = Optional.of(LazyPages.Daemon.start(criu, fin, deadline));
+      clock.lap("daemon start");
     }
-    return runWith(fin, pidFile, layout, daemon, layering, t0, Duration.ofNanos(System.nanoTime() - t0));
+    return runWith(fin, pidFile, layout, daemon, layering, t0, Duration.ofNanos(System.nanoTime() - t0), clock);
   }
 
   /** {@link #run} with the daemon (if any) already listening; {@code daemonStart}: what its start cost on this path. */
   private Result runWith(Path fin, Path pidFile, Duration layout, Optional<LazyPages.Daemon> daemon, Layering layering, long t0,
-      Duration daemonStart) throws CriuFailure, InterruptedException {
+      Duration daemonStart, RestoreSteps.Clock clock) throws CriuFailure, InterruptedException {
     try {
-      Result r = runCriu(fin, pidFile, layout, daemon);
+      Result r = runCriu(fin, pidFile, layout, daemon, clock);
       return new Result(r.restored(), r.parentLayoutTime(), Duration.ofNanos(System.nanoTime() - t0), daemon, layering, daemonStart);
     } catch (CriuFailure | InterruptedException | RuntimeException e) {
       daemon.ifPresent(LazyPages.Daemon::close);
@@ -271,7 +307,7 @@ public final class Restorer {
     }
   }
 
-  private Result runCriu(Path fin, Path pidFile, Duration layout, Optional<LazyPages.Daemon> daemon)
+  private Result runCriu(Path fin, Path pidFile, Duration layout, Optional<LazyPages.Daemon> daemon, RestoreSteps.Clock clock)
       throws CriuFailure, InterruptedException {
     List<String> args = new ArrayList<>(List.of(
         "restore", "-D", fin.toString(), "--restore-detached", "--leave-stopped",
@@ -281,6 +317,7 @@ public final class Restorer {
     }
     args.addAll(extraArgs);
     CriuCommand.Run run = criu.run(args, fin, "restore", deadline);
+    clock.lap("criu");
     if (run.exitCode() != 0) {
       throw new CriuFailure(CriuFailure.Reason.FAILED, "criu restore" + (daemon.isPresent() ? " --lazy-pages" : "") + " in " + fin
           + " exited " + run.exitCode(), CriuCommand.tail(fin.resolve("restore.log")));
@@ -301,6 +338,7 @@ public final class Restorer {
       throw new CriuFailure(CriuFailure.Reason.FAILED, "criu lazy-pages exited " + daemon.get().exitCode()
           + " during the restore; the restored copy is killed", daemon.get().logTail());
     }
+    clock.lap("pid");
     return new Result(id.get(), layout, run.elapsed(), Optional.empty(), null, Duration.ZERO);
   }
 
