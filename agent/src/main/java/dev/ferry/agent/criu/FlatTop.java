@@ -113,12 +113,13 @@ public final class FlatTop {
   public static Outcome build(Path workDir, PageStore store, boolean lazy, boolean prepared) {
     long t0 = System.nanoTime();
     RestoreSteps.Clock clock = RestoreSteps.start();
-    long planNanos = 0;
     Path fin = Restorer.finalDir(workDir);
     Map<Integer, Rewrite> rewrites = new HashMap<>();
     try {
       ImagePids pids = ImagePids.read(fin);
+      clock.lap("pids");
       NavigableSet<Long> stack = DumpedMemory.stackPages(fin);
+      clock.lap("stacks");
       for (int pid : store.pids()) {
         int imagePid = pids.imagePid(pid);
         Path pagemap = fin.resolve("pagemap-" + imagePid + ".img");
@@ -126,20 +127,22 @@ public final class FlatTop {
           return fallback("pid " + pid + " (image pid " + imagePid + ") is not in the final dump", t0);
         }
         PageStore.ParentLayout layout = store.parentLayout(pid);
+        clock.lap("layout");
         List<FlatPlan.Entry> entries = DumpedMemory.entries(pagemap);
+        clock.lap("pagemap read");
         List<FlatPlan.Vma> vmas = DumpedMemory.vmas(fin.resolve("mm-" + imagePid + ".img"));
-        long p0 = System.nanoTime();
+        clock.lap("vmas");
         FlatPlan.Verdict v = FlatPlan.plan(entries, layout.slots(), vmas, stack, lazy);
-        planNanos += System.nanoTime() - p0;
+        clock.lap("plan");
         if (v instanceof FlatPlan.Incompatible i) {
           return fallback("pid " + pid + ": " + i.reason(), t0);
         }
         rewrites.put(pid, new Rewrite(imagePid, PagemapScan.pagesId(pagemap), layout.pagesFile(), (FlatPlan.Plan) v));
+        clock.lap("pids");
       }
       if (rewrites.isEmpty()) {
         return fallback("the store holds no process", t0);
       }
-      clock.lap("images+plan");
       Set<String> replaced = new HashSet<>();
       for (Rewrite r : rewrites.values()) {
         replaced.add("pagemap-" + r.imagePid + ".img");
@@ -194,7 +197,7 @@ public final class FlatTop {
         copied += r.plan.copiedPages();
         zeroed += r.plan.zeroedPages();
       }
-      return new Built(flat, pages, lazyPages, copied, zeroed, parentPages, since(t0), merged(clock.done(), planNanos));
+      return new Built(flat, pages, lazyPages, copied, zeroed, parentPages, since(t0), merged(clock.done()));
     } catch (IOException | StoreException | RuntimeException e) {
       return fallback("building the flat layer failed: " + e, t0);
     }
@@ -344,24 +347,15 @@ public final class FlatTop {
     return null;
   }
 
-  /**
-   * {@code steps} with steps of one name summed (one per process) and the plan's own time split
-   * out of "images+plan" (the rest is reading the images and the store's layout).
-   */
-  private static RestoreSteps merged(RestoreSteps steps, long planNanos) {
+  /** {@code steps} with the steps of one name summed (one per process), in the order first seen. */
+  private static RestoreSteps merged(RestoreSteps steps) {
     Map<String, Duration> sums = new java.util.LinkedHashMap<>();
     for (RestoreSteps.Step s : steps.steps()) {
       sums.merge(s.name(), s.time(), Duration::plus);
     }
     List<RestoreSteps.Step> out = new ArrayList<>();
     for (Map.Entry<String, Duration> e : sums.entrySet()) {
-      if (e.getKey().equals("images+plan")) {
-        Duration plan = Duration.ofNanos(planNanos);
-        out.add(new RestoreSteps.Step("images", e.getValue().minus(plan), RestoreSteps.NONE));
-        out.add(new RestoreSteps.Step("plan", plan, RestoreSteps.NONE));
-      } else {
-        out.add(new RestoreSteps.Step(e.getKey(), e.getValue(), RestoreSteps.NONE));
-      }
+      out.add(new RestoreSteps.Step(e.getKey(), e.getValue(), RestoreSteps.NONE));
     }
     return new RestoreSteps(out, steps.threadCpu(), steps.jvmCpu());
   }

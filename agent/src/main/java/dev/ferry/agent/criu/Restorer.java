@@ -205,51 +205,78 @@ public final class Restorer {
    */
   private Result restoreFlatOrParent(Path workDir, ParentSnapshot held, StoreParent parent, RestoreSteps.Clock clock)
       throws CriuFailure, InterruptedException {
-    // The lazy-pages daemon reads only pstree.img when it starts (criu/uffd.c cr_lazy_pages:
-    // prepare_dummy_pstree, then listen); the pagemaps when the restore hands it the tasks. So it
-    // starts in flat/ while the flat layer is built, off this path (~2 s emulated in the lab).
-    Optional<BackgroundWork<LazyPages.Daemon>> early = Optional.empty();
-    if (lazyPages && FlatTop.prepareDir(workDir)) {
+    // Started ahead, in flat/ while the flat layer is built, off this path: the lazy-pages daemon
+    // (it reads pstree.img and the like when it starts, criu/uffd.c cr_lazy_pages; the pagemaps
+    // only when the restore hands it the tasks) and then criu restore itself, held at its
+    // pre-restore script (HeldRestore: it reads no pagemap or pages image before the release).
+    Path pidFile = workDir.resolve(PID_FILE);
+    Optional<BackgroundWork<Ahead>> ahead = Optional.empty();
+    if (FlatTop.prepareDir(workDir)) {
       Path flatDir = workDir.resolve(FlatTop.DIR);
-      early = Optional.of(BackgroundWork.start("lazy-pages-" + workDir.getFileName(), () -> {
-        try {
-          return LazyPages.Daemon.start(criu, flatDir, deadline);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "interrupted while starting criu lazy-pages", e);
-        }
-      }));
+      try {
+        Files.deleteIfExists(pidFile); // before a restore that writes it is started
+        ahead = Optional.of(BackgroundWork.start("restore-ahead-" + workDir.getFileName(), () -> startAhead(flatDir, workDir, pidFile)));
+      } catch (IOException e) {
+        log.warn("cannot start the restore ahead in {}: {}", flatDir, e.toString());
+      }
     }
     clock.lap("prepare");
-    FlatTop.Outcome o = FlatTop.build(workDir, parent.store(), lazyPages, early.isPresent());
+    FlatTop.Outcome o = FlatTop.build(workDir, parent.store(), lazyPages, ahead.isPresent());
     clock.lap("build", o instanceof FlatTop.Built b ? b.steps() : RestoreSteps.NONE);
     if (o instanceof FlatTop.Built b) {
-      Path pidFile = workDir.resolve(PID_FILE);
       try {
         Files.deleteIfExists(pidFile);
       } catch (IOException e) {
-        early.ifPresent(Restorer::abandon);
+        ahead.ifPresent(Restorer::abandon);
         throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot prepare " + workDir + " for the restore: " + e.getMessage(), e);
       }
       String figures = b.pages() + " pages, " + b.lazyPages() + " lazy, " + b.copiedPages() + " copied from the final dump, "
           + b.zeroedPages() + " zeroed, " + b.parentPages() + " outside the layout in a parent layer, built in " + b.time().toMillis() + " ms";
       log.info("restoring {} from a flat top layer: {}", workDir, figures);
       Layering layering = new Layering(true, figures, b.time(), b.dir());
-      if (early.isEmpty()) {
+      if (ahead.isEmpty()) {
         return run(b.dir(), pidFile, b.time(), lazyPages, layering, clock);
       }
       long t0 = System.nanoTime();
-      LazyPages.Daemon d;
+      Ahead a;
       try {
-        d = early.get().await();
-      } catch (CriuFailure f) { // the early start is an optimisation: start it now, on the complete layer
-        log.warn("criu lazy-pages started early in {} failed ({}); starting it again on the built layer", b.dir(), f.describe());
+        a = ahead.get().await();
+      } catch (CriuFailure f) { // starting ahead is an optimisation: start now, on the complete layer
+        log.warn("criu lazy-pages started ahead in {} failed ({}); starting it again on the built layer", b.dir(), f.describe());
         return run(b.dir(), pidFile, b.time(), lazyPages, layering, clock);
       }
-      clock.lap("daemon wait");
-      return runWith(b.dir(), pidFile, b.time(), Optional.of(d), layering, t0, Duration.ofNanos(System.nanoTime() - t0), clock);
+      clock.lap("ahead wait");
+      Duration waited = Duration.ofNanos(System.nanoTime() - t0);
+      if (a.restore().isPresent()) {
+        HeldRestore h = a.restore().get();
+        if (h.alive()) {
+          try {
+            h.release();
+          } catch (IOException e) {
+            h.close();
+            a.daemon().ifPresent(LazyPages.Daemon::close);
+            throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot release the restore held in " + b.dir() + ": " + e.getMessage(), e);
+          }
+          clock.lap("release");
+          try {
+            CriuCommand.Run run = h.await(criu, deadline);
+            clock.lap("criu");
+            Result r = finish(run, b.dir(), pidFile, b.time(), a.daemon(), clock);
+            return new Result(r.restored(), r.parentLayoutTime(), Duration.ofNanos(System.nanoTime() - t0), a.daemon(), layering, waited);
+          } catch (CriuFailure | InterruptedException | RuntimeException e) {
+            a.daemon().ifPresent(LazyPages.Daemon::close);
+            throw e;
+          }
+        }
+        // it exited before its hold: nothing was restored; a fresh daemon and restore on the built layer
+        log.warn("criu restore started ahead in {} exited {} before its pre-restore hold; restoring afresh: {}", b.dir(),
+            h.exitCode(), h.logTail());
+        a.daemon().ifPresent(LazyPages.Daemon::close);
+        return run(b.dir(), pidFile, b.time(), lazyPages, layering, clock);
+      }
+      return runWith(b.dir(), pidFile, b.time(), a.daemon(), layering, t0, waited, clock);
     }
-    early.ifPresent(Restorer::abandon);
+    ahead.ifPresent(Restorer::abandon);
     FlatTop.Fallback f = (FlatTop.Fallback) o;
     log.info("restoring {} through the parent layer, not flat: {}", workDir, f.reason());
     Result r = restore(workDir, held, clock);
@@ -257,13 +284,44 @@ public final class Restorer {
         new Layering(false, "fallback: " + f.reason(), f.time(), finalDir(workDir)), r.daemonStart());
   }
 
-  /** Stops a daemon started for a flat layer that is not used, off the caller's path. */
-  private static void abandon(BackgroundWork<LazyPages.Daemon> early) {
-    BackgroundWork.start("lazy-pages-abandon", () -> {
+  /** What was started ahead of a flat restore: the daemon (with lazy pages) and the held restore (if it could start). */
+  private record Ahead(Optional<LazyPages.Daemon> daemon, Optional<HeldRestore> restore) {
+    void close() {
+      restore.ifPresent(HeldRestore::close); // first: it is connected to the daemon
+      daemon.ifPresent(LazyPages.Daemon::close);
+    }
+  }
+
+  /** On the ahead thread: the daemon (a failure fails the whole start), then the held restore (a failure leaves it out). */
+  private Ahead startAhead(Path flatDir, Path workDir, Path pidFile) throws CriuFailure {
+    Optional<LazyPages.Daemon> daemon = Optional.empty();
+    if (lazyPages) {
       try {
-        early.await().close();
+        daemon = Optional.of(LazyPages.Daemon.start(criu, flatDir, deadline));
       } catch (InterruptedException e) {
-        early.close(); // the start closes its daemon when interrupted
+        Thread.currentThread().interrupt();
+        throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "interrupted while starting criu lazy-pages", e);
+      }
+    }
+    try {
+      return new Ahead(daemon, Optional.of(HeldRestore.start(criu, flatDir, workDir.resolve(HOLD_DIR),
+          restoreArgs(flatDir, pidFile, daemon.isPresent()), deadline)));
+    } catch (CriuFailure f) {
+      log.warn("cannot start criu restore ahead in {}: {}", flatDir, f.describe());
+      return new Ahead(daemon, Optional.empty());
+    }
+  }
+
+  /** Where a restore started ahead waits for its release (see {@link HeldRestore}). */
+  static final String HOLD_DIR = "restore-hold";
+
+  /** Stops what was started for a flat layer that is not used, off the caller's path. */
+  private static void abandon(BackgroundWork<Ahead> ahead) {
+    BackgroundWork.start("restore-ahead-abandon", () -> {
+      try {
+        ahead.await().close();
+      } catch (InterruptedException e) {
+        ahead.close(); // the start closes its daemon when interrupted
       }
       return null;
     });
@@ -309,15 +367,26 @@ public final class Restorer {
 
   private Result runCriu(Path fin, Path pidFile, Duration layout, Optional<LazyPages.Daemon> daemon, RestoreSteps.Clock clock)
       throws CriuFailure, InterruptedException {
+    CriuCommand.Run run = criu.run(restoreArgs(fin, pidFile, daemon.isPresent()), fin, "restore", deadline);
+    clock.lap("criu");
+    return finish(run, fin, pidFile, layout, daemon, clock);
+  }
+
+  /** The arguments of {@code criu restore} from {@code fin}. */
+  private List<String> restoreArgs(Path fin, Path pidFile, boolean lazy) {
     List<String> args = new ArrayList<>(List.of(
         "restore", "-D", fin.toString(), "--restore-detached", "--leave-stopped",
         "--pidfile", pidFile.toAbsolutePath().toString(), "-v" + criu.logLevel(), "-o", "restore.log"));
-    if (daemon.isPresent()) {
+    if (lazy) {
       args.add("--lazy-pages");
     }
     args.addAll(extraArgs);
-    CriuCommand.Run run = criu.run(args, fin, "restore", deadline);
-    clock.lap("criu");
+    return args;
+  }
+
+  /** What a finished {@code criu restore} left: the restored (stopped) root, or a CriuFailure. */
+  private Result finish(CriuCommand.Run run, Path fin, Path pidFile, Duration layout, Optional<LazyPages.Daemon> daemon,
+      RestoreSteps.Clock clock) throws CriuFailure {
     if (run.exitCode() != 0) {
       throw new CriuFailure(CriuFailure.Reason.FAILED, "criu restore" + (daemon.isPresent() ? " --lazy-pages" : "") + " in " + fin
           + " exited " + run.exitCode(), CriuCommand.tail(fin.resolve("restore.log")));
