@@ -2,9 +2,9 @@ package dev.ferry.agent.criu;
 
 import dev.ferry.agent.criu.image.CriuImageFile;
 import dev.ferry.agent.criu.image.CriuMagic;
+import dev.ferry.agent.criu.image.CoreScan;
 import dev.ferry.agent.criu.image.PagemapScan;
 import dev.ferry.agent.memory.PageSize;
-import dev.ferry.proto.criu.CoreEntry;
 import dev.ferry.proto.criu.MmEntry;
 import dev.ferry.proto.criu.VmaEntry;
 import java.io.IOException;
@@ -62,15 +62,7 @@ final class DumpedMemory {
         if (!n.startsWith("core-") || !n.endsWith(".img")) {
           continue;
         }
-        CriuImageFile.Image image = CriuImageFile.read(f);
-        if (image.magic() != CriuMagic.CORE || image.entries().isEmpty()) {
-          throw new IOException(f + " is not a core image");
-        }
-        CoreEntry core = CriuImageFile.entry(image, 0, CoreEntry.parser());
-        if (core.getMtype() != 1 || !core.getThreadInfo().hasGpregs()) {
-          throw new IOException(f + ": not an x86-64 thread (mtype " + core.getMtype() + "): its stack pointer is unknown");
-        }
-        pages.add(core.getThreadInfo().getGpregs().getSp() & -PageSize.BYTES);
+        pages.add(CoreScan.stackPointer(f) & -PageSize.BYTES); // only sp is decoded, the rest skipped (CoreScan)
       }
     }
     return pages;
