@@ -57,7 +57,7 @@ final class DumpedMemory {
   static NavigableSet<Long> stackPages(Path dir) throws IOException {
     NavigableSet<Long> pages = new TreeSet<>();
     try (var files = Files.list(dir)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
+      for (Path f : files.toList()) {
         String n = f.getFileName().toString();
         if (!n.startsWith("core-") || !n.endsWith(".img")) {
           continue;

@@ -88,7 +88,7 @@ public final class FlatTop {
       Restorer.deleteTree(flat);
       Files.createDirectories(flat);
       try (var files = Files.list(fin)) {
-        for (Path f : (Iterable<Path>) files::iterator) {
+        for (Path f : files.toList()) {
           String n = f.getFileName().toString();
           if (!n.equals("parent") && !n.endsWith(".log") && !n.startsWith("pagemap-") && !n.startsWith("pages-")
               && !n.equals(LazyPagesSocket.NAME)) {
@@ -162,7 +162,7 @@ public final class FlatTop {
       Restorer.deleteTree(flatParent);
       Files.createDirectories(flat);
       try (var files = Files.list(fin)) {
-        for (Path f : (Iterable<Path>) files::iterator) {
+        for (Path f : files.toList()) {
           String n = f.getFileName().toString();
           if (!n.equals("parent") && !replaced.contains(n) && !n.endsWith(".log")
               && !Files.exists(flat.resolve(n), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -170,7 +170,10 @@ public final class FlatTop {
           }
         }
       }
-      boolean outside = rewrites.values().stream().anyMatch(r -> !r.plan.outside().isEmpty());
+      boolean outside = false;
+      for (Rewrite r : rewrites.values()) {
+        outside |= !r.plan.outside().isEmpty();
+      }
       if (outside) {
         Files.createDirectories(flatParent);
         Files.createSymbolicLink(flatParent.resolve("inventory.img"), fin.resolve("inventory.img").toAbsolutePath());
@@ -376,14 +379,14 @@ public final class FlatTop {
   /** The first other pagemap image (e.g. shared memory's) with a parent entry, or null. */
   private static String othersTakingFromParent(Path fin, Set<String> replaced) throws IOException {
     try (var files = Files.list(fin)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
+      for (Path f : files.toList()) {
         String n = f.getFileName().toString();
         if (!n.startsWith("pagemap-") || !n.endsWith(".img") || replaced.contains(n)) {
           continue;
         }
-        boolean[] parent = {false};
-        PagemapScan.forEach(f, (vaddr, nrPages, flags, inParent) -> parent[0] |= inParent);
-        if (parent[0]) {
+        ParentSeen parent = new ParentSeen();
+        PagemapScan.forEach(f, parent);
+        if (parent.seen) {
           return n;
         }
       }
@@ -391,11 +394,26 @@ public final class FlatTop {
     return null;
   }
 
+  /**
+   * Whether a pagemap has a parent entry. A class, not a lambda, as the few other visitors and
+   * callbacks on the downtime's path: a lambda call site is linked (a class spun) the first time it
+   * runs, which was interpreted and slow under the lab's emulation.
+   */
+  private static final class ParentSeen implements PagemapScan.Visitor {
+    boolean seen;
+
+    @Override
+    public void entry(long vaddr, long nrPages, int flags, boolean inParent) {
+      seen |= inParent;
+    }
+  }
+
   /** {@code steps} with the steps of one name summed (one per process), in the order first seen. */
   private static RestoreSteps merged(RestoreSteps steps) {
     Map<String, Duration> sums = new java.util.LinkedHashMap<>();
     for (RestoreSteps.Step s : steps.steps()) {
-      sums.merge(s.name(), s.time(), Duration::plus);
+      Duration before = sums.get(s.name());
+      sums.put(s.name(), before == null ? s.time() : before.plus(s.time()));
     }
     List<RestoreSteps.Step> out = new ArrayList<>();
     for (Map.Entry<String, Duration> e : sums.entrySet()) {

@@ -195,9 +195,12 @@ public final class Restorer {
       throws CriuFailure, InterruptedException {
     Path fin = finalDir(workDir);
     RestoreSteps.Clock clock = RestoreSteps.start();
-    try (BackgroundWork<Void> check = BackgroundWork.start(name, () -> {
-      parent.checkFinal(fin);
-      return null;
+    try (BackgroundWork<Void> check = BackgroundWork.start(name, new BackgroundWork.Work<Void>() { // not a lambda: FlatTop.ParentSeen
+      @Override
+      public Void run() throws CriuFailure {
+        parent.checkFinal(fin);
+        return null;
+      }
     })) {
       clock.lap("check start");
       Result r = flatTop ? restoreFlatOrParent(workDir, held, parent, clock) : restore(workDir, held, clock);
@@ -231,7 +234,12 @@ public final class Restorer {
       Path flatDir = workDir.resolve(FlatTop.DIR);
       try {
         Files.deleteIfExists(pidFile); // before a restore that writes it is started
-        ahead = Optional.of(BackgroundWork.start("restore-ahead-" + workDir.getFileName(), () -> startAhead(flatDir, workDir, pidFile)));
+        ahead = Optional.of(BackgroundWork.start("restore-ahead-" + workDir.getFileName(), new BackgroundWork.Work<Ahead>() {
+          @Override
+          public Ahead run() throws CriuFailure { // not a lambda: FlatTop.ParentSeen
+            return startAhead(flatDir, workDir, pidFile);
+          }
+        }));
       } catch (IOException e) {
         log.warn("cannot start the restore ahead in {}: {}", flatDir, e.toString());
       }
