@@ -1,8 +1,6 @@
 package dev.ferry.agent.criu.image;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -22,18 +20,9 @@ public final class CoreScan {
 
   /** The thread's stack pointer; IOException naming the file when it is no core image or no x86-64 thread. */
   public static long stackPointer(Path file) throws IOException {
-    byte[] b = Files.readAllBytes(file);
-    ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-    if (b.length < 12 || bb.getInt(0) != CriuMagic.IMG_COMMON || bb.getInt(4) != CriuMagic.CORE.magic()) {
-      throw new IOException(file + " is not a core image");
-    }
-    int size = bb.getInt(8);
-    if (size < 0 || 12 + size > b.length) {
-      throw new IOException(file + ": truncated core entry");
-    }
-    Fields core = new Fields(b, 12, 12 + size, file);
+    ProtoFields core = ProtoFields.firstEntry(Files.readAllBytes(file), CriuMagic.CORE, file);
     long mtype = -1;
-    Fields threadInfo = null;
+    ProtoFields threadInfo = null;
     while (core.next()) {
       if (core.field == CORE_MTYPE && core.wire == 0) {
         mtype = core.varint();
@@ -46,7 +35,7 @@ public final class CoreScan {
     if (mtype != MTYPE_X86_64 || threadInfo == null) {
       throw new IOException(file + ": not an x86-64 thread (mtype " + mtype + "): its stack pointer is unknown");
     }
-    Fields gpregs = null;
+    ProtoFields gpregs = null;
     while (threadInfo.next()) {
       if (threadInfo.field == THREAD_INFO_GPREGS && threadInfo.wire == 2) {
         gpregs = threadInfo.message();
@@ -63,79 +52,5 @@ public final class CoreScan {
       }
     }
     throw new IOException(file + ": not an x86-64 thread (no gpregs.sp): its stack pointer is unknown");
-  }
-
-  /** A walk over the fields of one message's bytes {@code [pos, end)}. */
-  private static final class Fields {
-    private final byte[] b;
-    private final Path file;
-    private final int end;
-    private int pos;
-    int field;
-    int wire;
-
-    Fields(byte[] b, int pos, int end, Path file) {
-      this.b = b;
-      this.pos = pos;
-      this.end = end;
-      this.file = file;
-    }
-
-    boolean next() throws IOException {
-      if (pos >= end) {
-        return false;
-      }
-      long tag = varint();
-      field = (int) (tag >>> 3);
-      wire = (int) (tag & 7);
-      return true;
-    }
-
-    long varint() throws IOException {
-      long v = 0;
-      for (int shift = 0; shift < 64; shift += 7) {
-        if (pos >= end) {
-          break;
-        }
-        byte x = b[pos++];
-        v |= (long) (x & 0x7f) << shift;
-        if (x >= 0) {
-          return v;
-        }
-      }
-      throw new IOException(file + ": malformed core entry (varint)");
-    }
-
-    Fields message() throws IOException {
-      int len = length();
-      Fields f = new Fields(b, pos, pos + len, file);
-      pos += len;
-      return f;
-    }
-
-    void skip() throws IOException {
-      switch (wire) {
-        case 0 -> varint();
-        case 1 -> advance(8);
-        case 2 -> advance(length());
-        case 5 -> advance(4);
-        default -> throw new IOException(file + ": malformed core entry (wire type " + wire + ")");
-      }
-    }
-
-    private int length() throws IOException {
-      long len = varint();
-      if (len < 0 || len > end - pos) {
-        throw new IOException(file + ": malformed core entry (a field runs past its end)");
-      }
-      return (int) len;
-    }
-
-    private void advance(int n) throws IOException {
-      if (n > end - pos) {
-        throw new IOException(file + ": malformed core entry (a field runs past its end)");
-      }
-      pos += n;
-    }
   }
 }
