@@ -252,21 +252,22 @@ public final class FlatTop {
   /**
    * The final dump's pages into place, zeros where held pages are gone. The copies' sources are
    * ascending and back to back in the final pages file, so it is read sequentially in large chunks
-   * (a transferTo per copy, JDK 17 mapping a region per call, cost 7.6 s for 32 k scattered pages
-   * under the lab's emulation). The layout file is written through a shared mapping of the span
-   * the copies and zeros touch ({@link LayoutWindow}): one memory copy per run instead of a
-   * positioned write each (~0.1 ms of interpreted NIO plus a syscall per run, emulated: 0.64 s for
-   * 1439 runs on a loaded lab host). The pages are in the page cache, so the restore's reads see
-   * them; the mapping is dropped with the buffer.
+   * and each copy is one positioned write of a slice: a transferTo per copy (JDK 17 maps a region
+   * per call for a file target) cost 7.6 s for 32 k scattered pages under the lab's emulation.
+   * Writing through a shared mapping instead (one memory copy per run) was no faster in the lab
+   * (01.12: ~190 us a page against ~130 us, the first write to each page a fault) and left a
+   * mapping of the whole layout until a GC. Never past the layout file's end: its size is the
+   * slots' (a write past it is a plan or store error, refused rather than extending the file).
    */
   private static void write(FlatPlan.Plan plan, Path finalPages, Path layout) throws IOException {
-    try (FileChannel out = FileChannel.open(layout, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      LayoutWindow window = new LayoutWindow(out);
+    try (FileChannel out = FileChannel.open(layout, StandardOpenOption.WRITE)) {
+      long size = out.size();
       if (!plan.copies().isEmpty()) {
         try (FileChannel in = FileChannel.open(finalPages, StandardOpenOption.READ)) {
           ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK + 4096).alignedSlice(4096);
           long chunkStart = 0, chunkEnd = 0; // the final file's bytes [chunkStart, chunkEnd) are in chunk
           for (FlatPlan.Copy c : plan.copies()) {
+            inside(c.to(), c.bytes(), size);
             long done = 0;
             while (done < c.bytes()) {
               long from = c.from() + done;
@@ -287,7 +288,12 @@ public final class FlatTop {
                 chunkEnd = from + n;
               }
               int len = (int) Math.min(c.bytes() - done, chunkEnd - from);
-              window.put(c.to() + done, chunk, (int) (from - chunkStart), len);
+              ByteBuffer slice = chunk.duplicate();
+              slice.limit((int) (from - chunkStart) + len).position((int) (from - chunkStart));
+              long at = c.to() + done;
+              while (slice.hasRemaining()) {
+                at += out.write(slice, at);
+              }
               done += len;
             }
           }
@@ -295,49 +301,19 @@ public final class FlatTop {
       }
       ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 16);
       for (FlatPlan.Zero z : plan.zeros()) {
+        inside(z.at(), z.bytes(), size);
         long done = 0;
         while (done < z.bytes()) {
-          int len = (int) Math.min(zeros.capacity(), z.bytes() - done);
-          window.put(z.at() + done, zeros, 0, len);
-          done += len;
+          zeros.clear().limit((int) Math.min(zeros.capacity(), z.bytes() - done));
+          done += out.write(zeros, z.at() + done);
         }
       }
     }
   }
 
-  /**
-   * Writes into a file through shared mappings of up to {@value #WINDOW} bytes, mapped as the
-   * (ascending or not) writes reach them; never past the file's end (the layout's size is fixed:
-   * a write past it is a plan error, refused).
-   */
-  private static final class LayoutWindow {
-    private static final long WINDOW = 1L << 30;
-    private final FileChannel file;
-    private final long size;
-    private java.nio.MappedByteBuffer map;
-    private long mapStart = -1;
-
-    LayoutWindow(FileChannel file) throws IOException {
-      this.file = file;
-      this.size = file.size();
-    }
-
-    /** {@code len} bytes of {@code src} from {@code offset} to the file at {@code at}. */
-    void put(long at, ByteBuffer src, int offset, int len) throws IOException {
-      if (at < 0 || at + len > size) {
-        throw new IOException("a write at " + at + " (" + len + " bytes) runs past the layout file's " + size + " bytes");
-      }
-      int done = 0;
-      while (done < len) {
-        long pos = at + done;
-        if (map == null || pos < mapStart || pos >= mapStart + map.capacity()) {
-          mapStart = pos & -(long) PageSize.BYTES;
-          map = file.map(FileChannel.MapMode.READ_WRITE, mapStart, Math.min(WINDOW, size - mapStart));
-        }
-        int n = (int) Math.min(len - done, mapStart + map.capacity() - pos);
-        map.put((int) (pos - mapStart), src, offset + done, n);
-        done += n;
-      }
+  private static void inside(long at, long bytes, long size) throws IOException {
+    if (at < 0 || bytes < 0 || at + bytes > size) {
+      throw new IOException("a write at " + at + " (" + bytes + " bytes) runs past the layout file's " + size + " bytes");
     }
   }
 
