@@ -139,7 +139,7 @@ public final class FlatTop {
           return fallback("pid " + pid + ": " + i.reason(), t0);
         }
         rewrites.put(pid, new Rewrite(imagePid, PagemapScan.pagesId(pagemap), layout.pagesFile(), (FlatPlan.Plan) v));
-        clock.lap("pids");
+        clock.lap("pagemap read");
       }
       if (rewrites.isEmpty()) {
         return fallback("the store holds no process", t0);

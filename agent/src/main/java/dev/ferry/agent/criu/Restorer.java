@@ -229,17 +229,13 @@ public final class Restorer {
     // only when the restore hands it the tasks) and then criu restore itself, held at its
     // pre-restore script (HeldRestore: it reads no pagemap or pages image before the release).
     Path pidFile = workDir.resolve(PID_FILE);
-    Optional<BackgroundWork<Ahead>> ahead = Optional.empty();
+    Optional<BackgroundWork<RestoreAhead>> ahead = Optional.empty();
     if ((lazyPages || restoreAhead) && FlatTop.prepareDir(workDir)) {
       Path flatDir = workDir.resolve(FlatTop.DIR);
       try {
         Files.deleteIfExists(pidFile); // before a restore that writes it is started
-        ahead = Optional.of(BackgroundWork.start("restore-ahead-" + workDir.getFileName(), new BackgroundWork.Work<Ahead>() {
-          @Override
-          public Ahead run() throws CriuFailure { // not a lambda: FlatTop.ParentSeen
-            return startAhead(flatDir, workDir, pidFile);
-          }
-        }));
+        ahead = Optional.of(RestoreAhead.start(criu, flatDir, workDir, lazyPages,
+            restoreAhead ? Optional.of(restoreArgs(flatDir, pidFile, lazyPages)) : Optional.empty(), deadline));
       } catch (IOException e) {
         log.warn("cannot start the restore ahead in {}: {}", flatDir, e.toString());
       }
@@ -251,7 +247,7 @@ public final class Restorer {
       try {
         Files.deleteIfExists(pidFile);
       } catch (IOException e) {
-        ahead.ifPresent(Restorer::abandon);
+        ahead.ifPresent(RestoreAhead::abandon);
         throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot prepare " + workDir + " for the restore: " + e.getMessage(), e);
       }
       String figures = b.pages() + " pages, " + b.lazyPages() + " lazy, " + b.copiedPages() + " copied from the final dump, "
@@ -262,7 +258,7 @@ public final class Restorer {
         return run(b.dir(), pidFile, b.time(), lazyPages, layering, clock);
       }
       long t0 = System.nanoTime();
-      Ahead a;
+      RestoreAhead a;
       try {
         a = ahead.get().await();
       } catch (CriuFailure f) { // starting ahead is an optimisation: start now, on the complete layer
@@ -300,58 +296,12 @@ public final class Restorer {
       }
       return runWith(b.dir(), pidFile, b.time(), a.daemon(), layering, t0, waited, clock);
     }
-    ahead.ifPresent(Restorer::abandon);
+    ahead.ifPresent(RestoreAhead::abandon);
     FlatTop.Fallback f = (FlatTop.Fallback) o;
     log.info("restoring {} through the parent layer, not flat: {}", workDir, f.reason());
     Result r = restore(workDir, held, clock);
     return new Result(r.restored(), r.parentLayoutTime().plus(f.time()), r.restoreTime(), r.lazyPages(),
         new Layering(false, "fallback: " + f.reason(), f.time(), finalDir(workDir)), r.daemonStart());
-  }
-
-  /** What was started ahead of a flat restore: the daemon (with lazy pages) and the held restore (if it could start). */
-  private record Ahead(Optional<LazyPages.Daemon> daemon, Optional<HeldRestore> restore) {
-    void close() {
-      restore.ifPresent(HeldRestore::close); // first: it is connected to the daemon
-      daemon.ifPresent(LazyPages.Daemon::close);
-    }
-  }
-
-  /** On the ahead thread: the daemon (a failure fails the whole start), then the held restore (a failure leaves it out). */
-  private Ahead startAhead(Path flatDir, Path workDir, Path pidFile) throws CriuFailure {
-    Optional<LazyPages.Daemon> daemon = Optional.empty();
-    if (lazyPages) {
-      try {
-        daemon = Optional.of(LazyPages.Daemon.start(criu, flatDir, deadline));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "interrupted while starting criu lazy-pages", e);
-      }
-    }
-    if (!restoreAhead) {
-      return new Ahead(daemon, Optional.empty());
-    }
-    try {
-      return new Ahead(daemon, Optional.of(HeldRestore.start(criu, flatDir, workDir.resolve(HOLD_DIR),
-          restoreArgs(flatDir, pidFile, daemon.isPresent()), deadline)));
-    } catch (CriuFailure f) {
-      log.warn("cannot start criu restore ahead in {}: {}", flatDir, f.describe());
-      return new Ahead(daemon, Optional.empty());
-    }
-  }
-
-  /** Where a restore started ahead waits for its release (see {@link HeldRestore}). */
-  static final String HOLD_DIR = "restore-hold";
-
-  /** Stops what was started for a flat layer that is not used, off the caller's path. */
-  private static void abandon(BackgroundWork<Ahead> ahead) {
-    BackgroundWork.start("restore-ahead-abandon", () -> {
-      try {
-        ahead.await().close();
-      } catch (InterruptedException e) {
-        ahead.close(); // the start closes its daemon when interrupted
-      }
-      return null;
-    });
   }
 
   /** Restores a full dump (no parent) from {@code workDir/final}: see {@link Checkpointer#dumpFull}. */
