@@ -55,7 +55,7 @@ public final class Checkpointer {
    *
    * @param freezeStarted when CRIU froze the process (seen by a {@link FreezeWatch}), or when
    *     criu was started if the freeze was not seen: the downtime starts here
-   * @param dumpTime criu dump wall time, exec to exit
+   * @param dumpTime criu dump wall time, exec (or a held dump's release) to exit
    * @param beforeFreeze criu exec to the freeze: CRIU's start-up, while the process still runs
    *     (not downtime, but every page written in it is in the final dump)
    * @param parentImages writing the source's parent image dir before criu runs (zero for a full dump)
@@ -90,35 +90,75 @@ public final class Checkpointer {
    * runs, as without one.
    */
   public Result checkpoint(int pid, Path workDir, ParentSnapshot held, HeldDump warm) throws CriuFailure, InterruptedException {
+    return checkpoint(pid, workDir, held, warm, false);
+  }
+
+  /**
+   * As {@link #checkpoint(int, Path, ParentSnapshot, HeldDump)}; {@code parentWritten}: {@link
+   * #writeParent} already wrote {@code held} into the held dump's work dir (ahead, after the last
+   * round), so nothing is written between the checkpoint and the release. Ignored (written now)
+   * when the held dump is not used.
+   */
+  public Result checkpoint(int pid, Path workDir, ParentSnapshot held, HeldDump warm, boolean parentWritten)
+      throws CriuFailure, InterruptedException {
     ProcessTree.Identity root = processes.identify(pid)
         .orElseThrow(() -> new CriuFailure(CriuFailure.Reason.FAILED, "no process " + pid + " to checkpoint", ""));
     boolean useWarm = warm != null && warm.pid() == pid && warm.workDir().equals(workDir) && warm.alive();
     if (warm != null && !useWarm) {
       warm.abort();
     }
-    Path parent = workDir.resolve("parent");
-    Path fin = workDir.resolve("final");
     long t0 = System.nanoTime();
-    try {
-      if (warm != null && !useWarm && warm.workDir().equals(workDir)) {
-        Restorer.deleteTree(workDir); // what the held dump that gave up left
+    if (!(useWarm && parentWritten)) {
+      try {
+        if (warm != null && !useWarm && warm.workDir().equals(workDir)) {
+          Restorer.deleteTree(workDir); // what the held dump that gave up left
+        }
+        writeParent(workDir, held);
+      } catch (CriuFailure e) {
+        if (useWarm) {
+          warm.abort();
+        }
+        throw e;
+      } catch (IOException e) {
+        if (useWarm) {
+          warm.abort();
+        }
+        throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot prepare " + workDir + " for the checkpoint: " + e.getMessage(), e);
       }
-      Files.createDirectories(fin);
-      parentImages.writePagemaps(parent, held);
-      Map<Integer, Integer> pids = new LinkedHashMap<>();
-      held.processes().forEach(p -> pids.put(p.pid(), p.imagePid()));
-      new ImagePids(pids).write(fin);
-    } catch (IOException e) {
-      if (useWarm) {
-        warm.abort();
-      }
-      throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot write the parent images in " + parent + ": " + e.getMessage(), e);
     }
     Duration parentTime = Duration.ofNanos(System.nanoTime() - t0);
     if (useWarm) {
       return released(root, warm, parentTime);
     }
-    return dump(root, fin, dumpArgs(), parentTime);
+    return dump(root, workDir.resolve("final"), dumpArgs(), parentTime);
+  }
+
+  /**
+   * Writes {@code workDir/parent} (inventory and pagemaps describing {@code held}, no page data)
+   * and the image pids into {@code workDir/final}, replacing what an earlier call wrote. Safe while
+   * a {@link #hold} of that work dir waits: CRIU reads them only after its release. Why ahead:
+   * written at the checkpoint they cost the lab ~350 ms (cold code under emulation) between the
+   * last round and the freeze, and every page the process wrote meanwhile went into the final dump.
+   */
+  public void writeParent(Path workDir, ParentSnapshot held) throws CriuFailure {
+    Path parent = workDir.resolve("parent");
+    Path fin = workDir.resolve("final");
+    try {
+      Files.createDirectories(fin);
+      if (Files.isDirectory(parent)) {
+        try (Stream<Path> old = Files.list(parent)) { // a pid that left the tree must not keep a pagemap
+          for (Path f : (Iterable<Path>) old::iterator) {
+            Files.delete(f);
+          }
+        }
+      }
+      parentImages.writePagemaps(parent, held);
+      Map<Integer, Integer> pids = new LinkedHashMap<>();
+      held.processes().forEach(p -> pids.put(p.pid(), p.imagePid()));
+      new ImagePids(pids).write(fin);
+    } catch (IOException e) {
+      throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot write the parent images in " + parent + ": " + e.getMessage(), e);
+    }
   }
 
   /** What an incremental dump adds to {@code dump -t PID -D final} (see {@link #dump}). */
@@ -217,6 +257,9 @@ public final class Checkpointer {
   /** After criu exited: its verdict, stats and images; on any failure the tree is resumed. */
   private Result finish(ProcessTree.Identity root, Path fin, CriuCommand.Run run, Optional<Instant> frozen, Instant criuStarted,
       boolean full, Duration parentTime) throws CriuFailure {
+    // a held dump's run counts from its start, minutes before: its dump time is from the release
+    Duration sinceStart = Duration.between(criuStarted, Instant.now());
+    Duration dumpTime = sinceStart.compareTo(run.elapsed()) < 0 ? sinceStart : run.elapsed();
     int pid = root.pid();
     if (run.exitCode() != 0) {
       processes.resume(root);
@@ -239,7 +282,7 @@ public final class Checkpointer {
             ? "full dump: " + stats.pagesWritten() + " pages written"
             : "CRIU fell back to a full dump (pages_skipped_parent=0, " + stats.pagesWritten() + " pages written)";
     Instant freezeStarted = frozen.filter(f -> f.isAfter(criuStarted)).orElse(criuStarted);
-    return new Result(root, freezeStarted, run.elapsed(), fin, bytes, stats, detail,
+    return new Result(root, freezeStarted, dumpTime, fin, bytes, stats, detail,
         Duration.between(criuStarted, freezeStarted), parentTime);
   }
 

@@ -38,7 +38,19 @@ public final class CriuCheckpoints implements CheckpointHandler {
   private final Path workRoot;
   private final ConcurrentMap<String, ProcessTree.Identity> dumped = new ConcurrentHashMap<>();
   /** Dumps started ahead (see {@link HeldDump}), by migration; taken by the checkpoint. */
-  private final ConcurrentMap<String, HeldDump> warm = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, Ahead> warm = new ConcurrentHashMap<>();
+
+  /**
+   * A held dump and the parent written into its work dir after the round before {@code nextRound},
+   * when the ledger had {@code ledgerPages} pages and digest {@code ledgerDigest}. The ledger
+   * changes only in rounds (a failed one included), so while all three still match, {@code parent}
+   * is what the destination holds. {@code parent} null: not written.
+   */
+  private record Ahead(HeldDump dump, ParentSnapshot parent, int nextRound, long ledgerPages, long ledgerDigest) {
+    boolean parentCurrent(SourceMigration m) {
+      return parent != null && nextRound == m.nextRound() && ledgerPages == m.ledger().pages() && ledgerDigest == m.ledger().digest();
+    }
+  }
   /** How long a held dump waits for its switch-over before it gives up (the next round starts another). */
   static final Duration MAX_HOLD = Duration.ofMinutes(15);
 
@@ -56,31 +68,45 @@ public final class CriuCheckpoints implements CheckpointHandler {
   @Override
   public void roundDone(SourceMigration migration) {
     String id = migration.id();
-    HeldDump current = warm.get(id);
-    if (current != null && current.alive()) {
-      return;
-    }
-    if (current != null) {
-      log.warn("migration {}: the criu dump held ahead ended by itself; starting another: {}", id, current.outputTail());
+    Ahead current = warm.get(id);
+    HeldDump dump = current == null ? null : current.dump();
+    if (dump != null && !dump.alive()) {
+      log.warn("migration {}: the criu dump held ahead ended by itself; starting another: {}", id, dump.outputTail());
+      dump = null;
     }
     try {
-      HeldDump started = checkpointer.hold(migration.pid(), workRoot.resolve(id), MAX_HOLD);
-      HeldDump previous = warm.put(id, started);
-      if (previous != null) {
-        previous.abort();
-      }
-      if (migration.closed()) { // stopTracking ran meanwhile (it closes, then ends: see migrationEnded)
-        migrationEnded(id);
+      if (dump == null) {
+        dump = checkpointer.hold(migration.pid(), workRoot.resolve(id), MAX_HOLD);
       }
     } catch (CriuFailure e) {
       log.warn("migration {}: could not start criu dump ahead ({}); the checkpoint will start it then", id, e.getMessage());
+      return;
+    }
+    // The parent for what the destination holds now, written while the dump waits: if this round
+    // was the last, nothing is left to write between the checkpoint and the freeze.
+    ParentSnapshot parent = null;
+    try {
+      parent = snapshot(migration.ledger(), BootClock.uptime());
+      checkpointer.writeParent(dump.workDir(), parent);
+    } catch (IOException | CriuFailure e) {
+      parent = null;
+      log.info("migration {}: parent images not written ahead ({}); the checkpoint writes them", id, e.getMessage());
+    }
+    PageTable ledger = migration.ledger();
+    Ahead previous = warm.put(id, new Ahead(dump, parent, migration.nextRound(), ledger.pages(), ledger.digest()));
+    if (previous != null && previous.dump() != dump) {
+      previous.dump().abort();
+    }
+    if (migration.closed()) { // stopTracking ran meanwhile (it closes, then ends: see migrationEnded)
+      migrationEnded(id);
     }
   }
 
   @Override
   public void migrationEnded(String migrationId) {
-    HeldDump h = warm.remove(migrationId);
-    if (h != null) {
+    Ahead a = warm.remove(migrationId);
+    if (a != null) {
+      HeldDump h = a.dump();
       h.abort();
       try {
         Restorer.deleteTree(h.workDir());
@@ -93,44 +119,49 @@ public final class CriuCheckpoints implements CheckpointHandler {
   @Override
   public CheckpointReply checkpoint(SourceMigration migration, CheckpointRequest request)
       throws StatusException, InterruptedException {
-    HeldDump ahead = warm.remove(migration.id());
-    if (ahead != null && !ahead.alive()) {
-      ahead.abort();
+    Ahead ahead = warm.remove(migration.id());
+    if (ahead != null && !ahead.dump().alive()) {
+      ahead.dump().abort();
       ahead = null;
     }
     try {
       return checkpoint(migration, ahead);
     } finally {
       if (ahead != null) {
-        ahead.abort(); // a no-op once released; ends it if the checkpoint failed before the release
+        ahead.dump().abort(); // a no-op once released; ends it if the checkpoint failed before the release
       }
     }
   }
 
-  private CheckpointReply checkpoint(SourceMigration migration, HeldDump ahead) throws StatusException, InterruptedException {
+  private CheckpointReply checkpoint(SourceMigration migration, Ahead ahead) throws StatusException, InterruptedException {
     String id = migration.id();
     Path work = workRoot.resolve(id);
+    boolean parentWritten = ahead != null && ahead.parentCurrent(migration);
     ParentSnapshot held;
-    try {
-      if (ahead == null) {
-        Restorer.deleteTree(work); // an earlier, failed attempt
+    if (parentWritten) {
+      held = ahead.parent();
+    } else {
+      try {
+        if (ahead == null) {
+          Restorer.deleteTree(work); // an earlier, failed attempt
+        }
+        // Right before the dump: the image pids (NSpid) and the uptime are read now.
+        held = snapshot(migration.ledger(), BootClock.uptime());
+      } catch (IOException e) {
+        throw Status.FAILED_PRECONDITION.withDescription("migration " + id + ": cannot prepare the checkpoint of pid "
+            + migration.pid() + ": " + e.getMessage() + " (the process was not stopped)").asException();
       }
-      // Right before the dump: the image pids (NSpid) and the uptime are read now.
-      held = snapshot(migration.ledger(), BootClock.uptime());
-    } catch (IOException e) {
-      throw Status.FAILED_PRECONDITION.withDescription("migration " + id + ": cannot prepare the checkpoint of pid "
-          + migration.pid() + ": " + e.getMessage() + " (the process was not stopped)").asException();
     }
     // The image stream opens first: its header tells the destination to lay out its parent pages
     // (its bulk of the restore work) while CRIU dumps here.
     Checkpointer.Result[] dump = new Checkpointer.Result[1];
     CriuFailure[] failure = new CriuFailure[1];
     ParentSnapshot parent = held;
-    HeldDump warmDump = ahead;
+    HeldDump warmDump = ahead == null ? null : ahead.dump();
     try {
       migration.pushImages(work.resolve("final"), () -> {
         try {
-          dump[0] = checkpointer.checkpoint(migration.pid(), work, parent, warmDump);
+          dump[0] = checkpointer.checkpoint(migration.pid(), work, parent, warmDump, parentWritten);
           dumped.put(id, dump[0].dumped());
           log.info("migration {}: pid {} dumped in {} ms: {}", id, dump[0].dumped().pid(), dump[0].dumpTime().toMillis(),
               dump[0].detail());

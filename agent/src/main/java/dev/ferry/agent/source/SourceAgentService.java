@@ -140,7 +140,8 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
         SendOptions options = sendDefaults.withCompression(request.getCompression())
             .withBandwidthLimit(request.getBandwidthLimitBytesPerSec());
         SourceMigration migration = new SourceMigration(id, request.getPid(), session, channel, transport,
-            request.getStreamToken(), options, hashing, new Throttle(request.getPid(), signals, scheduler), metrics);
+            request.getStreamToken(), options, hashing, new Throttle(request.getPid(), signals, scheduler), metrics,
+            request.getDryRun());
         if (migrations.putIfAbsent(id, migration) != null) {
           migration.close();
           throw Status.ALREADY_EXISTS.withDescription("migration " + id + " is already tracked here").asException();
@@ -188,7 +189,9 @@ public final class SourceAgentService extends SourceAgentGrpc.SourceAgentImplBas
     // is told which round is next (the state machine skips the unrecorded one).
     onRoundThread(request.getMigrationId(), response, true, m -> {
       RoundFigures figures = m.runRound(request.getRound());
-      checkpoints.roundDone(m); // e.g. criu started ahead: the next round may be the last
+      if (!m.dryRun()) { // a dry run never checkpoints: no criu held ahead, no parent written for it
+        checkpoints.roundDone(m); // e.g. criu started ahead: the next round may be the last
+      }
       return figures;
     });
   }

@@ -51,13 +51,16 @@ public final class SourceMigration implements AutoCloseable {
   private final Semaphore roundPermit = new Semaphore(1);
   private final Throttle throttle;
   private final AgentMetrics metrics;
+  /** No switch-over will follow (StartTracking's dry_run): nothing is prepared for one. */
+  private final boolean dryRun;
   private volatile int nextRound = 1;
   private volatile String broken;
   private Instant previousCapture;
 
   SourceMigration(String id, int pid, PrecopySession session, ManagedChannel channel, AgentTransport transport,
-      ByteString streamToken, SendOptions options, PageHashing hashing, Throttle throttle, AgentMetrics metrics) {
+      ByteString streamToken, SendOptions options, PageHashing hashing, Throttle throttle, AgentMetrics metrics, boolean dryRun) {
     this.metrics = metrics;
+    this.dryRun = dryRun;
     this.id = id;
     this.pid = pid;
     this.session = session;
@@ -67,6 +70,11 @@ public final class SourceMigration implements AutoCloseable {
     this.options = options;
     this.hashing = hashing;
     this.throttle = throttle;
+  }
+
+  /** Whether this is a dry run: no checkpoint will follow its rounds. */
+  public boolean dryRun() {
+    return dryRun;
   }
 
   public String id() {

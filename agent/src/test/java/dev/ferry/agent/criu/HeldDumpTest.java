@@ -2,6 +2,7 @@ package dev.ferry.agent.criu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -84,6 +85,54 @@ class HeldDumpTest {
     ProcessBuilder pb = new ProcessBuilder("sh", "-c", script.toString()); // as criu runs it
     pb.environment().put("CRTOOLS_SCRIPT_ACTION", "network-lock");
     assertEquals(0, pb.start().waitFor());
+  }
+
+  @Test
+  void theParentWrittenAheadIsWhatTheReleasedDumpReadsAndTheCheckpointDoesNotRewriteIt() throws Exception {
+    Path fake = dir.resolve("fake-criu-reads-parent");
+    Files.writeString(fake, """
+        #!/bin/bash
+        d=; s=; parent=; prev=
+        for a; do [ "$prev" = -D ] && d=$a; [ "$prev" = --action-script ] && s=$a; [ "$prev" = --prev-images-dir ] && parent=$a; prev=$a; done
+        CRTOOLS_SCRIPT_ACTION=pre-dump sh -c "$s" || { echo "Pre dump script failed"; exit 1; }
+        ls "$d/$parent" > "$d/parent-seen"; cat "$d/ferry-pids.txt" > "$d/pids-seen" 2>/dev/null
+        echo "Error (fake criu): stops after reading the parent"; exit 1
+        """);
+    Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+    Process sleep = new ProcessBuilder("sleep", "600").redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .redirectErrorStream(true).start();
+    try {
+      int pid = (int) sleep.pid();
+      Checkpointer cp = new Checkpointer(new CriuCommand(fake, 2), new MinimalParentImages(), new ProcessTree(),
+          Duration.ofSeconds(60), List.of());
+      Path work = dir.resolve("m4");
+      HeldDump held = cp.hold(pid, work, Duration.ofMinutes(5));
+      cp.writeParent(work, snapshot(pid, 111)); // after round 1
+      cp.writeParent(work, snapshot(pid, 222)); // after round 2, the dump still held
+      assertTrue(Files.exists(work.resolve("parent/pagemap-222.img")));
+      assertFalse(Files.exists(work.resolve("parent/pagemap-111.img")), "an earlier round's pagemap is replaced, not left");
+      assertTrue(held.alive());
+      // the checkpoint's snapshot says 333, but it was told the parent is written: nothing is rewritten
+      CriuFailure f = assertThrows(CriuFailure.class, () -> cp.checkpoint(pid, work, snapshot(pid, 333), held, true));
+      assertTrue(f.getMessage().contains("resumed"), f.getMessage());
+      String seen = Files.readString(work.resolve("final/parent-seen"));
+      assertTrue(seen.contains("pagemap-222.img") && !seen.contains("pagemap-333.img"), "criu read: " + seen);
+      assertTrue(seen.contains("inventory.img"), "criu read: " + seen);
+
+      // not written ahead: the checkpoint writes its own snapshot before the release
+      HeldDump again = cp.hold(pid, work, Duration.ofMinutes(5));
+      cp.writeParent(work, snapshot(pid, 222));
+      assertThrows(CriuFailure.class, () -> cp.checkpoint(pid, work, snapshot(pid, 333), again, false));
+      String seenAgain = Files.readString(work.resolve("final/parent-seen"));
+      assertTrue(seenAgain.contains("pagemap-333.img") && !seenAgain.contains("pagemap-222.img"), "criu read: " + seenAgain);
+    } finally {
+      sleep.destroyForcibly();
+    }
+  }
+
+  private static ParentSnapshot snapshot(int pid, int imagePid) throws java.io.IOException {
+    return new ParentSnapshot(BootClock.uptime(), List.of(new ParentSnapshot.Process(pid, imagePid,
+        List.of(new dev.ferry.agent.tracking.AddressRange(0x10000, 0x12000)))));
   }
 
   /** Until the hold loop (bash, given the work dir) runs: the stand-in, like criu, waits for it. */
