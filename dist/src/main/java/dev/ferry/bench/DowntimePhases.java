@@ -32,7 +32,9 @@ import java.util.Locale;
  *     restore (-1: no check)
  * @param restoreWaitMs restore and check both done (wall, from the restore's start)
  * @param daemonStartMs the lazy-pages daemon's start until it listened (inside restoreMs; 0 without)
- * @param layering which top layer the restore used (flat, or the parent and why), null for a full dump
+ * @param layering which top layer the restore used (flat, or the parent and why), null for a full dump;
+ *     its steps (where restore+check went on the restoring thread, the flat build's own breakdown
+ *     inside "build", and that thread's and the JVM's CPU time) are printed as "restore steps"
  */
 record DowntimePhases(long parentMs, boolean parentInDowntime, long dumpMs, long copyMs, long parentWaitMs, long layoutMs,
     long restoreMs, long resumeMs, DumpStats dump, RestoreStatsEntry restore, long sourceParentMs, long beforeFreezeMs,
@@ -69,7 +71,8 @@ record DowntimePhases(long parentMs, boolean parentInDowntime, long dumpMs, long
         copyMs, parentWaitMs, layoutMs, restoreMs, daemonStartMs, Integer.toUnsignedLong(restore.getForkingTime()) / 1000,
         Integer.toUnsignedLong(restore.getRestoreTime()) / 1000, restore.getPagesRestored(),
         checkMs < 0 ? "none" : checkMs + " ms alongside the restore", restoreWaitMs, resumeMs,
-        layering == null ? "" : " | top: " + layering.describe() + (layering.flat() ? "" : " [" + layering.buildTime().toMillis() + " ms trying flat]"));
+        layering == null ? "" : " | top: " + layering.describe() + (layering.flat() ? "" : " [" + layering.buildTime().toMillis() + " ms trying flat]")
+            + (layering.steps().steps().isEmpty() ? "" : " | restore steps: " + layering.steps().describe()));
   }
 
   private static long millis(Duration d) {

@@ -64,11 +64,13 @@ public final class CriuRestores implements RestoreHandler {
       Restorer.Result r = c.result();
       Duration checked = c.checkTime();
       restored.put(id, r.restored());
-      r.lazyPages().ifPresent(d -> lazyPages.put(id, d));
+      if (r.lazyPages().isPresent()) { // not a lambda on the downtime's path: see FlatTop.ParentSeen
+        lazyPages.put(id, r.lazyPages().get());
+      }
       log.info("migration {}: restored as pid {} (stopped): parent link awaited {} ms, criu restore {} ms,"
-          + " parent check {} ms (alongside the restore){}; {}", id, r.restored().pid(), TimeUnit.NANOSECONDS.toMillis(linked),
+          + " parent check {} ms (alongside the restore){}; {}; steps: {}", id, r.restored().pid(), TimeUnit.NANOSECONDS.toMillis(linked),
           r.restoreTime().toMillis(), checked.toMillis(), r.lazyPages().isPresent() ? ", pages served lazily" : "",
-          r.layering().describe());
+          r.layering().describe(), r.steps().describe());
       return RestoreReply.newBuilder().setRestoredPid(r.restored().pid())
           .setRestoreMicros(TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - t0)).build();
     } catch (CriuFailure f) {

@@ -1,12 +1,9 @@
 package dev.ferry.agent.criu;
 
-import dev.ferry.agent.criu.image.CriuImageFile;
-import dev.ferry.agent.criu.image.CriuMagic;
+import dev.ferry.agent.criu.image.CoreScan;
+import dev.ferry.agent.criu.image.MmScan;
 import dev.ferry.agent.criu.image.PagemapScan;
 import dev.ferry.agent.memory.PageSize;
-import dev.ferry.proto.criu.CoreEntry;
-import dev.ferry.proto.criu.MmEntry;
-import dev.ferry.proto.criu.VmaEntry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,19 +30,15 @@ final class DumpedMemory {
 
   /** The VMAs of {@code mm-PID.img}, ascending. */
   static List<FlatPlan.Vma> vmas(Path mm) throws IOException {
-    CriuImageFile.Image image = CriuImageFile.read(mm);
-    if (image.magic() != CriuMagic.MM || image.entries().isEmpty()) {
-      throw new IOException(mm + " is not an mm image");
-    }
-    MmEntry e = CriuImageFile.entry(image, 0, MmEntry.parser());
-    List<FlatPlan.Vma> vmas = new ArrayList<>(e.getVmasCount());
+    List<MmScan.Vma> scanned = MmScan.vmas(mm); // only the four fields the plan needs are decoded
+    List<FlatPlan.Vma> vmas = new ArrayList<>(scanned.size());
     long previous = Long.MIN_VALUE;
-    for (VmaEntry v : e.getVmasList()) {
-      if (v.getStart() < previous || v.getEnd() <= v.getStart()) {
-        throw new IOException(mm + ": VMAs not ascending at 0x" + Long.toHexString(v.getStart()));
+    for (MmScan.Vma v : scanned) {
+      if (v.start() < previous || v.end() <= v.start()) {
+        throw new IOException(mm + ": VMAs not ascending at 0x" + Long.toHexString(v.start()));
       }
-      previous = v.getEnd();
-      vmas.add(new FlatPlan.Vma(v.getStart(), v.getEnd(), v.getFlags(), v.getStatus()));
+      previous = v.end();
+      vmas.add(new FlatPlan.Vma(v.start(), v.end(), v.flags(), v.status()));
     }
     return vmas;
   }
@@ -57,20 +50,12 @@ final class DumpedMemory {
   static NavigableSet<Long> stackPages(Path dir) throws IOException {
     NavigableSet<Long> pages = new TreeSet<>();
     try (var files = Files.list(dir)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
+      for (Path f : files.toList()) {
         String n = f.getFileName().toString();
         if (!n.startsWith("core-") || !n.endsWith(".img")) {
           continue;
         }
-        CriuImageFile.Image image = CriuImageFile.read(f);
-        if (image.magic() != CriuMagic.CORE || image.entries().isEmpty()) {
-          throw new IOException(f + " is not a core image");
-        }
-        CoreEntry core = CriuImageFile.entry(image, 0, CoreEntry.parser());
-        if (core.getMtype() != 1 || !core.getThreadInfo().hasGpregs()) {
-          throw new IOException(f + ": not an x86-64 thread (mtype " + core.getMtype() + "): its stack pointer is unknown");
-        }
-        pages.add(core.getThreadInfo().getGpregs().getSp() & -PageSize.BYTES);
+        pages.add(CoreScan.stackPointer(f) & -PageSize.BYTES); // only sp is decoded, the rest skipped (CoreScan)
       }
     }
     return pages;

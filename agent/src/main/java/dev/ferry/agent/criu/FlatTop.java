@@ -4,6 +4,7 @@ import com.google.protobuf.MessageLite;
 import dev.ferry.agent.criu.image.CriuImageFile;
 import dev.ferry.agent.criu.image.CriuMagic;
 import dev.ferry.agent.criu.image.PagemapScan;
+import dev.ferry.agent.memory.PageSize;
 import dev.ferry.agent.store.PageStore;
 import dev.ferry.agent.store.StoreException;
 import dev.ferry.proto.criu.PagemapEntry;
@@ -54,8 +55,8 @@ public final class FlatTop {
    * Built in {@code dir}: pages listed, of which lazy, copied from the final dump, zeroed; and
    * pages dumped outside the layout, in the small parent layer ({@code parentPages}, eager).
    */
-  public record Built(Path dir, long pages, long lazyPages, long copiedPages, long zeroedPages, long parentPages, Duration time)
-      implements Outcome {}
+  public record Built(Path dir, long pages, long lazyPages, long copiedPages, long zeroedPages, long parentPages, Duration time,
+      RestoreSteps steps) implements Outcome {}
 
   /** Not built: why (the restore goes through the parent). */
   public record Fallback(String reason, Duration time) implements Outcome {}
@@ -87,7 +88,7 @@ public final class FlatTop {
       Restorer.deleteTree(flat);
       Files.createDirectories(flat);
       try (var files = Files.list(fin)) {
-        for (Path f : (Iterable<Path>) files::iterator) {
+        for (Path f : files.toList()) {
           String n = f.getFileName().toString();
           if (!n.equals("parent") && !n.endsWith(".log") && !n.startsWith("pagemap-") && !n.startsWith("pages-")
               && !n.equals(LazyPagesSocket.NAME)) {
@@ -112,11 +113,14 @@ public final class FlatTop {
    */
   public static Outcome build(Path workDir, PageStore store, boolean lazy, boolean prepared) {
     long t0 = System.nanoTime();
+    RestoreSteps.Clock clock = RestoreSteps.start();
     Path fin = Restorer.finalDir(workDir);
     Map<Integer, Rewrite> rewrites = new HashMap<>();
     try {
       ImagePids pids = ImagePids.read(fin);
+      clock.lap("pids");
       NavigableSet<Long> stack = DumpedMemory.stackPages(fin);
+      clock.lap("stacks");
       for (int pid : store.pids()) {
         int imagePid = pids.imagePid(pid);
         Path pagemap = fin.resolve("pagemap-" + imagePid + ".img");
@@ -124,12 +128,18 @@ public final class FlatTop {
           return fallback("pid " + pid + " (image pid " + imagePid + ") is not in the final dump", t0);
         }
         PageStore.ParentLayout layout = store.parentLayout(pid);
-        FlatPlan.Verdict v = FlatPlan.plan(DumpedMemory.entries(pagemap), layout.slots(),
-            DumpedMemory.vmas(fin.resolve("mm-" + imagePid + ".img")), stack, lazy);
+        clock.lap("layout");
+        List<FlatPlan.Entry> entries = DumpedMemory.entries(pagemap);
+        clock.lap("pagemap read");
+        List<FlatPlan.Vma> vmas = DumpedMemory.vmas(fin.resolve("mm-" + imagePid + ".img"));
+        clock.lap("vmas");
+        FlatPlan.Verdict v = FlatPlan.plan(entries, layout.slots(), vmas, stack, lazy);
+        clock.lap("plan");
         if (v instanceof FlatPlan.Incompatible i) {
           return fallback("pid " + pid + ": " + i.reason(), t0);
         }
         rewrites.put(pid, new Rewrite(imagePid, PagemapScan.pagesId(pagemap), layout.pagesFile(), (FlatPlan.Plan) v));
+        clock.lap("pagemap read");
       }
       if (rewrites.isEmpty()) {
         return fallback("the store holds no process", t0);
@@ -143,6 +153,7 @@ public final class FlatTop {
       if (parentUser != null) {
         return fallback(parentUser + " takes pages from the parent too", t0);
       }
+      clock.lap("scan");
       Path flat = workDir.resolve(DIR);
       Path flatParent = workDir.resolve(PARENT_DIR);
       if (!prepared) {
@@ -151,7 +162,7 @@ public final class FlatTop {
       Restorer.deleteTree(flatParent);
       Files.createDirectories(flat);
       try (var files = Files.list(fin)) {
-        for (Path f : (Iterable<Path>) files::iterator) {
+        for (Path f : files.toList()) {
           String n = f.getFileName().toString();
           if (!n.equals("parent") && !replaced.contains(n) && !n.endsWith(".log")
               && !Files.exists(flat.resolve(n), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -159,30 +170,38 @@ public final class FlatTop {
           }
         }
       }
-      boolean outside = rewrites.values().stream().anyMatch(r -> !r.plan.outside().isEmpty());
+      boolean outside = false;
+      for (Rewrite r : rewrites.values()) {
+        outside |= !r.plan.outside().isEmpty();
+      }
       if (outside) {
         Files.createDirectories(flatParent);
         Files.createSymbolicLink(flatParent.resolve("inventory.img"), fin.resolve("inventory.img").toAbsolutePath());
         Files.createSymbolicLink(flat.resolve("parent"), Path.of("..", PARENT_DIR));
       }
+      clock.lap("links");
       long pages = 0, lazyPages = 0, copied = 0, zeroed = 0, parentPages = 0;
       for (Map.Entry<Integer, Rewrite> e : rewrites.entrySet()) {
         Rewrite r = e.getValue();
         Path pagesFile = flat.resolve("pages-" + r.pagesId + ".img");
         Files.createLink(pagesFile, r.layoutFile);
         store.parentLayoutOverwritten(e.getKey());
+        clock.lap("links");
         write(r.plan, fin.resolve("pages-" + r.pagesId + ".img"), pagesFile);
+        clock.lap("pages");
         writePagemap(flat.resolve("pagemap-" + r.imagePid + ".img"), r.pagesId, r.plan.entries());
+        clock.lap("pagemap");
         if (outside) { // every process gets a parent pagemap, empty when nothing of it is outside
           writeOutside(r, fin.resolve("pages-" + r.pagesId + ".img"), flatParent);
           parentPages += r.plan.outsidePages();
+          clock.lap("outside");
         }
         pages += r.plan.pages();
         lazyPages += r.plan.lazyPages();
         copied += r.plan.copiedPages();
         zeroed += r.plan.zeroedPages();
       }
-      return new Built(flat, pages, lazyPages, copied, zeroed, parentPages, since(t0));
+      return new Built(flat, pages, lazyPages, copied, zeroed, parentPages, since(t0), merged(clock.done()));
     } catch (IOException | StoreException | RuntimeException e) {
       return fallback("building the flat layer failed: " + e, t0);
     }
@@ -211,6 +230,12 @@ public final class FlatTop {
           List.of(new dev.ferry.agent.tracking.AddressRange(base, base + 4 * 4096)), DumpedMemory.vmas(scratch.resolve("mm-1.img")),
           DumpedMemory.stackPages(scratch), true);
       PagemapScan.pagesId(scratch.resolve("pagemap-1.img"));
+      Path layout = scratch.resolve("layout.img");
+      Files.write(layout, new byte[2 * PageSize.BYTES]);
+      Files.write(scratch.resolve("final-pages.img"), new byte[PageSize.BYTES]);
+      write(new FlatPlan.Plan(List.of(), List.of(new FlatPlan.Copy(0, PageSize.BYTES, PageSize.BYTES)),
+          List.of(new FlatPlan.Zero(0, PageSize.BYTES)), List.of(), 2, 0, 1, 1, 0), scratch.resolve("final-pages.img"), layout);
+      RestoreSteps.start().done(); // the management beans behind its CPU figures: their first use loads and initialises many classes
     } catch (IOException | RuntimeException e) {
       // cold classes only
     } finally {
@@ -229,14 +254,20 @@ public final class FlatTop {
    * ascending and back to back in the final pages file, so it is read sequentially in large chunks
    * and each copy is one positioned write of a slice: a transferTo per copy (JDK 17 maps a region
    * per call for a file target) cost 7.6 s for 32 k scattered pages under the lab's emulation.
+   * Writing through a shared mapping instead (one memory copy per run) was no faster in the lab
+   * (01.12: ~190 us a page against ~130 us, the first write to each page a fault) and left a
+   * mapping of the whole layout until a GC. Never past the layout file's end: its size is the
+   * slots' (a write past it is a plan or store error, refused rather than extending the file).
    */
   private static void write(FlatPlan.Plan plan, Path finalPages, Path layout) throws IOException {
     try (FileChannel out = FileChannel.open(layout, StandardOpenOption.WRITE)) {
+      long size = out.size();
       if (!plan.copies().isEmpty()) {
         try (FileChannel in = FileChannel.open(finalPages, StandardOpenOption.READ)) {
           ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK + 4096).alignedSlice(4096);
           long chunkStart = 0, chunkEnd = 0; // the final file's bytes [chunkStart, chunkEnd) are in chunk
           for (FlatPlan.Copy c : plan.copies()) {
+            inside(c.to(), c.bytes(), size);
             long done = 0;
             while (done < c.bytes()) {
               long from = c.from() + done;
@@ -270,12 +301,19 @@ public final class FlatTop {
       }
       ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 16);
       for (FlatPlan.Zero z : plan.zeros()) {
+        inside(z.at(), z.bytes(), size);
         long done = 0;
         while (done < z.bytes()) {
           zeros.clear().limit((int) Math.min(zeros.capacity(), z.bytes() - done));
           done += out.write(zeros, z.at() + done);
         }
       }
+    }
+  }
+
+  private static void inside(long at, long bytes, long size) throws IOException {
+    if (at < 0 || bytes < 0 || at + bytes > size) {
+      throw new IOException("a write at " + at + " (" + bytes + " bytes) runs past the layout file's " + size + " bytes");
     }
   }
 
@@ -317,19 +355,47 @@ public final class FlatTop {
   /** The first other pagemap image (e.g. shared memory's) with a parent entry, or null. */
   private static String othersTakingFromParent(Path fin, Set<String> replaced) throws IOException {
     try (var files = Files.list(fin)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
+      for (Path f : files.toList()) {
         String n = f.getFileName().toString();
         if (!n.startsWith("pagemap-") || !n.endsWith(".img") || replaced.contains(n)) {
           continue;
         }
-        boolean[] parent = {false};
-        PagemapScan.forEach(f, (vaddr, nrPages, flags, inParent) -> parent[0] |= inParent);
-        if (parent[0]) {
+        ParentSeen parent = new ParentSeen();
+        PagemapScan.forEach(f, parent);
+        if (parent.seen) {
           return n;
         }
       }
     }
     return null;
+  }
+
+  /**
+   * Whether a pagemap has a parent entry. A class, not a lambda, as the few other visitors and
+   * callbacks on the downtime's path: a lambda call site is linked (a class spun) the first time it
+   * runs, which was interpreted and slow under the lab's emulation.
+   */
+  private static final class ParentSeen implements PagemapScan.Visitor {
+    boolean seen;
+
+    @Override
+    public void entry(long vaddr, long nrPages, int flags, boolean inParent) {
+      seen |= inParent;
+    }
+  }
+
+  /** {@code steps} with the steps of one name summed (one per process), in the order first seen. */
+  private static RestoreSteps merged(RestoreSteps steps) {
+    Map<String, Duration> sums = new java.util.LinkedHashMap<>();
+    for (RestoreSteps.Step s : steps.steps()) {
+      Duration before = sums.get(s.name());
+      sums.put(s.name(), before == null ? s.time() : before.plus(s.time()));
+    }
+    List<RestoreSteps.Step> out = new ArrayList<>();
+    for (Map.Entry<String, Duration> e : sums.entrySet()) {
+      out.add(new RestoreSteps.Step(e.getKey(), e.getValue(), RestoreSteps.NONE));
+    }
+    return new RestoreSteps(out, steps.threadCpu(), steps.jvmCpu());
   }
 
   private static Fallback fallback(String reason, long t0) {

@@ -30,13 +30,14 @@ public final class Restorer {
   private final List<String> extraArgs;
   private final boolean lazyPages;
   private final boolean flatTop;
+  private final boolean restoreAhead;
 
   public Restorer(CriuCommand criu, ParentImages parentImages, ProcessTree processes, Duration deadline, List<String> extraArgs) {
-    this(criu, parentImages, processes, deadline, extraArgs, false, true);
+    this(criu, parentImages, processes, deadline, extraArgs, false, true, false);
   }
 
   private Restorer(CriuCommand criu, ParentImages parentImages, ProcessTree processes, Duration deadline, List<String> extraArgs,
-      boolean lazyPages, boolean flatTop) {
+      boolean lazyPages, boolean flatTop, boolean restoreAhead) {
     this.criu = criu;
     this.parentImages = parentImages;
     this.processes = processes;
@@ -44,6 +45,7 @@ public final class Restorer {
     this.extraArgs = List.copyOf(extraArgs);
     this.lazyPages = lazyPages;
     this.flatTop = flatTop;
+    this.restoreAhead = restoreAhead;
   }
 
   /**
@@ -51,7 +53,20 @@ public final class Restorer {
    * {@link #restoreChecked}; without, it always restores through the parent.
    */
   public Restorer withFlatTop(boolean on) {
-    return new Restorer(criu, parentImages, processes, deadline, extraArgs, lazyPages, on);
+    return new Restorer(criu, parentImages, processes, deadline, extraArgs, lazyPages, on, restoreAhead);
+  }
+
+  /**
+   * This restorer with ({@code true}) or without (the default) {@code criu restore} started ahead
+   * of a flat restore, while the layer is built, and held at its pre-restore script
+   * ({@link HeldRestore}). Off by default: in the lab (2 emulated vCPUs, 01.12 02:50) it saved
+   * nothing (one run, host load ~9): CRIU runs every action script as a fork and an exec of sh
+   * (pre-restore, post-restore, pre-resume, post-resume), each after the release on the critical
+   * path, and the lazy-pages daemon it must connect to first was not listening before the build
+   * ended anyway (ahead wait 1.3 s), so CRIU started no earlier than without the hold.
+   */
+  public Restorer withRestoreAhead(boolean on) {
+    return new Restorer(criu, parentImages, processes, deadline, extraArgs, lazyPages, flatTop, on);
   }
 
   /**
@@ -59,7 +74,8 @@ public final class Restorer {
    * {@code support} says so; a full restore ({@link #restoreFull}) stays eager.
    */
   public Restorer withLazyPages(LazyPages.Support support) {
-    return new Restorer(criu, parentImages, processes, deadline, extraArgs, support instanceof LazyPages.Supported, flatTop);
+    return new Restorer(criu, parentImages, processes, deadline, extraArgs, support instanceof LazyPages.Supported, flatTop,
+        restoreAhead);
   }
 
   /** Whether incremental restores use lazy pages. */
@@ -78,16 +94,34 @@ public final class Restorer {
     public Path imagesDir() {
       return layering.imagesDir();
     }
+
+    /** Where the restore's time went (in {@link Layering#steps}). */
+    public RestoreSteps steps() {
+      return layering == null ? RestoreSteps.NONE : layering.steps();
+    }
+
+    Result withSteps(RestoreSteps s) {
+      return new Result(restored, parentLayoutTime, restoreTime, lazyPages, layering.withSteps(s), daemonStart);
+    }
   }
 
   /**
    * Which top layer a restore used: {@code flat} ({@link FlatTop}, {@code detail} its figures) or
    * the final dump over its parent ({@code detail}: why not flat, or "full dump"); {@code buildTime}
-   * is the flat layer's build (or the attempt's) in the downtime.
+   * is the flat layer's build (or the attempt's) in the downtime; {@code steps}: where the whole
+   * restore's time went on the restoring thread ({@link RestoreSteps#NONE} until it is done).
    */
-  public record Layering(boolean flat, String detail, Duration buildTime, Path imagesDir) {
+  public record Layering(boolean flat, String detail, Duration buildTime, Path imagesDir, RestoreSteps steps) {
+    public Layering(boolean flat, String detail, Duration buildTime, Path imagesDir) {
+      this(flat, detail, buildTime, imagesDir, RestoreSteps.NONE);
+    }
+
     public String describe() {
       return flat ? "flat top layer (" + detail + ")" : "parent layer (" + detail + ")";
+    }
+
+    Layering withSteps(RestoreSteps s) {
+      return new Layering(flat, detail, buildTime, imagesDir, s);
     }
   }
 
@@ -118,6 +152,12 @@ public final class Restorer {
    * restores. {@code held} must list the processes in the order {@link #prepareParent} got them.
    */
   public Result restore(Path workDir, ParentSnapshot held) throws CriuFailure, InterruptedException {
+    RestoreSteps.Clock clock = RestoreSteps.start();
+    Result r = restore(workDir, held, clock);
+    return r.withSteps(clock.done());
+  }
+
+  private Result restore(Path workDir, ParentSnapshot held, RestoreSteps.Clock clock) throws CriuFailure, InterruptedException {
     Path parent = workDir.resolve("parent");
     Path fin = finalDir(workDir);
     Path pidFile = workDir.resolve(PID_FILE);
@@ -136,8 +176,9 @@ public final class Restorer {
     } catch (IOException e) {
       throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot lay out " + workDir + " for the restore: " + e.getMessage(), e);
     }
+    clock.lap("layout");
     return run(fin, pidFile, Duration.ofNanos(System.nanoTime() - t0), lazyPages,
-        new Layering(false, "final dump over its parent", Duration.ZERO, fin));
+        new Layering(false, "final dump over its parent", Duration.ZERO, fin), clock);
   }
 
   /** A {@link #restoreChecked} result: the restore's, and how long the parent check took alongside it. */
@@ -153,14 +194,20 @@ public final class Restorer {
   public Checked restoreChecked(Path workDir, ParentSnapshot held, StoreParent parent, String name)
       throws CriuFailure, InterruptedException {
     Path fin = finalDir(workDir);
-    try (BackgroundWork<Void> check = BackgroundWork.start(name, () -> {
-      parent.checkFinal(fin);
-      return null;
+    RestoreSteps.Clock clock = RestoreSteps.start();
+    try (BackgroundWork<Void> check = BackgroundWork.start(name, new BackgroundWork.Work<Void>() { // not a lambda: FlatTop.ParentSeen
+      @Override
+      public Void run() throws CriuFailure {
+        parent.checkFinal(fin);
+        return null;
+      }
     })) {
-      Result r = flatTop ? restoreFlatOrParent(workDir, held, parent) : restore(workDir, held);
+      clock.lap("check start");
+      Result r = flatTop ? restoreFlatOrParent(workDir, held, parent, clock) : restore(workDir, held, clock);
       try {
         check.await();
-        return new Checked(r, check.elapsed());
+        clock.lap("check wait");
+        return new Checked(r.withSteps(clock.done()), check.elapsed());
       } catch (CriuFailure | InterruptedException f) {
         kill(r.restored());
         r.lazyPages().ifPresent(LazyPages.Daemon::close);
@@ -175,67 +222,86 @@ public final class Restorer {
    * The parent check runs alongside either way (the caller's): a page the final dump takes from the
    * parent that the store does not hold is DATA_LOSS in both.
    */
-  private Result restoreFlatOrParent(Path workDir, ParentSnapshot held, StoreParent parent)
+  private Result restoreFlatOrParent(Path workDir, ParentSnapshot held, StoreParent parent, RestoreSteps.Clock clock)
       throws CriuFailure, InterruptedException {
-    // The lazy-pages daemon reads only pstree.img when it starts (criu/uffd.c cr_lazy_pages:
-    // prepare_dummy_pstree, then listen); the pagemaps when the restore hands it the tasks. So it
-    // starts in flat/ while the flat layer is built, off this path (~2 s emulated in the lab).
-    Optional<BackgroundWork<LazyPages.Daemon>> early = Optional.empty();
-    if (lazyPages && FlatTop.prepareDir(workDir)) {
+    // Started ahead, in flat/ while the flat layer is built, off this path: the lazy-pages daemon
+    // (it reads pstree.img and the like when it starts, criu/uffd.c cr_lazy_pages; the pagemaps
+    // only when the restore hands it the tasks) and then criu restore itself, held at its
+    // pre-restore script (HeldRestore: it reads no pagemap or pages image before the release).
+    Path pidFile = workDir.resolve(PID_FILE);
+    Optional<BackgroundWork<RestoreAhead>> ahead = Optional.empty();
+    if ((lazyPages || restoreAhead) && FlatTop.prepareDir(workDir)) {
       Path flatDir = workDir.resolve(FlatTop.DIR);
-      early = Optional.of(BackgroundWork.start("lazy-pages-" + workDir.getFileName(), () -> {
-        try {
-          return LazyPages.Daemon.start(criu, flatDir, deadline);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "interrupted while starting criu lazy-pages", e);
-        }
-      }));
+      try {
+        Files.deleteIfExists(pidFile); // before a restore that writes it is started
+        ahead = Optional.of(RestoreAhead.start(criu, flatDir, workDir, lazyPages,
+            restoreAhead ? Optional.of(restoreArgs(flatDir, pidFile, lazyPages)) : Optional.empty(), deadline));
+      } catch (IOException e) {
+        log.warn("cannot start the restore ahead in {}: {}", flatDir, e.toString());
+      }
     }
-    FlatTop.Outcome o = FlatTop.build(workDir, parent.store(), lazyPages, early.isPresent());
+    clock.lap("prepare");
+    FlatTop.Outcome o = FlatTop.build(workDir, parent.store(), lazyPages, ahead.isPresent());
+    clock.lap("build", o instanceof FlatTop.Built b ? b.steps() : RestoreSteps.NONE);
     if (o instanceof FlatTop.Built b) {
-      Path pidFile = workDir.resolve(PID_FILE);
       try {
         Files.deleteIfExists(pidFile);
       } catch (IOException e) {
-        early.ifPresent(Restorer::abandon);
+        ahead.ifPresent(RestoreAhead::abandon);
         throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot prepare " + workDir + " for the restore: " + e.getMessage(), e);
       }
       String figures = b.pages() + " pages, " + b.lazyPages() + " lazy, " + b.copiedPages() + " copied from the final dump, "
           + b.zeroedPages() + " zeroed, " + b.parentPages() + " outside the layout in a parent layer, built in " + b.time().toMillis() + " ms";
       log.info("restoring {} from a flat top layer: {}", workDir, figures);
       Layering layering = new Layering(true, figures, b.time(), b.dir());
-      if (early.isEmpty()) {
-        return run(b.dir(), pidFile, b.time(), lazyPages, layering);
+      if (ahead.isEmpty()) {
+        return run(b.dir(), pidFile, b.time(), lazyPages, layering, clock);
       }
       long t0 = System.nanoTime();
-      LazyPages.Daemon d;
+      RestoreAhead a;
       try {
-        d = early.get().await();
-      } catch (CriuFailure f) { // the early start is an optimisation: start it now, on the complete layer
-        log.warn("criu lazy-pages started early in {} failed ({}); starting it again on the built layer", b.dir(), f.describe());
-        return run(b.dir(), pidFile, b.time(), lazyPages, layering);
+        a = ahead.get().await();
+      } catch (CriuFailure f) { // starting ahead is an optimisation: start now, on the complete layer
+        log.warn("criu lazy-pages started ahead in {} failed ({}); starting it again on the built layer", b.dir(), f.describe());
+        return run(b.dir(), pidFile, b.time(), lazyPages, layering, clock);
       }
-      return runWith(b.dir(), pidFile, b.time(), Optional.of(d), layering, t0, Duration.ofNanos(System.nanoTime() - t0));
+      clock.lap("ahead wait");
+      Duration waited = Duration.ofNanos(System.nanoTime() - t0);
+      if (a.restore().isPresent()) {
+        HeldRestore h = a.restore().get();
+        if (h.alive()) {
+          try {
+            h.release();
+          } catch (IOException e) {
+            h.close();
+            a.daemon().ifPresent(LazyPages.Daemon::close);
+            throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot release the restore held in " + b.dir() + ": " + e.getMessage(), e);
+          }
+          clock.lap("release");
+          try {
+            CriuCommand.Run run = h.await(criu, deadline);
+            clock.lap("criu");
+            Result r = finish(run, b.dir(), pidFile, b.time(), a.daemon(), clock);
+            return new Result(r.restored(), r.parentLayoutTime(), Duration.ofNanos(System.nanoTime() - t0), a.daemon(), layering, waited);
+          } catch (CriuFailure | InterruptedException | RuntimeException e) {
+            a.daemon().ifPresent(LazyPages.Daemon::close);
+            throw e;
+          }
+        }
+        // it exited before its hold: nothing was restored; a fresh daemon and restore on the built layer
+        log.warn("criu restore started ahead in {} exited {} before its pre-restore hold; restoring afresh: {}", b.dir(),
+            h.exitCode(), h.logTail());
+        a.daemon().ifPresent(LazyPages.Daemon::close);
+        return run(b.dir(), pidFile, b.time(), lazyPages, layering, clock);
+      }
+      return runWith(b.dir(), pidFile, b.time(), a.daemon(), layering, t0, waited, clock);
     }
-    early.ifPresent(Restorer::abandon);
+    ahead.ifPresent(RestoreAhead::abandon);
     FlatTop.Fallback f = (FlatTop.Fallback) o;
     log.info("restoring {} through the parent layer, not flat: {}", workDir, f.reason());
-    Result r = restore(workDir, held);
+    Result r = restore(workDir, held, clock);
     return new Result(r.restored(), r.parentLayoutTime().plus(f.time()), r.restoreTime(), r.lazyPages(),
         new Layering(false, "fallback: " + f.reason(), f.time(), finalDir(workDir)), r.daemonStart());
-  }
-
-  /** Stops a daemon started for a flat layer that is not used, off the caller's path. */
-  private static void abandon(BackgroundWork<LazyPages.Daemon> early) {
-    BackgroundWork.start("lazy-pages-abandon", () -> {
-      try {
-        early.await().close();
-      } catch (InterruptedException e) {
-        early.close(); // the start closes its daemon when interrupted
-      }
-      return null;
-    });
   }
 
   /** Restores a full dump (no parent) from {@code workDir/final}: see {@link Checkpointer#dumpFull}. */
@@ -247,23 +313,28 @@ public final class Restorer {
     } catch (IOException e) {
       throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot prepare " + workDir + " for the restore: " + e.getMessage(), e);
     }
-    return run(fin, pidFile, Duration.ZERO, false, new Layering(false, "full dump, no parent", Duration.ZERO, fin));
+    RestoreSteps.Clock clock = RestoreSteps.start();
+    clock.lap("prepare");
+    Result r = run(fin, pidFile, Duration.ZERO, false, new Layering(false, "full dump, no parent", Duration.ZERO, fin), clock);
+    return r.withSteps(clock.done());
   }
 
-  private Result run(Path fin, Path pidFile, Duration layout, boolean lazy, Layering layering) throws CriuFailure, InterruptedException {
+  private Result run(Path fin, Path pidFile, Duration layout, boolean lazy, Layering layering, RestoreSteps.Clock clock)
+      throws CriuFailure, InterruptedException {
     long t0 = System.nanoTime();
     Optional<LazyPages.Daemon> daemon = Optional.empty();
     if (lazy) {
       daemon = Optional.of(LazyPages.Daemon.start(criu, fin, deadline));
+      clock.lap("daemon start");
     }
-    return runWith(fin, pidFile, layout, daemon, layering, t0, Duration.ofNanos(System.nanoTime() - t0));
+    return runWith(fin, pidFile, layout, daemon, layering, t0, Duration.ofNanos(System.nanoTime() - t0), clock);
   }
 
   /** {@link #run} with the daemon (if any) already listening; {@code daemonStart}: what its start cost on this path. */
   private Result runWith(Path fin, Path pidFile, Duration layout, Optional<LazyPages.Daemon> daemon, Layering layering, long t0,
-      Duration daemonStart) throws CriuFailure, InterruptedException {
+      Duration daemonStart, RestoreSteps.Clock clock) throws CriuFailure, InterruptedException {
     try {
-      Result r = runCriu(fin, pidFile, layout, daemon);
+      Result r = runCriu(fin, pidFile, layout, daemon, clock);
       return new Result(r.restored(), r.parentLayoutTime(), Duration.ofNanos(System.nanoTime() - t0), daemon, layering, daemonStart);
     } catch (CriuFailure | InterruptedException | RuntimeException e) {
       daemon.ifPresent(LazyPages.Daemon::close);
@@ -271,16 +342,28 @@ public final class Restorer {
     }
   }
 
-  private Result runCriu(Path fin, Path pidFile, Duration layout, Optional<LazyPages.Daemon> daemon)
+  private Result runCriu(Path fin, Path pidFile, Duration layout, Optional<LazyPages.Daemon> daemon, RestoreSteps.Clock clock)
       throws CriuFailure, InterruptedException {
+    CriuCommand.Run run = criu.run(restoreArgs(fin, pidFile, daemon.isPresent()), fin, "restore", deadline);
+    clock.lap("criu");
+    return finish(run, fin, pidFile, layout, daemon, clock);
+  }
+
+  /** The arguments of {@code criu restore} from {@code fin}. */
+  private List<String> restoreArgs(Path fin, Path pidFile, boolean lazy) {
     List<String> args = new ArrayList<>(List.of(
         "restore", "-D", fin.toString(), "--restore-detached", "--leave-stopped",
         "--pidfile", pidFile.toAbsolutePath().toString(), "-v" + criu.logLevel(), "-o", "restore.log"));
-    if (daemon.isPresent()) {
+    if (lazy) {
       args.add("--lazy-pages");
     }
     args.addAll(extraArgs);
-    CriuCommand.Run run = criu.run(args, fin, "restore", deadline);
+    return args;
+  }
+
+  /** What a finished {@code criu restore} left: the restored (stopped) root, or a CriuFailure. */
+  private Result finish(CriuCommand.Run run, Path fin, Path pidFile, Duration layout, Optional<LazyPages.Daemon> daemon,
+      RestoreSteps.Clock clock) throws CriuFailure {
     if (run.exitCode() != 0) {
       throw new CriuFailure(CriuFailure.Reason.FAILED, "criu restore" + (daemon.isPresent() ? " --lazy-pages" : "") + " in " + fin
           + " exited " + run.exitCode(), CriuCommand.tail(fin.resolve("restore.log")));
@@ -301,6 +384,7 @@ public final class Restorer {
       throw new CriuFailure(CriuFailure.Reason.FAILED, "criu lazy-pages exited " + daemon.get().exitCode()
           + " during the restore; the restored copy is killed", daemon.get().logTail());
     }
+    clock.lap("pid");
     return new Result(id.get(), layout, run.elapsed(), Optional.empty(), null, Duration.ZERO);
   }
 

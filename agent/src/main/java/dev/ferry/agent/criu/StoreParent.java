@@ -73,13 +73,16 @@ public final class StoreParent {
         if (!Files.exists(pagemap)) {
           continue;
         }
-        PagemapScan.forEach(pagemap, (vaddr, nrPages, flags, inParent) -> {
-          if (!inParent) {
-            return;
-          }
-          long missing = store.firstMissing(pid, vaddr, nrPages);
-          if (missing != -1) {
-            throw new MissingPage(pid, missing); // stops the scan
+        PagemapScan.forEach(pagemap, new PagemapScan.Visitor() { // a class, not a lambda: see FlatTop.ParentSeen
+          @Override
+          public void entry(long vaddr, long nrPages, int flags, boolean inParent) throws MissingPage {
+            if (!inParent) {
+              return;
+            }
+            long missing = store.firstMissing(pid, vaddr, nrPages);
+            if (missing != -1) {
+              throw new MissingPage(pid, missing); // stops the scan
+            }
           }
         });
       }

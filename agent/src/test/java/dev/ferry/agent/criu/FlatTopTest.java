@@ -254,6 +254,18 @@ class FlatTopTest {
   }
 
   @Test
+  void aLayoutFileShorterThanItsSlotsIsNeverWrittenPastItsEnd() throws Exception {
+    finalImages(List.of(e(BASE, 2, PARENT), e(BASE + 2 * P, 1, PRESENT), e(BASE + 3 * P, 13, PARENT), e(FAR, 4, PARENT)), page(9));
+    Path layout = store.parentLayout(PID).pagesFile();
+    try (var ch = java.nio.channels.FileChannel.open(layout, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.truncate(2 * P); // damaged: the copy to page 2 would land past its end
+    }
+    FlatTop.Fallback f = assertInstanceOf(FlatTop.Fallback.class, FlatTop.build(store.directory(), store, true));
+    assertTrue(f.reason().contains("runs past the layout file"), f.reason());
+    assertEquals(2 * P, Files.size(layout), "not extended");
+  }
+
+  @Test
   void noDirIsPreparedWithoutAPstreeImage() throws Exception {
     Files.delete(fin.resolve("pstree.img"));
     assertFalse(FlatTop.prepareDir(store.directory()));

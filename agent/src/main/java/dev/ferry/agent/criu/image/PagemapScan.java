@@ -49,7 +49,7 @@ public final class PagemapScan {
         throw new IOException(file + ": truncated entry at offset " + pos + " (" + size + " bytes)");
       }
       if (!head) {
-        visit(CodedInputStream.newInstance(bytes, pos, size), file, visitor);
+        visit(bytes, pos, pos + size, file, visitor);
       }
       head = false;
       pos += size;
@@ -86,22 +86,78 @@ public final class PagemapScan {
     throw new IOException(file + ": the pagemap head has no pages_id");
   }
 
-  private static void visit(CodedInputStream in, Path file, Visitor visitor) throws IOException {
+  /**
+   * Decodes one entry from {@code b[pos, end)} by hand: a few varints, no decoder object per entry
+   * (interpreted under the lab's emulation, a CodedInputStream per entry was most of the flat
+   * layer's image reading in the downtime).
+   */
+  private static void visit(byte[] b, int pos, int end, Path file, Visitor visitor) throws IOException {
     long vaddr = 0, nr = 0;
     int flags = 0;
     boolean inParent = false;
-    int tag;
-    while ((tag = in.readTag()) != 0) {
-      switch (tag) {
-        case (1 << 3) | WireFormat.WIRETYPE_VARINT -> vaddr = in.readUInt64();
-        case (2 << 3) | WireFormat.WIRETYPE_VARINT -> nr = Integer.toUnsignedLong(in.readUInt32());
-        case (3 << 3) | WireFormat.WIRETYPE_VARINT -> inParent = in.readBool();
-        case (4 << 3) | WireFormat.WIRETYPE_VARINT -> flags = in.readUInt32();
-        default -> {
-          if (!in.skipField(tag)) {
-            throw new IOException(file + ": malformed pagemap entry");
-          }
+    while (pos < end) {
+      long tag = 0;
+      int shift = 0;
+      while (true) { // the tag varint
+        if (pos >= end || shift > 28) {
+          throw new IOException(file + ": malformed pagemap entry (tag)");
         }
+        byte x = b[pos++];
+        tag |= (long) (x & 0x7f) << shift;
+        if (x >= 0) {
+          break;
+        }
+        shift += 7;
+      }
+      int wire = (int) (tag & 7);
+      long field = tag >>> 3;
+      if (wire == WireFormat.WIRETYPE_VARINT) {
+        long v = 0;
+        shift = 0;
+        while (true) {
+          if (pos >= end || shift > 63) {
+            throw new IOException(file + ": malformed pagemap entry (varint)");
+          }
+          byte x = b[pos++];
+          v |= (long) (x & 0x7f) << shift;
+          if (x >= 0) {
+            break;
+          }
+          shift += 7;
+        }
+        if (field == 1) {
+          vaddr = v;
+        } else if (field == 2) {
+          nr = v & 0xffffffffL;
+        } else if (field == 3) {
+          inParent = v != 0;
+        } else if (field == 4) {
+          flags = (int) v;
+        }
+      } else if (wire == WireFormat.WIRETYPE_FIXED64) {
+        pos += 8;
+      } else if (wire == WireFormat.WIRETYPE_FIXED32) {
+        pos += 4;
+      } else if (wire == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+        long len = 0;
+        shift = 0;
+        while (true) {
+          if (pos >= end || shift > 28) {
+            throw new IOException(file + ": malformed pagemap entry (length)");
+          }
+          byte x = b[pos++];
+          len |= (long) (x & 0x7f) << shift;
+          if (x >= 0) {
+            break;
+          }
+          shift += 7;
+        }
+        pos += (int) Math.min(len, Integer.MAX_VALUE);
+      } else {
+        throw new IOException(file + ": malformed pagemap entry (wire type " + wire + ")");
+      }
+      if (pos > end) {
+        throw new IOException(file + ": malformed pagemap entry (a field runs past its end)");
       }
     }
     visitor.entry(vaddr, nr, flags, inParent || (flags & PE_PARENT) != 0);

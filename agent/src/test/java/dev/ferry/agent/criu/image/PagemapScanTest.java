@@ -56,4 +56,40 @@ class PagemapScanTest {
     CriuImageFile.write(f, CriuMagic.STATS, List.of(StatsEntry.getDefaultInstance()));
     assertThrows(IOException.class, () -> PagemapScan.forEach(f, (v, n, fl, p) -> {}));
   }
+
+  /** An image of the head {pages_id 1} and one entry whose body is {@code body}. */
+  private Path withEntryBody(byte[] body) throws Exception {
+    byte[] head = PagemapHead.newBuilder().setPagesId(1).build().toByteArray();
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + 4 + head.length + 4 + body.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.putInt(CriuMagic.IMG_COMMON).putInt(CriuMagic.PAGEMAP.magic()).putInt(head.length).put(head).putInt(body.length).put(body);
+    Path f = dir.resolve("pagemap-raw.img");
+    java.nio.file.Files.write(f, b.array());
+    return f;
+  }
+
+  @Test
+  void skipsFieldsItDoesNotKnowOfEveryWireType() throws Exception {
+    byte[] known = PagemapEntry.newBuilder().setVaddr(0x7f0000001000L).setNrPages(3).setFlags(4).build().toByteArray();
+    byte[] unknown = {
+        (5 << 3) | 2, 3, 9, 9, 9, // field 5, length-delimited, 3 bytes
+        (6 << 3) | 1, 1, 2, 3, 4, 5, 6, 7, 8, // field 6, fixed64
+        (7 << 3) | 5, 1, 2, 3, 4, // field 7, fixed32
+        (8 << 3), (byte) 0x96, 1}; // field 8, varint 150
+    byte[] body = new byte[unknown.length + known.length];
+    System.arraycopy(unknown, 0, body, 0, unknown.length);
+    System.arraycopy(known, 0, body, unknown.length, known.length);
+    List<String> scanned = new ArrayList<>();
+    PagemapScan.forEach(withEntryBody(body), (vaddr, nr, flags, inParent) -> scanned.add(Long.toHexString(vaddr) + "/" + nr + "/" + flags + "/" + inParent));
+    assertEquals(List.of("7f0000001000/3/4/false"), scanned);
+  }
+
+  @Test
+  void refusesAnEntryWhoseFieldRunsPastItsEnd() throws Exception {
+    byte[] truncatedVarint = {(1 << 3), (byte) 0x80, (byte) 0x80};
+    assertThrows(IOException.class, () -> PagemapScan.forEach(withEntryBody(truncatedVarint), (v, n, fl, p) -> {}));
+    byte[] longerThanTheEntry = {(5 << 3) | 2, 10, 1};
+    assertThrows(IOException.class, () -> PagemapScan.forEach(withEntryBody(longerThanTheEntry), (v, n, fl, p) -> {}));
+    byte[] groupWireType = {(5 << 3) | 3};
+    assertThrows(IOException.class, () -> PagemapScan.forEach(withEntryBody(groupWireType), (v, n, fl, p) -> {}));
+  }
 }
