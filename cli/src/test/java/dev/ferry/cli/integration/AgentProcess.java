@@ -33,10 +33,11 @@ final class AgentProcess implements AutoCloseable {
   static final String CDS_PROPERTY = "ferry.lab.agent.cds";
   /**
    * JVM flags for an emulated CPU: C1 only and the serial GC (JIT and GC threads compete with
-   * everything else on the VM's 2 CPUs). run-lab-tests trains the CDS archive with the same flags.
+   * everything else on the VM's 2 CPUs), and criu exec'd once, not through jspawnhelper (as
+   * bin/.ferry-java runs agents). run-lab-tests trains the CDS archive with the same flags.
    */
   static final List<String> JVM_FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss1m", "-Xmx384m",
-      "-XX:-UsePerfData");
+      "-XX:-UsePerfData", "-Djdk.lang.Process.launchMechanism=VFORK");
 
   private final String name;
   private final String host;
