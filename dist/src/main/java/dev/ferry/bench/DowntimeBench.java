@@ -233,10 +233,16 @@ public final class DowntimeBench {
       HeldDump warm = null; // as the agent's CriuCheckpoints.roundDone: criu started ahead, held before the freeze
       ParentSnapshot writtenAhead = null; // ... and the parent for what the store holds written while it waits
       double copyPagesPerSecond = 0;
+      long previousStart = 0;
       do {
+        long start = System.nanoTime();
         round = precopy.round();
-        System.out.printf("          round %d: %d dirty pages, freeze %d ms, copy %d ms%n", round.round(), round.dirtyPages(),
-            round.freezeWindow().toMillis(), round.copyTime().toMillis());
+        // the dirty set of a round is what the workload wrote since the previous capture: the whole
+        // cycle (capture, copy, commit, the dump held and the parent written ahead), not the copy
+        System.out.printf("          round %d: %d dirty pages, freeze %d ms, copy %d ms, round %d ms, cycle since the last round's start %s%n",
+            round.round(), round.dirtyPages(), round.freezeWindow().toMillis(), round.copyTime().toMillis(), round.roundTime().toMillis(),
+            previousStart == 0 ? "-" : (start - previousStart) / 1_000_000 + " ms");
+        previousStart = start;
         if (round.round() == 1) {
           copyPagesPerSecond = round.dirtyPages() / Math.max(1e-3, round.copyTime().toNanos() / 1e9);
         }
