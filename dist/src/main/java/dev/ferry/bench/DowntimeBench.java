@@ -156,7 +156,6 @@ public final class DowntimeBench {
         ? "eager (" + u.reason() + ")" : "final delta's pages lazily (criu lazy-pages)"));
     System.out.println("pre-copy dump: " + (hold ? "criu started after each round, held at its pre-dump script until the checkpoint"
         : "criu started at the checkpoint (--no-hold)"));
-    List<String> table = new ArrayList<>();
     // Downtime as issue 6 defines it: the freeze's start to the process resumed on the destination
     // (CRIU's start-up before the freeze is not downtime: the process runs). The same figures from
     // the criu exec (the held dump's release) are printed too, as from_exec.

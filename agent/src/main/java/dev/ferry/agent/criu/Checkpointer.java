@@ -108,22 +108,21 @@ public final class Checkpointer {
       warm.abort();
     }
     long t0 = System.nanoTime();
+    if (warm != null && !useWarm && warm.workDir().equals(workDir)) {
+      try {
+        Restorer.deleteTree(workDir); // what the held dump that gave up left
+      } catch (IOException e) {
+        throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot clear " + workDir + " for the checkpoint: " + e.getMessage(), e);
+      }
+    }
     if (!(useWarm && parentWritten)) {
       try {
-        if (warm != null && !useWarm && warm.workDir().equals(workDir)) {
-          Restorer.deleteTree(workDir); // what the held dump that gave up left
-        }
         writeParent(workDir, held);
       } catch (CriuFailure e) {
         if (useWarm) {
           warm.abort();
         }
         throw e;
-      } catch (IOException e) {
-        if (useWarm) {
-          warm.abort();
-        }
-        throw new CriuFailure(CriuFailure.Reason.IO_ERROR, "cannot prepare " + workDir + " for the checkpoint: " + e.getMessage(), e);
       }
     }
     Duration parentTime = Duration.ofNanos(System.nanoTime() - t0);

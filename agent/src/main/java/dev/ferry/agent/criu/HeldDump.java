@@ -141,13 +141,26 @@ public final class HeldDump implements AutoCloseable {
    * process; killed if it does not within a few seconds. Idempotent; never throws.
    */
   public void abort() {
-    if (released || !process.isAlive()) {
+    if (released) {
       return; // a released dump may hold the process stopped: only its releaser may end it
     }
+    endHold(process, workDir.resolve(ABORT));
+  }
+
+  /**
+   * Ends a criu held at an action script of this package's hold protocol (HeldDump, HeldRestore)
+   * and not released: creates its {@code abort} file (the script exits 1, CRIU gives up before
+   * touching anything) and kills it if it does not end within a few seconds. Never throws;
+   * restores the interrupt.
+   */
+  static void endHold(Process process, Path abortFile) {
+    if (!process.isAlive()) {
+      return;
+    }
     try {
-      Files.createFile(workDir.resolve(ABORT));
+      Files.createFile(abortFile);
     } catch (IOException e) {
-      // already there, or the dir is gone (the script then fails its checks too): kill below
+      // already there, or the dir is gone (the script then fails its checks too): killed below
     }
     try {
       if (!process.waitFor(10, TimeUnit.SECONDS)) {
@@ -158,6 +171,7 @@ public final class HeldDump implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
   }
+
 
   @Override
   public void close() {

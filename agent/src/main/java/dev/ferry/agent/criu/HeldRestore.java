@@ -9,7 +9,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A {@code criu restore} started while the flat top layer is still being built, and held at its
@@ -152,21 +151,9 @@ final class HeldRestore implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (released || !process.isAlive()) {
-      return;
-    }
-    try {
-      Files.createFile(holdDir.resolve(ABORT));
-    } catch (IOException e) {
-      // already there, or the dir is gone: killed below if it does not end
-    }
-    try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
+    if (!released) {
+      HeldDump.endHold(process, holdDir.resolve(ABORT));
     }
   }
+
 }

@@ -1,5 +1,6 @@
 package dev.ferry.agent.criu;
 
+import dev.ferry.testkit.Await;
 import dev.ferry.testkit.LabEnvironment;
 import dev.ferry.testkit.MemtouchBinary;
 import java.io.IOException;
@@ -38,7 +39,7 @@ final class LabWorkload implements AutoCloseable {
         binary().toString(), "--out", out.toString(), "--size-mib", Integer.toString(mib),
         "--rate", Integer.toString(ratePagesPerSecond), "--verify-ms", "1000"), workDir.resolve("launcher.log"));
     LabWorkload w = new LabWorkload(l, out);
-    w.awaitOkBeyond(0, scaled(Duration.ofSeconds(60)));
+    w.awaitOkBeyond(0, Duration.ofSeconds(60));
     return w;
   }
 
@@ -57,23 +58,17 @@ final class LabWorkload implements AutoCloseable {
     MigratableLauncher.Launched l = new MigratableLauncher(scaled(Duration.ofSeconds(10))).launch(List.of(
         "/usr/bin/python3", script.toString(), out.toString()), workDir.resolve("launcher.log"));
     LabWorkload w = new LabWorkload(l, out);
-    w.awaitOkBeyond(0, scaled(Duration.ofSeconds(60)));
+    w.awaitOkBeyond(0, Duration.ofSeconds(60));
     return w;
   }
 
-  /** Sends SIGUSR1 (the growing workload drops its private file page) and waits for its DROPPED line. */
+  /** Sends SIGUSR1 (the growing workload drops its private file page) and waits for its DROPPED line ({@code deadline} unscaled). */
   void dropPrivatePage(Duration deadline) throws IOException, InterruptedException {
     Process kill = new ProcessBuilder("kill", "-USR1", Integer.toString(pid())).inheritIO().start();
     if (kill.waitFor() != 0) {
       throw new AssertionError("kill -USR1 " + pid() + " failed");
     }
-    long end = System.nanoTime() + deadline.toNanos();
-    while (!Files.readString(out).contains("DROPPED")) {
-      if (System.nanoTime() > end) {
-        throw new AssertionError("no DROPPED line within " + deadline);
-      }
-      Thread.sleep(20);
-    }
+    Await.until("a DROPPED line in " + out, () -> read(out).contains("DROPPED"), deadline);
   }
 
   int pid() {
@@ -101,18 +96,23 @@ final class LabWorkload implements AutoCloseable {
     return last;
   }
 
-  /** Waits until an OK line's counter exceeds {@code counter}; returns that counter. */
+  /** Waits until an OK line's counter exceeds {@code counter} ({@code deadline} unscaled: {@link Await} scales it); returns that counter. */
   long awaitOkBeyond(long counter, Duration deadline) throws IOException, InterruptedException {
-    long end = System.nanoTime() + deadline.toNanos();
-    while (true) {
-      long c = lastOkCounter();
-      if (c > counter) {
-        return c;
+    Await.until("an OK line beyond counter " + counter + " in " + out, () -> {
+      try {
+        return lastOkCounter() > counter;
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
       }
-      if (System.nanoTime() > end) {
-        throw new AssertionError("no OK line beyond counter " + counter + " within " + deadline + "; last " + c);
-      }
-      Thread.sleep(20);
+    }, deadline);
+    return lastOkCounter();
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 

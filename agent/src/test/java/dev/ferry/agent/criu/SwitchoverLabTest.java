@@ -121,7 +121,7 @@ class SwitchoverLabTest {
 
     assertTrue(restorer.resume(r.restored()));
     assertTrue(checkpointer.kill(cp.dumped()));
-    long after = workload.awaitOkBeyond(okBefore + 2, LabWorkload.scaled(Duration.ofSeconds(60)));
+    long after = workload.awaitOkBeyond(okBefore + 2, Duration.ofSeconds(60));
     assertTrue(after > okBefore + 2);
     assertFalse(processes.alive(cp.dumped()), "source copy gone");
     assertTrue(processes.alive(r.restored()), "restored copy runs on");
@@ -140,7 +140,7 @@ class SwitchoverLabTest {
     System.out.println("expected failure: " + f.describe());
     assertEquals(CriuFailure.Reason.FAILED, f.reason());
     assertTrue(f.logTail().contains("parent"), f.logTail());
-    workload.awaitOkBeyond(okBefore + 1, LabWorkload.scaled(Duration.ofSeconds(60)));
+    workload.awaitOkBeyond(okBefore + 1, Duration.ofSeconds(60));
     assertNotEquals("T", processes.state(pid).orElse("gone"));
   }
 
@@ -166,7 +166,7 @@ class SwitchoverLabTest {
     restorer.discard(restored, dst);
     assertTrue(checkpointer.resume(cp.dumped()));
     assertFalse(Files.exists(dst));
-    workload.awaitOkBeyond(okBefore + 1, LabWorkload.scaled(Duration.ofSeconds(60)));
+    workload.awaitOkBeyond(okBefore + 1, Duration.ofSeconds(60));
     assertTrue(processes.alive(cp.dumped()), "source runs on");
     assertFalse(processes.alive(r.restored()), "restored copy killed");
     assertFalse(checkpointer.resume(cp.dumped()), "resuming again is a no-op");
@@ -198,14 +198,14 @@ class SwitchoverLabTest {
     assertEquals(okBefore, workload.lastOkCounter(), "nothing ran between the dump and the resume");
     assertTrue(restorer.resume(r.restored()));
     assertTrue(checkpointer.kill(cp.dumped()));
-    workload.awaitOkBeyond(okBefore + 2, LabWorkload.scaled(Duration.ofSeconds(60)));
+    workload.awaitOkBeyond(okBefore + 2, Duration.ofSeconds(60));
     if (r.lazyPages().isPresent()) {
       LazyPages.Daemon d = r.lazyPages().get();
       assertTrue(d.awaitServed(LabWorkload.scaled(Duration.ofSeconds(120))), "lazy pages served: " + d.logTail());
       assertEquals(0, d.exitCode(), d.logTail());
       // a whole-memory check that started after the last page was copied in
       long served = workload.lastOkCounter();
-      workload.awaitOkBeyond(served + 1, LabWorkload.scaled(Duration.ofSeconds(60)));
+      workload.awaitOkBeyond(served + 1, Duration.ofSeconds(60));
     }
     assertTrue(processes.alive(r.restored()), "restored copy runs on");
     return r;
@@ -236,7 +236,7 @@ class SwitchoverLabTest {
     for (int i = 0; i < 2; i++) {
       System.out.println("round " + rounds.round());
     }
-    workload.dropPrivatePage(LabWorkload.scaled(Duration.ofSeconds(30)));
+    workload.dropPrivatePage(Duration.ofSeconds(30));
     Restorer.Result r = switchOver(pid, rounds);
     assertFalse(r.layering().flat(), r.layering().describe());
     assertTrue(r.layering().detail().startsWith("fallback: ") && r.layering().detail().contains("not private anonymous"),
