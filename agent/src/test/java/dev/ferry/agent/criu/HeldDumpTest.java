@@ -27,7 +27,20 @@ class HeldDumpTest {
 
   @BeforeEach
   void fakeCriu() throws Exception {
-    Path fake = dir.resolve("fake-criu");
+    criu = fakeCriu("fake-criu", """
+        touch "$d/seized"
+        CRTOOLS_SCRIPT_ACTION=post-dump sh -c "$s" || exit 1
+        exit 0
+        """);
+  }
+
+  /**
+   * A stand-in for criu dump: parses -D, --action-script and --prev-images-dir, refuses a missing
+   * parent as criu 3.17 does (before any script), runs the pre-dump script as criu does, then
+   * {@code afterPreDump} (shell; $d the images dir, $s the script, $parent the parent dir).
+   */
+  private CriuCommand fakeCriu(String name, String afterPreDump) throws Exception {
+    Path fake = dir.resolve(name);
     Files.writeString(fake, """
         #!/bin/bash
         d=; s=; parent=; prev=
@@ -35,13 +48,11 @@ class HeldDumpTest {
         # as criu 3.17: a --prev-images-dir that does not exist fails the start, before any script
         if [ -n "$parent" ] && [ ! -d "$d/$parent" ]; then echo "parent $parent missing"; exit 1; fi
         CRTOOLS_SCRIPT_ACTION=pre-dump sh -c "$s" || { echo "Pre dump script failed"; exit 1; }
-        touch "$d/seized"
-        CRTOOLS_SCRIPT_ACTION=post-dump sh -c "$s" || exit 1
-        exit 0
-        """);
+        """ + afterPreDump);
     Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
-    criu = new CriuCommand(fake, 2);
+    return new CriuCommand(fake, 2);
   }
+
 
   @Test
   void aHeldDumpWaitsUntilReleasedThenGoesOn() throws Exception {
@@ -89,21 +100,15 @@ class HeldDumpTest {
 
   @Test
   void theParentWrittenAheadIsWhatTheReleasedDumpReadsAndTheCheckpointDoesNotRewriteIt() throws Exception {
-    Path fake = dir.resolve("fake-criu-reads-parent");
-    Files.writeString(fake, """
-        #!/bin/bash
-        d=; s=; parent=; prev=
-        for a; do [ "$prev" = -D ] && d=$a; [ "$prev" = --action-script ] && s=$a; [ "$prev" = --prev-images-dir ] && parent=$a; prev=$a; done
-        CRTOOLS_SCRIPT_ACTION=pre-dump sh -c "$s" || { echo "Pre dump script failed"; exit 1; }
-        ls "$d/$parent" > "$d/parent-seen"; cat "$d/ferry-pids.txt" > "$d/pids-seen" 2>/dev/null
+    CriuCommand readsParent = fakeCriu("fake-criu-reads-parent", """
+        ls "$d/$parent" > "$d/parent-seen"
         echo "Error (fake criu): stops after reading the parent"; exit 1
         """);
-    Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
     Process sleep = new ProcessBuilder("sleep", "600").redirectOutput(ProcessBuilder.Redirect.DISCARD)
         .redirectErrorStream(true).start();
     try {
       int pid = (int) sleep.pid();
-      Checkpointer cp = new Checkpointer(new CriuCommand(fake, 2), new MinimalParentImages(), new ProcessTree(),
+      Checkpointer cp = new Checkpointer(readsParent, new MinimalParentImages(), new ProcessTree(),
           Duration.ofSeconds(60), List.of());
       Path work = dir.resolve("m4");
       HeldDump held = cp.hold(pid, work, Duration.ofMinutes(5));
